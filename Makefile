@@ -1,0 +1,123 @@
+# kb — build, run, test. `make run` and `make check` work on a fresh Debian
+# machine: `deps` installs whatever Debian packages are missing first.
+
+PREFIX ?= /usr/local
+DESTDIR ?=
+BUILD ?= build
+KB_DB ?= data/kb.db
+PORT ?= 8080
+
+PKGS := xapian-core icu-uc icu-i18n libcmark jansson cmocka
+# Debian packages the build and the tests need (tool → package).
+DEB_PKGS := build-essential pkg-config libxapian-dev libicu-dev libcmark-dev \
+            libjansson-dev libcsv-dev libmicrohttpd-dev libopencc-dev libcmocka-dev \
+            zlib1g-dev
+
+CC ?= cc
+CXX ?= c++
+WARN := -Wall -Wextra -Werror
+OPT ?= -O2 -g
+CFLAGS_BASE = -std=c11 -pedantic -D_GNU_SOURCE $(WARN) $(OPT) -Iinclude -Ilib
+CXXFLAGS_BASE = -std=c++17 $(WARN) $(OPT) -Iinclude -Ilib
+
+ifeq ($(SANITIZE),1)
+BUILD := build-san
+SAN := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+OPT := -O1 -g
+endif
+
+PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+ALL_CFLAGS = $(CFLAGS_BASE) $(SAN) $(PKG_CFLAGS) $(CFLAGS)
+ALL_CXXFLAGS = $(CXXFLAGS_BASE) $(SAN) $(PKG_CFLAGS) $(CXXFLAGS)
+LDLIBS_ALL = $(PKG_LIBS) -lstdc++ -lm $(LDLIBS)
+
+LIB_C := $(wildcard lib/*.c)
+LIB_OBJ := $(LIB_C:lib/%.c=$(BUILD)/obj/lib/%.o) $(BUILD)/obj/lib/index.o \
+           $(BUILD)/obj/data/lexicon.o $(BUILD)/obj/data/stopwords.o
+LIBKB := $(BUILD)/libkb.a
+PROGS := $(BUILD)/kb-index $(BUILD)/kb-search
+TESTS := $(patsubst tests/%.c,$(BUILD)/tests/%,$(wildcard tests/test_*.c))
+HEADERS := $(wildcard include/kb/*.h lib/*.h)
+
+.PHONY: all deps run check test bench clean install fuzz
+.SECONDARY:
+all: deps-quiet $(PROGS)
+
+# ----------------------------------------------------------------- deps
+# Installs the missing Debian packages (apt-get update once, then install),
+# only when something is missing, so it is quick when all is there.
+deps:
+	@missing=""; for p in $(DEB_PKGS) $(EXTRA_DEB); do \
+	  dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q 'install ok installed' || missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing:$$missing"; \
+	  if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
+	  $$SUDO apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing </dev/null; \
+	fi
+deps-quiet: deps
+.PHONY: deps-quiet
+
+# ---------------------------------------------------------------- build
+$(BUILD)/obj/lib/%.o: lib/%.c $(HEADERS)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -c $< -o $@
+
+$(BUILD)/obj/lib/index.o: lib/index.cc $(HEADERS)
+	@mkdir -p $(dir $@)
+	$(CXX) $(ALL_CXXFLAGS) -c $< -o $@
+
+# word lists built into the library (symbols _binary_NAME_txt_start/_end)
+$(BUILD)/obj/data/%.o: lib/data/%.txt
+	@mkdir -p $(dir $@)
+	cd lib/data && ld -r -b binary -z noexecstack -o $(CURDIR)/$@ $*.txt
+
+$(LIBKB): $(LIB_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(BUILD)/obj/%.o: %.c $(HEADERS)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -c $< -o $@
+
+$(BUILD)/kb-%: $(BUILD)/obj/indexer/kb-%.o $(LIBKB)
+	$(CXX) $(SAN) -o $@ $^ $(LDLIBS_ALL)
+
+$(BUILD)/tests/%: $(BUILD)/obj/tests/%.o $(BUILD)/obj/tests/testutil.o $(LIBKB)
+	@mkdir -p $(dir $@)
+	$(CXX) $(SAN) -o $@ $^ $(LDLIBS_ALL)
+
+# ------------------------------------------------------------------ run
+run: all
+	$(BUILD)/kb-index --db $(KB_DB) sync articles
+	@echo
+	@for q in "打印机 脱机" "ORA-12170" "nginx 502" "磁盘满 No space left on device"; do \
+	  echo "== kb-search $$q"; $(BUILD)/kb-search --db $(KB_DB) --limit 3 $$q; echo; done
+
+# ---------------------------------------------------------------- check
+check: all $(TESTS)
+	@BUILD=$(BUILD) tests/run
+
+test: check
+
+# ---------------------------------------------------------------- bench
+bench: all $(BUILD)/bench/index_bench
+	@BUILD=$(BUILD) bench/run
+
+$(BUILD)/bench/%: $(BUILD)/obj/bench/%.o $(LIBKB)
+	@mkdir -p $(dir $@)
+	$(CXX) $(SAN) -o $@ $^ $(LDLIBS_ALL)
+
+$(BUILD)/obj/bench/%.o: bench/%.cc $(HEADERS)
+	@mkdir -p $(dir $@)
+	$(CXX) $(ALL_CXXFLAGS) -c $< -o $@
+
+# -------------------------------------------------------------- install
+install: all
+	install -d $(DESTDIR)$(PREFIX)/bin
+	install -m 755 $(PROGS) $(DESTDIR)$(PREFIX)/bin/
+
+clean:
+	rm -rf build build-san

@@ -1,0 +1,70 @@
+/* analyze.h — a kb_doc into what the index stores: weighted terms with
+ * positions, filter terms, value slots and the stored data.
+ *
+ * Term spaces (prefixes) are fixed here and shared with the query module:
+ *   ""  public words          "B" public CJK bigrams
+ *   "I" internal words        "J" internal CJK bigrams
+ *   "S" title words (for title: and the exact-title boost)
+ *   "Q" the document id (unique)
+ *   "XT" type  "XP" product  "XC" category  "XR" priority
+ *   "XV" visibility  "XG" tag  "XL" language
+ * Field weights: title 5, headings and tags 3, problem 2, body, code and
+ * resolution 1, applied as within-document frequency.
+ */
+#ifndef KB_ANALYZE_H
+#define KB_ANALYZE_H
+
+#include <stdbool.h>
+
+#include "kb/doc.h"
+#include "kb/error.h"
+#include "kb/index.h"
+#include "kb/text.h"
+#include "kb/tokenize.h"
+
+#define KB_PREFIX_INTERNAL "I"
+#define KB_PREFIX_BIGRAM "B"
+#define KB_PREFIX_INTERNAL_BIGRAM "J"
+#define KB_PREFIX_TITLE "S"
+#define KB_PREFIX_ID "Q"
+#define KB_PREFIX_TYPE "XT"
+#define KB_PREFIX_PRODUCT "XP"
+#define KB_PREFIX_CATEGORY "XC"
+#define KB_PREFIX_PRIORITY "XR"
+#define KB_PREFIX_VISIBILITY "XV"
+#define KB_PREFIX_TAG "XG"
+#define KB_PREFIX_LANGUAGE "XL"
+
+/* Value slots. */
+enum {
+  KB_SLOT_UPDATED = 0, /* YYYY-MM-DD, sorts by date */
+  KB_SLOT_TYPE = 1,
+  KB_SLOT_PRODUCT = 2,
+  KB_SLOT_CATEGORY = 3,
+  KB_SLOT_PRIORITY = 4,
+  KB_SLOT_VISIBILITY = 5,
+  KB_SLOT_HASH = 6,   /* content hash: unchanged input is skipped */
+  KB_SLOT_SOURCE = 7, /* source file of an article (sync) */
+};
+
+/* Index metadata: the user's extra lexicon words (kb-index --lexicon), which
+ * every reader adds to the built-in lexicon so that queries are segmented as
+ * the documents were. */
+#define KB_META_LEXICON "kb:lexicon"
+
+/* Changes whenever analysis changes, so that re-indexing redoes everything
+ * (it is part of every content hash). */
+#define KB_ANALYZER_VERSION "kb-analyzer-1"
+
+/* Appends the filter term of a field value: prefix + value, trimmed and
+ * case-folded ("XPdatabase"). */
+int kb_filter_term(const char *prefix, const char *value, kb_buf *out);
+
+/* Builds the stored form of doc with tokenizer t. Caller frees *out with
+ * kb_xdoc_free(). The doc must have an id and a type. */
+int kb_analyze_doc(kb_tokenizer *t, const kb_doc *doc, kb_xdoc **out, kb_error *err);
+
+/* The id term of a document id ("Q" + id). */
+int kb_id_term(const char *id, kb_buf *out);
+
+#endif

@@ -1,0 +1,173 @@
+/* index.h — the C wrapper over Xapian: open, replace by id, delete,
+ * commit, search, facets, metadata; and Xapian's stemmer.
+ *
+ * Only lib/index.cc includes <xapian.h>. Every function catches every
+ * Xapian exception and turns it into a kb_error carrying Xapian's message;
+ * no exception ever crosses into C.
+ */
+#ifndef KB_INDEX_H
+#define KB_INDEX_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "kb/error.h"
+#include "kb/text.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ## Stemmer */
+
+typedef struct kb_stemmer kb_stemmer;
+
+/* language: a Xapian stemmer name ("english"). Caller frees. */
+int kb_stemmer_new(const char *language, kb_stemmer **out, kb_error *err);
+void kb_stemmer_free(kb_stemmer *s);
+/* Appends the stem of word[0..len) to out. */
+int kb_stemmer_stem(kb_stemmer *s, const char *word, size_t len, kb_buf *out);
+
+/* ## Documents to store
+ *
+ * A kb_xdoc is what the analyzer hands the index: postings, boolean terms,
+ * value slots and the stored data, built in C and copied into a
+ * Xapian::Document by kb_index_replace(). */
+typedef struct kb_xdoc kb_xdoc;
+
+int kb_xdoc_new(kb_xdoc **out);
+void kb_xdoc_free(kb_xdoc *d);
+/* A term occurrence at a position (pos 0 = no position), adding wdf_inc. */
+int kb_xdoc_add_posting(kb_xdoc *d, const char *term, size_t len, uint32_t pos, uint32_t wdf_inc);
+/* A term without position (boolean filters use wdf_inc 0). */
+int kb_xdoc_add_term(kb_xdoc *d, const char *term, size_t len, uint32_t wdf_inc);
+int kb_xdoc_set_value(kb_xdoc *d, unsigned slot, const char *value, size_t len);
+int kb_xdoc_set_data(kb_xdoc *d, const char *data, size_t len);
+
+/* ## Index */
+
+typedef struct kb_index kb_index;
+
+typedef enum kb_index_mode {
+  KB_INDEX_READ,  /* read-only; fails if absent */
+  KB_INDEX_WRITE, /* create if absent; one writer at a time */
+} kb_index_mode;
+
+int kb_index_open(const char *path, kb_index_mode mode, kb_index **out, kb_error *err);
+/* Closes the index. Uncommitted changes of a writer are discarded only if
+ * Xapian can; call kb_index_commit() first. NULL does nothing. */
+void kb_index_free(kb_index *idx);
+
+/* Replaces the document whose unique term is id_term (adds it if absent). */
+int kb_index_replace(kb_index *idx, const char *id_term, const kb_xdoc *doc, kb_error *err);
+/* Deletes by unique term; *found (if not NULL) says whether it existed. */
+int kb_index_delete(kb_index *idx, const char *id_term, bool *found, kb_error *err);
+int kb_index_commit(kb_index *idx, kb_error *err);
+/* For a reader: picks up the latest commit. *changed says whether it moved. */
+int kb_index_reopen(kb_index *idx, bool *changed, kb_error *err);
+
+/* Stored data of the document with this unique term; *data is malloc'ed
+ * (caller frees) or NULL when the document is absent. */
+int kb_index_get_data(kb_index *idx, const char *id_term, char **data, kb_error *err);
+/* Value slot of the document with this unique term, or NULL when absent. */
+int kb_index_get_value(kb_index *idx, const char *id_term, unsigned slot, char **value,
+                       kb_error *err);
+
+/* Calls fn for every term starting with prefix (in sorted order) with its
+ * document frequency; a non-zero return stops and is returned. */
+typedef int (*kb_term_fn)(const char *term, size_t len, uint32_t doc_freq, void *ctx);
+int kb_index_each_term(kb_index *idx, const char *prefix, kb_term_fn fn, void *ctx,
+                       kb_error *err);
+
+/* Calls fn with the value in slot of every document indexed by term. */
+typedef int (*kb_value_fn)(const char *value, size_t len, void *ctx);
+int kb_index_each_value(kb_index *idx, const char *term, unsigned slot, kb_value_fn fn,
+                        void *ctx, kb_error *err);
+
+uint32_t kb_index_doc_count(kb_index *idx);
+uint32_t kb_index_term_freq(kb_index *idx, const char *term);
+uint64_t kb_index_unique_terms(kb_index *idx);
+
+/* Database metadata (key → value). *value is malloc'ed, "" when unset. */
+int kb_index_get_meta(kb_index *idx, const char *key, char **value, kb_error *err);
+int kb_index_set_meta(kb_index *idx, const char *key, const char *value, kb_error *err);
+
+/* Bytes on disk of the index folder. */
+uint64_t kb_index_size_bytes(kb_index *idx);
+const char *kb_index_path(const kb_index *idx);
+
+/* ## Queries
+ *
+ * A query tree built by the query module and translated node by node into a
+ * Xapian::Query. */
+typedef enum kb_qop {
+  KB_Q_TERM,      /* term, weighted by scale (wqf 1) */
+  KB_Q_FILTER,    /* boolean term: matches without weight */
+  KB_Q_MATCH_ALL, /* every document */
+  KB_Q_AND,
+  KB_Q_OR,
+  KB_Q_AND_NOT,   /* kids[0] without any of kids[1..] */
+  KB_Q_AND_MAYBE, /* kids[0], scored also by kids[1..] */
+  KB_Q_PHRASE,    /* kids are terms in order */
+  KB_Q_NEAR,      /* kids within window positions, any order */
+  KB_Q_SYNONYM,   /* kids weighted as one term */
+  KB_Q_FILTERED,  /* kids[0] restricted by kids[1] without weight */
+} kb_qop;
+
+typedef struct kb_qnode {
+  kb_qop op;
+  char *term;     /* KB_Q_TERM, KB_Q_FILTER */
+  double scale;   /* weight multiplier, 1.0 by default */
+  unsigned window; /* KB_Q_PHRASE, KB_Q_NEAR; 0 = number of kids */
+  struct kb_qnode **kids;
+  size_t nkids;
+  size_t cap;
+} kb_qnode;
+
+/* ## Search */
+
+typedef struct kb_search_opts {
+  size_t offset;
+  size_t limit;
+  bool sort_by_date;        /* value slot date_slot descending, then relevance */
+  unsigned date_slot;
+  int percent_cutoff;       /* drop matches below this percentage (0 = none) */
+  const unsigned *facet_slots; /* value slots to count over the whole match set */
+  size_t nfacets;
+  uint32_t check_at_least;  /* exact counts up to this many matches */
+  double bm25_k1, bm25_b;   /* 0 = Xapian's defaults */
+} kb_search_opts;
+
+typedef struct kb_hit {
+  uint32_t docid;
+  double score;
+  int percent;
+  char *data; /* stored data, malloc'ed */
+} kb_hit;
+
+typedef struct kb_facet_count {
+  char *value;
+  uint32_t count;
+} kb_facet_count;
+
+typedef struct kb_results {
+  kb_hit *hits;
+  size_t nhits;
+  uint32_t total;       /* matches estimated (exact when total_exact) */
+  bool total_exact;
+  kb_facet_count **facets; /* per requested slot, sorted by count desc */
+  size_t *nfacet;          /* entries per slot */
+  size_t nfacets;
+} kb_results;
+
+/* Runs q; *out is caller-freed with kb_results_free(). */
+int kb_index_search(kb_index *idx, const kb_qnode *q, const kb_search_opts *opts,
+                    kb_results **out, kb_error *err);
+void kb_results_free(kb_results *r);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

@@ -1,0 +1,65 @@
+/* search.h — one search from request to ranked hits with snippets: what the
+ * terminal tool and the server share.
+ *
+ * A kb_searcher holds an index reader, a tokenizer and the word lists; it
+ * belongs to one thread (give each worker its own).
+ */
+#ifndef KB_SEARCH_H
+#define KB_SEARCH_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "kb/error.h"
+#include "kb/index.h"
+#include "kb/snippet.h"
+#include "kb/tokenize.h"
+
+typedef struct kb_searcher kb_searcher;
+
+/* Opens the index at db_path for reading. Caller frees. */
+int kb_searcher_new(const char *db_path, kb_searcher **out, kb_error *err);
+void kb_searcher_free(kb_searcher *s);
+
+/* Borrowed parts, valid as long as the searcher. */
+kb_index *kb_searcher_index(kb_searcher *s);
+kb_tokenizer *kb_searcher_tokenizer(kb_searcher *s);
+
+typedef struct kb_search_request {
+  const char *query; /* user text, any bytes */
+  size_t query_len;
+  const char *type, *product, *category, *priority; /* filters; NULL = any */
+  bool include_internal; /* engineers; false = the public */
+  size_t offset, limit;
+  bool sort_by_date;
+  bool facets; /* count type, product, category, priority over all matches */
+  const kb_snippet_style *snippet; /* NULL = KB_SNIPPET_HTML */
+} kb_search_request;
+
+typedef struct kb_search_hit {
+  char *id, *type, *title, *snippet, *product, *category, *priority, *updated;
+  double score;
+} kb_search_hit;
+
+typedef struct kb_search_response {
+  kb_search_hit *hits;
+  size_t nhits;
+  uint32_t total;
+  bool total_exact;
+  kb_results *raw; /* facets: raw->facets in order type, product, category, priority */
+  char *explain;   /* how the query was analysed */
+  double took_ms;
+} kb_search_response;
+
+/* Runs a search; *out is caller-freed with kb_search_response_free(). */
+int kb_search(kb_searcher *s, const kb_search_request *req, kb_search_response **out,
+              kb_error *err);
+void kb_search_response_free(kb_search_response *r);
+
+/* The response as JSON text: {"query","total","hits":[{"id","type","title",
+ * "score","snippet","product","category","priority","updated"}]} plus
+ * "facets" when counted. Caller frees with free(). */
+char *kb_search_response_json(const kb_search_response *r, const char *query);
+
+#endif

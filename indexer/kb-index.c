@@ -1,0 +1,534 @@
+/* kb-index.c — the indexer: add and sync Markdown articles, delete by id,
+ * show statistics. Exit status: 0 all went in, 3 some input was skipped,
+ * 1 fatal error, 2 usage error. */
+#include <dirent.h>
+#include <errno.h>
+#include <jansson.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "kb/analyze.h"
+#include "kb/index.h"
+#include "kb/markdown.h"
+#include "kb/text.h"
+#include "kb/tokenize.h"
+
+#define EXIT_SKIPPED 3
+#define EXIT_USAGE 2
+#define COMMIT_EVERY 1000
+#define ARTICLE_MAX (8u << 20) /* bytes: bigger files are skipped */
+#define ROOTS_KEY "kb:article_roots"
+
+static const char usage[] =
+    "用法 (usage): kb-index [--db DIR] [--lexicon FILE] COMMAND ...\n"
+    "\n"
+    "  add PATH...      添加或更新 Markdown 文章 (files or folders, recursive; upsert by id)\n"
+    "  sync DIR         使索引中来自 DIR 的文章与 DIR 完全一致 (add, update, remove)\n"
+    "  delete ID...     按 id 删除文档 (e.g. a/db/ora-12170, t/10023)\n"
+    "  stats [--json]   索引统计 (documents by type, visibility, product; terms; size)\n"
+    "\n"
+    "  --db DIR         索引目录 (index folder); default $KB_DB, else data/kb.db\n"
+    "  --lexicon FILE   额外的领域词典 (extra lexicon words, one per line)\n"
+    "\n"
+    "文章 id 为 a/ 加上相对于所给文件夹的路径（去掉 .md），front matter 中的 id 优先。\n"
+    "Article id: a/ + path relative to the folder given, without .md, unless the\n"
+    "front matter sets id. A file given alone is relative to the folder it was\n"
+    "added with before, else to its own folder.\n"
+    "\n"
+    "退出状态 (exit status): 0 全部成功 (all went in); 3 部分输入被跳过 (some input\n"
+    "skipped, see messages); 1 严重错误 (fatal error); 2 用法错误 (usage error).\n";
+
+typedef struct indexer {
+  kb_index *idx;
+  kb_lexicon *lex;
+  kb_tokenizer *tok;
+  size_t added, updated, unchanged, skipped, deleted, pending;
+  int fatal;
+  /* sync bookkeeping: every file seen, and the id each parsed file gave */
+  char **seen_paths;
+  char **seen_ids; /* NULL for a file that failed to parse */
+  size_t nseen, seen_cap;
+  bool track;
+} indexer;
+
+static void report(const char *fmt, const char *a, const char *b) {
+  fprintf(stderr, fmt, a, b);
+}
+
+static int read_file(const char *path, kb_buf *out, kb_error *err) {
+  FILE *f = fopen(path, "rb");
+  if (!f) return kb_error_set(err, KB_EIO, "%s: 无法读取 (cannot read): %s", path, strerror(errno));
+  char chunk[65536];
+  size_t n;
+  int rc = KB_OK;
+  while ((n = fread(chunk, 1, sizeof chunk, f)) > 0) {
+    if (out->len + n > ARTICLE_MAX) {
+      rc = kb_error_set(err, KB_ETOOBIG, "%s: 文件超过 %u MiB (file too large)", path, ARTICLE_MAX >> 20);
+      break;
+    }
+    if (kb_buf_append(out, chunk, n) != KB_OK) {
+      rc = kb_error_set(err, KB_ENOMEM, "out of memory");
+      break;
+    }
+  }
+  if (rc == KB_OK && ferror(f)) rc = kb_error_set(err, KB_EIO, "%s: 读取错误 (read error)", path);
+  fclose(f);
+  return rc;
+}
+
+static void remember(indexer *ix, const char *abs_path, const char *id) {
+  if (!ix->track) return;
+  if (ix->nseen == ix->seen_cap) {
+    size_t cap = ix->seen_cap ? ix->seen_cap * 2 : 256;
+    char **p = realloc(ix->seen_paths, cap * sizeof *p);
+    if (p) ix->seen_paths = p;
+    char **i = realloc(ix->seen_ids, cap * sizeof *i);
+    if (i) ix->seen_ids = i;
+    if (!p || !i) return;
+    ix->seen_cap = cap;
+  }
+  ix->seen_paths[ix->nseen] = strdup(abs_path);
+  ix->seen_ids[ix->nseen] = id ? strdup(id) : NULL;
+  ix->nseen++;
+}
+
+static int maybe_commit(indexer *ix) {
+  if (++ix->pending < COMMIT_EVERY) return KB_OK;
+  kb_error err = {0};
+  ix->pending = 0;
+  if (kb_index_commit(ix->idx, &err) != KB_OK) {
+    fprintf(stderr, "kb-index: %s\n", err.message);
+    ix->fatal = 1;
+    return err.code;
+  }
+  return KB_OK;
+}
+
+/* Indexes one article; rel is its path relative to the root for its id. */
+static void add_article(indexer *ix, const char *path, const char *abs_path, const char *rel) {
+  kb_error err = {0};
+  kb_buf src = {0}, id = {0}, id_term = {0};
+  kb_doc *doc = NULL;
+  kb_xdoc *xd = NULL;
+  char *old_hash = NULL;
+  if (read_file(path, &src, &err) != KB_OK ||
+      kb_markdown_parse(src.data ? src.data : "", src.len, path, &doc, &err) != KB_OK) {
+    fprintf(stderr, "kb-index: 跳过 (skipped) %s\n", err.message);
+    ix->skipped++;
+    remember(ix, abs_path, NULL);
+    goto out;
+  }
+  if (kb_doc_get(doc, KB_FIELD_ID)) kb_buf_puts(&id, kb_doc_get(doc, KB_FIELD_ID));
+  else kb_markdown_article_id(rel, &id);
+  kb_doc_set_str(doc, KB_FIELD_ID, id.data);
+  kb_doc_set_str(doc, KB_FIELD_SOURCE, abs_path);
+  remember(ix, abs_path, id.data);
+
+  /* the content hash covers the analyzer, the id and the bytes */
+  kb_buf h = {0};
+  kb_buf_puts(&h, KB_ANALYZER_VERSION "\n");
+  kb_buf_puts(&h, id.data);
+  kb_buf_putc(&h, '\n');
+  kb_buf_puts(&h, abs_path);
+  kb_buf_putc(&h, '\n');
+  kb_buf_append(&h, src.data ? src.data : "", src.len);
+  char hex[17];
+  kb_hash_hex(h.data, h.len, hex);
+  kb_buf_free(&h);
+  kb_doc_set_str(doc, KB_FIELD_HASH, hex);
+
+  kb_id_term(id.data, &id_term);
+  if (kb_index_get_value(ix->idx, id_term.data, KB_SLOT_HASH, &old_hash, &err) != KB_OK) {
+    fprintf(stderr, "kb-index: %s\n", err.message);
+    ix->fatal = 1;
+    goto out;
+  }
+  if (old_hash && strcmp(old_hash, hex) == 0) {
+    ix->unchanged++;
+    goto out;
+  }
+  if (kb_analyze_doc(ix->tok, doc, &xd, &err) != KB_OK ||
+      kb_index_replace(ix->idx, id_term.data, xd, &err) != KB_OK) {
+    fprintf(stderr, "kb-index: %s: %s\n", path, err.message);
+    ix->fatal = 1;
+    goto out;
+  }
+  if (old_hash) ix->updated++;
+  else ix->added++;
+  maybe_commit(ix);
+out:
+  free(old_hash);
+  kb_xdoc_free(xd);
+  kb_doc_free(doc);
+  kb_buf_free(&src);
+  kb_buf_free(&id);
+  kb_buf_free(&id_term);
+}
+
+static bool has_md_suffix(const char *name) {
+  size_t n = strlen(name);
+  return n > 3 && strcmp(name + n - 3, ".md") == 0;
+}
+
+static int cmp_str(const void *a, const void *b) {
+  return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Walks dir (relative part rel under root) in name order. */
+static void add_tree(indexer *ix, const char *dir, const char *abs_dir, const char *rel) {
+  DIR *d = opendir(dir);
+  if (!d) {
+    report("kb-index: 跳过 (skipped) %s: %s\n", dir, strerror(errno));
+    ix->skipped++;
+    return;
+  }
+  char **names = NULL;
+  size_t n = 0, cap = 0;
+  for (struct dirent *e; (e = readdir(d));) {
+    if (e->d_name[0] == '.') continue; /* hidden files, . and .. */
+    if (n == cap) {
+      cap = cap ? cap * 2 : 64;
+      char **p = realloc(names, cap * sizeof *p);
+      if (!p) break;
+      names = p;
+    }
+    names[n++] = strdup(e->d_name);
+  }
+  closedir(d);
+  if (n) qsort(names, n, sizeof *names, cmp_str);
+  for (size_t i = 0; i < n && !ix->fatal; i++) {
+    kb_buf path = {0}, abs = {0}, r = {0};
+    kb_buf_printf(&path, "%s/%s", dir, names[i]);
+    kb_buf_printf(&abs, "%s/%s", abs_dir, names[i]);
+    kb_buf_printf(&r, "%s%s%s", rel, *rel ? "/" : "", names[i]);
+    struct stat st;
+    if (stat(path.data, &st) == 0 && S_ISDIR(st.st_mode))
+      add_tree(ix, path.data, abs.data, r.data);
+    else if (S_ISREG(st.st_mode) && has_md_suffix(names[i]))
+      add_article(ix, path.data, abs.data, r.data);
+    kb_buf_free(&path);
+    kb_buf_free(&abs);
+    kb_buf_free(&r);
+  }
+  for (size_t i = 0; i < n; i++) free(names[i]);
+  free(names);
+}
+
+/* The folders articles were added from, newline-separated, in metadata. */
+static void note_root(indexer *ix, const char *abs_dir) {
+  char *roots = NULL;
+  if (kb_index_get_meta(ix->idx, ROOTS_KEY, &roots, NULL) != KB_OK) return;
+  kb_buf b = {0};
+  kb_buf_puts(&b, roots);
+  bool present = false;
+  for (char *line = roots, *save = NULL; (line = strtok_r(line, "\n", &save)); line = NULL)
+    present |= strcmp(line, abs_dir) == 0;
+  if (!present) {
+    if (b.len) kb_buf_putc(&b, '\n');
+    kb_buf_puts(&b, abs_dir);
+    kb_index_set_meta(ix->idx, ROOTS_KEY, b.data, NULL);
+  }
+  kb_buf_free(&b);
+  free(roots);
+}
+
+/* The longest known root holding abs_file, else its own folder. */
+static void root_of_file(indexer *ix, const char *abs_file, kb_buf *root) {
+  char *roots = NULL;
+  size_t best = 0;
+  if (kb_index_get_meta(ix->idx, ROOTS_KEY, &roots, NULL) == KB_OK) {
+    for (char *line = roots, *save = NULL; (line = strtok_r(line, "\n", &save)); line = NULL) {
+      size_t n = strlen(line);
+      if (n > best && strncmp(abs_file, line, n) == 0 && abs_file[n] == '/') {
+        kb_buf_reset(root);
+        kb_buf_puts(root, line);
+        best = n;
+      }
+    }
+  }
+  free(roots);
+  if (best) return;
+  const char *slash = strrchr(abs_file, '/');
+  kb_buf_reset(root);
+  kb_buf_append(root, abs_file, slash ? (size_t)(slash - abs_file) : 0);
+}
+
+static void add_path(indexer *ix, const char *path) {
+  char abs[PATH_MAX];
+  struct stat st;
+  if (stat(path, &st) != 0 || !realpath(path, abs)) {
+    report("kb-index: 跳过 (skipped) %s: %s\n", path, strerror(errno));
+    ix->skipped++;
+    return;
+  }
+  if (S_ISDIR(st.st_mode)) {
+    note_root(ix, abs);
+    add_tree(ix, path, abs, "");
+    return;
+  }
+  kb_buf root = {0};
+  root_of_file(ix, abs, &root);
+  add_article(ix, path, abs, abs + root.len + 1);
+  kb_buf_free(&root);
+}
+
+static int finish(indexer *ix) {
+  kb_error err = {0};
+  if (!ix->fatal && kb_index_commit(ix->idx, &err) != KB_OK) {
+    fprintf(stderr, "kb-index: %s\n", err.message);
+    ix->fatal = 1;
+  }
+  fprintf(stderr, "kb-index: 新增 %zu, 更新 %zu, 未变 %zu, 删除 %zu, 跳过 %zu "
+          "(added, updated, unchanged, deleted, skipped)\n",
+          ix->added, ix->updated, ix->unchanged, ix->deleted, ix->skipped);
+  if (ix->fatal) return 1;
+  return ix->skipped ? EXIT_SKIPPED : 0;
+}
+
+typedef struct stale_ctx {
+  indexer *ix;
+  const char *dir; /* absolute, no trailing slash */
+  char **stale;
+  size_t n, cap;
+} stale_ctx;
+
+/* Articles whose source is under dir but which the walk did not produce. */
+static int find_stale(const char *term, size_t len, uint32_t freq, void *vctx) {
+  (void)freq;
+  stale_ctx *c = vctx;
+  char *src = NULL;
+  kb_buf id_term = {0};
+  kb_buf_append(&id_term, term, len);
+  kb_index_get_value(c->ix->idx, id_term.data, KB_SLOT_SOURCE, &src, NULL);
+  size_t dl = strlen(c->dir);
+  bool under = src && strncmp(src, c->dir, dl) == 0 && src[dl] == '/';
+  bool keep = !under;
+  for (size_t i = 0; under && i < c->ix->nseen && !keep; i++) {
+    if (strcmp(c->ix->seen_paths[i], src) != 0) continue;
+    /* a file that failed to parse keeps what was stored for it */
+    keep = !c->ix->seen_ids[i] || strcmp(c->ix->seen_ids[i], id_term.data + 1) == 0;
+  }
+  if (!keep && c->n < 1u << 20) {
+    if (c->n == c->cap) {
+      c->cap = c->cap ? c->cap * 2 : 64;
+      char **p = realloc(c->stale, c->cap * sizeof *p);
+      if (p) c->stale = p;
+      else c->cap = c->n;
+    }
+    if (c->n < c->cap) c->stale[c->n++] = strdup(id_term.data);
+  }
+  free(src);
+  kb_buf_free(&id_term);
+  return 0;
+}
+
+static void sync_dir(indexer *ix, const char *dir) {
+  char abs[PATH_MAX];
+  struct stat st;
+  if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode) || !realpath(dir, abs)) {
+    fprintf(stderr, "kb-index: %s: 不是文件夹 (not a folder)\n", dir);
+    ix->fatal = 1;
+    return;
+  }
+  ix->track = true;
+  note_root(ix, abs);
+  add_tree(ix, dir, abs, "");
+  if (ix->fatal) return;
+  stale_ctx c = {.ix = ix, .dir = abs};
+  kb_error err = {0};
+  if (kb_index_each_term(ix->idx, KB_PREFIX_ID "a/", find_stale, &c, &err) < 0) {
+    fprintf(stderr, "kb-index: %s\n", err.message);
+    ix->fatal = 1;
+  }
+  for (size_t i = 0; i < c.n; i++) {
+    bool found = false;
+    if (!ix->fatal && kb_index_delete(ix->idx, c.stale[i], &found, &err) != KB_OK) {
+      fprintf(stderr, "kb-index: %s\n", err.message);
+      ix->fatal = 1;
+    }
+    if (found) ix->deleted++;
+    free(c.stale[i]);
+  }
+  free(c.stale);
+}
+
+static int cmd_delete(indexer *ix, int argc, char **argv) {
+  for (int i = 0; i < argc && !ix->fatal; i++) {
+    kb_buf term = {0};
+    kb_error err = {0};
+    bool found = false;
+    kb_id_term(argv[i], &term);
+    if (kb_index_delete(ix->idx, term.data, &found, &err) != KB_OK) {
+      fprintf(stderr, "kb-index: %s\n", err.message);
+      ix->fatal = 1;
+    } else if (!found) {
+      report("kb-index: 跳过 (skipped) %s: 索引中没有此 id (no such id)%s\n", argv[i], "");
+      ix->skipped++;
+    } else {
+      ix->deleted++;
+    }
+    kb_buf_free(&term);
+  }
+  return finish(ix);
+}
+
+/* ---------------------------------------------------------------- stats */
+
+typedef struct count_ctx {
+  json_t *obj;
+  size_t skip; /* prefix length */
+} count_ctx;
+
+static int count_term(const char *term, size_t len, uint32_t freq, void *vctx) {
+  count_ctx *c = vctx;
+  kb_buf k = {0};
+  kb_buf_append(&k, term + c->skip, len - c->skip);
+  json_object_set_new(c->obj, k.data, json_integer(freq));
+  kb_buf_free(&k);
+  return 0;
+}
+
+static json_t *counts(kb_index *idx, const char *prefix, const char *const *always) {
+  count_ctx c = {json_object(), strlen(prefix)};
+  for (; always && *always; always++) json_object_set_new(c.obj, *always, json_integer(0));
+  kb_index_each_term(idx, prefix, count_term, &c, NULL);
+  return c.obj;
+}
+
+static int cmd_stats(kb_index *idx, bool as_json) {
+  static const char *const types[] = {"article", "ticket", NULL};
+  static const char *const vis[] = {"public", "internal", NULL};
+  char *last = NULL;
+  kb_index_get_meta(idx, "last_commit", &last, NULL);
+  json_t *o = json_object();
+  json_object_set_new(o, "documents", json_integer(kb_index_doc_count(idx)));
+  json_object_set_new(o, "by_type", counts(idx, KB_PREFIX_TYPE, types));
+  json_object_set_new(o, "by_visibility", counts(idx, KB_PREFIX_VISIBILITY, vis));
+  json_object_set_new(o, "by_product", counts(idx, KB_PREFIX_PRODUCT, NULL));
+  json_object_set_new(o, "terms", json_integer((json_int_t)kb_index_unique_terms(idx)));
+  json_object_set_new(o, "size_bytes", json_integer((json_int_t)kb_index_size_bytes(idx)));
+  json_object_set_new(o, "last_commit", last && *last ? json_string(last) : json_null());
+  json_object_set_new(o, "path", json_string(kb_index_path(idx)));
+  if (as_json) {
+    json_dumpf(o, stdout, JSON_INDENT(2));
+    putchar('\n');
+  } else {
+    printf("索引 (index):        %s\n", kb_index_path(idx));
+    printf("文档 (documents):    %u\n", kb_index_doc_count(idx));
+    const char *key;
+    json_t *v;
+    printf("类型 (by type):     ");
+    json_object_foreach(json_object_get(o, "by_type"), key, v)
+        printf(" %s %lld", key, (long long)json_integer_value(v));
+    printf("\n可见性 (visibility):");
+    json_object_foreach(json_object_get(o, "by_visibility"), key, v)
+        printf(" %s %lld", key, (long long)json_integer_value(v));
+    printf("\n产品 (by product):  ");
+    json_object_foreach(json_object_get(o, "by_product"), key, v)
+        printf(" %s %lld", key, (long long)json_integer_value(v));
+    printf("\n词项 (terms):        %llu\n", (unsigned long long)kb_index_unique_terms(idx));
+    printf("大小 (size):         %.1f MiB\n", (double)kb_index_size_bytes(idx) / 1048576.0);
+    printf("最后提交 (last commit): %s\n", last && *last ? last : "-");
+  }
+  json_decref(o);
+  free(last);
+  return 0;
+}
+
+/* Keeps the user's lexicon in the index, so that every reader segments
+ * queries with it too. Words already indexed are re-segmented on re-index. */
+static int save_lexicon(kb_index *idx, const char *path, kb_error *err) {
+  kb_lexicon *check = kb_lexicon_new();
+  if (!check) return kb_error_set(err, KB_ENOMEM, "out of memory");
+  int rc = kb_lexicon_add_file(check, path, err); /* validates the file */
+  kb_lexicon_free(check);
+  kb_buf text = {0};
+  if (rc == KB_OK) rc = read_file(path, &text, err);
+  if (rc == KB_OK) rc = kb_index_set_meta(idx, KB_META_LEXICON, text.data ? text.data : "", err);
+  kb_buf_free(&text);
+  return rc;
+}
+
+/* ----------------------------------------------------------------- main */
+
+int main(int argc, char **argv) {
+  const char *db = getenv("KB_DB");
+  const char *lexicon_file = NULL;
+  if (!db || !*db) db = "data/kb.db";
+  int i = 1;
+  for (; i < argc && argv[i][0] == '-'; i++) {
+    if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+      fputs(usage, stdout);
+      return 0;
+    } else if (strcmp(argv[i], "--db") == 0 && i + 1 < argc) {
+      db = argv[++i];
+    } else if (strcmp(argv[i], "--lexicon") == 0 && i + 1 < argc) {
+      lexicon_file = argv[++i];
+    } else {
+      fprintf(stderr, "kb-index: 未知选项 (unknown option) %s\n\n%s", argv[i], usage);
+      return EXIT_USAGE;
+    }
+  }
+  if (i >= argc) {
+    fputs(usage, stderr);
+    return EXIT_USAGE;
+  }
+  const char *cmd = argv[i++];
+  kb_error err = {0};
+  if (strcmp(cmd, "stats") == 0) {
+    bool as_json = i < argc && strcmp(argv[i], "--json") == 0;
+    kb_index *idx;
+    if (kb_index_open(db, KB_INDEX_READ, &idx, &err) != KB_OK) {
+      fprintf(stderr, "kb-index: 无法打开索引 (cannot open index) %s\n", err.message);
+      return 1;
+    }
+    int rc = cmd_stats(idx, as_json);
+    kb_index_free(idx);
+    return rc;
+  }
+  bool is_add = strcmp(cmd, "add") == 0, is_sync = strcmp(cmd, "sync") == 0,
+       is_delete = strcmp(cmd, "delete") == 0;
+  if (!is_add && !is_sync && !is_delete) {
+    fprintf(stderr, "kb-index: 未知命令 (unknown command) %s\n\n%s", cmd, usage);
+    return EXIT_USAGE;
+  }
+  if (i >= argc || (is_sync && argc - i != 1)) {
+    fputs(usage, stderr);
+    return EXIT_USAGE;
+  }
+  indexer ix = {0};
+  int rc = kb_index_open(db, KB_INDEX_WRITE, &ix.idx, &err);
+  if (rc == KB_OK) rc = kb_lexicon_new_builtin("lexicon", &ix.lex, &err);
+  if (rc == KB_OK && lexicon_file) rc = save_lexicon(ix.idx, lexicon_file, &err);
+  char *extra = NULL;
+  if (rc == KB_OK) rc = kb_index_get_meta(ix.idx, KB_META_LEXICON, &extra, &err);
+  if (rc == KB_OK) rc = kb_lexicon_add_text(ix.lex, extra, strlen(extra));
+  free(extra);
+  if (rc == KB_OK) rc = kb_tokenizer_new(ix.lex, &ix.tok, &err);
+  int status;
+  if (rc != KB_OK) {
+    fprintf(stderr, "kb-index: %s\n", err.message);
+    status = 1;
+  } else if (is_delete) {
+    status = cmd_delete(&ix, argc - i, argv + i);
+  } else {
+    for (; i < argc && !ix.fatal; i++) {
+      if (is_sync) sync_dir(&ix, argv[i]);
+      else add_path(&ix, argv[i]);
+    }
+    status = finish(&ix);
+  }
+  for (size_t k = 0; k < ix.nseen; k++) {
+    free(ix.seen_paths[k]);
+    free(ix.seen_ids[k]);
+  }
+  free(ix.seen_paths);
+  free(ix.seen_ids);
+  kb_tokenizer_free(ix.tok);
+  kb_lexicon_free(ix.lex);
+  kb_index_free(ix.idx);
+  return status;
+}

@@ -1,0 +1,186 @@
+/* analyze.c — documents into index terms, filter terms, values and data. */
+#include "kb/analyze.h"
+
+#include <jansson.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Positions between segments, so that a phrase never spans two of them. */
+#define SEGMENT_GAP 8
+
+typedef struct analyze_ctx {
+  kb_xdoc *xd;
+  kb_buf term;
+  const char *word_prefix;
+  const char *bigram_prefix;
+  uint32_t weight;
+  bool title;
+  int rc;
+} analyze_ctx;
+
+static int add_token(const kb_token *tok, void *vctx) {
+  analyze_ctx *c = vctx;
+  kb_buf_reset(&c->term);
+  bool bigram = tok->kind == KB_TOKEN_BIGRAM;
+  kb_buf_puts(&c->term, bigram ? c->bigram_prefix : c->word_prefix);
+  kb_buf_append(&c->term, tok->term, tok->term_len);
+  if (bigram)
+    c->rc = kb_xdoc_add_term(c->xd, c->term.data, c->term.len, c->weight);
+  else
+    c->rc = kb_xdoc_add_posting(c->xd, c->term.data, c->term.len, tok->pos, c->weight);
+  if (c->rc == KB_OK && c->title && !bigram) {
+    kb_buf_reset(&c->term);
+    kb_buf_puts(&c->term, KB_PREFIX_TITLE);
+    kb_buf_append(&c->term, tok->term, tok->term_len);
+    c->rc = kb_xdoc_add_posting(c->xd, c->term.data, c->term.len, tok->pos, 1);
+  }
+  return c->rc;
+}
+
+static uint32_t segment_weight(kb_segment_kind k) {
+  switch (k) {
+    case KB_SEG_TITLE:
+      return 5;
+    case KB_SEG_HEADING:
+    case KB_SEG_TAGS:
+      return 3;
+    case KB_SEG_PROBLEM:
+      return 2;
+    default:
+      return 1;
+  }
+}
+
+int kb_filter_term(const char *prefix, const char *value, kb_buf *out) {
+  while (*value == ' ' || *value == '\t') value++;
+  size_t n = strlen(value);
+  while (n && (value[n - 1] == ' ' || value[n - 1] == '\t')) n--;
+  if (kb_buf_puts(out, prefix) != KB_OK) return KB_ENOMEM;
+  return kb_text_fold(value, n, out, NULL);
+}
+
+int kb_id_term(const char *id, kb_buf *out) {
+  if (kb_buf_puts(out, KB_PREFIX_ID) != KB_OK) return KB_ENOMEM;
+  return kb_buf_puts(out, id);
+}
+
+static int add_filter(kb_xdoc *xd, const char *prefix, const char *value, kb_buf *tmp) {
+  if (!value || !*value) return KB_OK;
+  kb_buf_reset(tmp);
+  int rc = kb_filter_term(prefix, value, tmp);
+  if (rc != KB_OK || tmp->len > 200) return rc;
+  return kb_xdoc_add_term(xd, tmp->data, tmp->len, 0);
+}
+
+static int set_value(kb_xdoc *xd, unsigned slot, const char *v) {
+  return v ? kb_xdoc_set_value(xd, slot, v, strlen(v)) : KB_OK;
+}
+
+/* Filter terms and value slots. */
+static int add_facets(const kb_doc *doc, kb_xdoc *xd) {
+  kb_buf tmp = {0};
+  int rc = KB_OK;
+  static const struct {
+    kb_field field;
+    const char *prefix;
+    int slot;
+  } map[] = {
+      {KB_FIELD_TYPE, KB_PREFIX_TYPE, KB_SLOT_TYPE},
+      {KB_FIELD_PRODUCT, KB_PREFIX_PRODUCT, KB_SLOT_PRODUCT},
+      {KB_FIELD_CATEGORY, KB_PREFIX_CATEGORY, KB_SLOT_CATEGORY},
+      {KB_FIELD_PRIORITY, KB_PREFIX_PRIORITY, KB_SLOT_PRIORITY},
+      {KB_FIELD_VISIBILITY, KB_PREFIX_VISIBILITY, KB_SLOT_VISIBILITY},
+      {KB_FIELD_LANGUAGE, KB_PREFIX_LANGUAGE, -1},
+      {KB_FIELD_UPDATED, NULL, KB_SLOT_UPDATED},
+      {KB_FIELD_HASH, NULL, KB_SLOT_HASH},
+      {KB_FIELD_SOURCE, NULL, KB_SLOT_SOURCE},
+  };
+  for (size_t i = 0; i < sizeof map / sizeof map[0] && rc == KB_OK; i++) {
+    const char *v = kb_doc_get(doc, map[i].field);
+    if (map[i].prefix) rc = add_filter(xd, map[i].prefix, v, &tmp);
+    if (rc == KB_OK && map[i].slot >= 0) {
+      /* facet values are the same folded form as the filter terms */
+      if (map[i].prefix && v) {
+        kb_buf_reset(&tmp);
+        rc = kb_filter_term("", v, &tmp);
+        if (rc == KB_OK) rc = kb_xdoc_set_value(xd, (unsigned)map[i].slot, tmp.data, tmp.len);
+      } else {
+        rc = set_value(xd, (unsigned)map[i].slot, v);
+      }
+    }
+  }
+  const char *tags = kb_doc_get(doc, KB_FIELD_TAGS);
+  for (const char *t = tags; t && *t && rc == KB_OK;) {
+    size_t sep_len = 0;
+    const char *e = kb_list_next_sep(t, &sep_len);
+    char one[256];
+    size_t n = (size_t)(e - t) < sizeof one - 1 ? (size_t)(e - t) : sizeof one - 1;
+    memcpy(one, t, n);
+    one[n] = '\0';
+    if (kb_utf8_valid(one, n, NULL)) rc = add_filter(xd, KB_PREFIX_TAG, one, &tmp);
+    if (!sep_len) break;
+    t = e + sep_len;
+  }
+  kb_buf_free(&tmp);
+  return rc;
+}
+
+/* The stored data: the fields, plus the public and internal plain text that
+ * snippets are cut from. */
+static int build_data(const kb_doc *doc, kb_xdoc *xd) {
+  json_t *o = json_object();
+  kb_buf pub = {0}, internal = {0};
+  for (int f = 0; f < KB_FIELD_COUNT; f++) {
+    const char *v = kb_doc_get(doc, (kb_field)f);
+    if (v) json_object_set_new(o, kb_field_name((kb_field)f), json_string(v));
+  }
+  for (size_t i = 0; i < kb_doc_segment_count(doc); i++) {
+    const kb_segment *s = kb_doc_segment(doc, i);
+    if (s->kind == KB_SEG_TITLE || s->kind == KB_SEG_TAGS) continue;
+    kb_buf *b = s->internal ? &internal : &pub;
+    if (b->len) kb_buf_putc(b, '\n');
+    kb_buf_append(b, s->text, s->len);
+  }
+  json_object_set_new(o, "text", json_string(pub.data ? pub.data : ""));
+  if (internal.len) json_object_set_new(o, "itext", json_string(internal.data));
+  char *s = json_dumps(o, JSON_COMPACT);
+  int rc = s ? kb_xdoc_set_data(xd, s, strlen(s)) : KB_ENOMEM;
+  free(s);
+  json_decref(o);
+  kb_buf_free(&pub);
+  kb_buf_free(&internal);
+  return rc;
+}
+
+int kb_analyze_doc(kb_tokenizer *t, const kb_doc *doc, kb_xdoc **out, kb_error *err) {
+  *out = NULL;
+  const char *id = kb_doc_get(doc, KB_FIELD_ID);
+  if (!id || !kb_doc_get(doc, KB_FIELD_TYPE))
+    return kb_error_set(err, KB_EINVAL, "document without id or type");
+  kb_xdoc *xd;
+  if (kb_xdoc_new(&xd) != KB_OK) return kb_error_set(err, KB_ENOMEM, "out of memory");
+  analyze_ctx c = {.xd = xd};
+  uint32_t pos = 1;
+  int rc = KB_OK;
+  for (size_t i = 0; i < kb_doc_segment_count(doc) && rc == KB_OK; i++) {
+    const kb_segment *s = kb_doc_segment(doc, i);
+    c.word_prefix = s->internal ? KB_PREFIX_INTERNAL : "";
+    c.bigram_prefix = s->internal ? KB_PREFIX_INTERNAL_BIGRAM : KB_PREFIX_BIGRAM;
+    c.weight = segment_weight(s->kind);
+    c.title = s->kind == KB_SEG_TITLE;
+    rc = kb_tokenizer_run(t, s->text, s->len, &pos, add_token, &c, err);
+    if (rc != KB_OK && rc == c.rc) kb_error_set(err, rc, "%s: out of memory", id);
+    pos += SEGMENT_GAP;
+  }
+  if (rc == KB_OK && (rc = add_facets(doc, xd)) != KB_OK)
+    kb_error_set(err, rc, "%s: out of memory", id);
+  if (rc == KB_OK && (rc = build_data(doc, xd)) != KB_OK)
+    kb_error_set(err, rc, "%s: out of memory", id);
+  kb_buf_free(&c.term);
+  if (rc != KB_OK) {
+    kb_xdoc_free(xd);
+    return rc;
+  }
+  *out = xd;
+  return KB_OK;
+}

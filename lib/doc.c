@@ -1,0 +1,114 @@
+/* doc.c — the document model. */
+#include "kb/doc.h"
+
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "kb/text.h"
+
+struct kb_doc {
+  char *fields[KB_FIELD_COUNT];
+  kb_segment *segs;
+  size_t nsegs, cap;
+};
+
+static const char *const field_names[KB_FIELD_COUNT] = {
+#define KB_FIELD_NAME(name, key) key,
+    KB_DOC_FIELDS(KB_FIELD_NAME)
+#undef KB_FIELD_NAME
+};
+
+const char *kb_field_name(kb_field f) {
+  return (unsigned)f < KB_FIELD_COUNT ? field_names[f] : "?";
+}
+
+int kb_field_from_name(const char *name) {
+  for (int i = 0; i < KB_FIELD_COUNT; i++)
+    if (strcmp(field_names[i], name) == 0) return i;
+  return -1;
+}
+
+kb_doc *kb_doc_new(void) { return calloc(1, sizeof(kb_doc)); }
+
+void kb_doc_free(kb_doc *doc) {
+  if (!doc) return;
+  for (int i = 0; i < KB_FIELD_COUNT; i++) free(doc->fields[i]);
+  for (size_t i = 0; i < doc->nsegs; i++) free(doc->segs[i].text);
+  free(doc->segs);
+  free(doc);
+}
+
+const char *kb_doc_get(const kb_doc *doc, kb_field f) { return doc->fields[f]; }
+
+int kb_doc_set(kb_doc *doc, kb_field f, const char *value, size_t len) {
+  char *copy = NULL;
+  if (value) {
+    copy = malloc(len + 1);
+    if (!copy) return KB_ENOMEM;
+    memcpy(copy, value, len);
+    copy[len] = '\0';
+  }
+  free(doc->fields[f]);
+  doc->fields[f] = copy;
+  return KB_OK;
+}
+
+int kb_doc_set_str(kb_doc *doc, kb_field f, const char *value) {
+  return kb_doc_set(doc, f, value, value ? strlen(value) : 0);
+}
+
+int kb_doc_add_segment(kb_doc *doc, kb_segment_kind kind, bool internal, const char *text,
+                       size_t len) {
+  if (len == 0) return KB_OK;
+  if (doc->nsegs == doc->cap) {
+    size_t cap = doc->cap ? doc->cap * 2 : 16;
+    kb_segment *s = realloc(doc->segs, cap * sizeof *s);
+    if (!s) return KB_ENOMEM;
+    doc->segs = s;
+    doc->cap = cap;
+  }
+  char *copy = malloc(len + 1);
+  if (!copy) return KB_ENOMEM;
+  memcpy(copy, text, len);
+  copy[len] = '\0';
+  doc->segs[doc->nsegs++] = (kb_segment){kind, internal, copy, len};
+  return KB_OK;
+}
+
+size_t kb_doc_segment_count(const kb_doc *doc) { return doc->nsegs; }
+
+const kb_segment *kb_doc_segment(const kb_doc *doc, size_t i) {
+  return i < doc->nsegs ? &doc->segs[i] : NULL;
+}
+
+bool kb_doc_is_internal(const kb_doc *doc) {
+  const char *v = doc->fields[KB_FIELD_VISIBILITY];
+  return v && strcmp(v, "internal") == 0;
+}
+
+const char *kb_doc_guess_language(const kb_doc *doc) {
+  size_t han = 0, letters = 0;
+  for (size_t s = 0; s < doc->nsegs; s++) {
+    const char *t = doc->segs[s].text;
+    size_t len = doc->segs[s].len;
+    for (size_t i = 0; i < len;) {
+      int32_t c = kb_utf8_next(t, len, &i);
+      if (kb_is_han(c)) han++;
+      else if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')) letters++;
+    }
+  }
+  /* a Han character carries about as much as a short Latin word */
+  return han * 4 >= letters ? "zh" : "en";
+}
+
+void kb_hash_hex(const void *data, size_t len, char out[17]) {
+  uint64_t h = 1469598103934665603ULL;
+  const unsigned char *p = data;
+  for (size_t i = 0; i < len; i++) {
+    h ^= p[i];
+    h *= 1099511628211ULL;
+  }
+  snprintf(out, 17, "%016llx", (unsigned long long)h);
+}

@@ -1,0 +1,508 @@
+// index.cc — the C wrapper over Xapian; the one C++ file of kb.
+//
+// Every extern "C" function is one try block whose catch calls fail(),
+// which copies Xapian's message into the kb_error before the exception
+// dies. No exception crosses into C.
+#include "kb/index.h"
+
+#include <xapian.h>
+
+#include <cstdlib>
+#include <cstring>
+#include <ctime>
+#include <filesystem>
+#include <map>
+#include <new>
+#include <string>
+#include <vector>
+
+namespace {
+
+int fail(kb_error *err, const char *what) {
+  try {
+    throw;
+  } catch (const Xapian::DatabaseLockError &e) {
+    return kb_error_set(err, KB_ELOCKED, "%s: %s", what, e.get_description().c_str());
+  } catch (const Xapian::DatabaseModifiedError &e) {
+    return kb_error_set(err, KB_EMODIFIED, "%s: %s", what, e.get_description().c_str());
+  } catch (const Xapian::DatabaseOpeningError &e) {
+    return kb_error_set(err, KB_ENOENT, "%s: %s", what, e.get_description().c_str());
+  } catch (const Xapian::Error &e) {
+    return kb_error_set(err, KB_EINDEX, "%s: %s", what, e.get_description().c_str());
+  } catch (const std::bad_alloc &) {
+    return kb_error_set(err, KB_ENOMEM, "%s: out of memory", what);
+  } catch (const std::exception &e) {
+    return kb_error_set(err, KB_EINTERNAL, "%s: %s", what, e.what());
+  } catch (...) {
+    return kb_error_set(err, KB_EINTERNAL, "%s: unknown exception", what);
+  }
+}
+
+char *dup_string(const std::string &s) {
+  char *p = static_cast<char *>(std::malloc(s.size() + 1));
+  if (!p) throw std::bad_alloc();
+  std::memcpy(p, s.data(), s.size());
+  p[s.size()] = '\0';
+  return p;
+}
+
+const char *kLastCommitKey = "kb:last_commit";
+
+}  // namespace
+
+// ------------------------------------------------------------------ stemmer
+
+struct kb_stemmer {
+  Xapian::Stem stem;
+};
+
+extern "C" int kb_stemmer_new(const char *language, kb_stemmer **out, kb_error *err) {
+  try {
+    *out = new kb_stemmer{Xapian::Stem(language)};
+    return KB_OK;
+  } catch (...) {
+    return fail(err, "stemmer");
+  }
+}
+
+extern "C" void kb_stemmer_free(kb_stemmer *s) { delete s; }
+
+extern "C" int kb_stemmer_stem(kb_stemmer *s, const char *word, size_t len, kb_buf *out) {
+  try {
+    std::string r = s->stem(std::string(word, len));
+    return kb_buf_append(out, r.data(), r.size());
+  } catch (...) {
+    return KB_ENOMEM;
+  }
+}
+
+// -------------------------------------------------------------------- xdoc
+
+namespace {
+struct Posting {
+  std::string term;
+  uint32_t pos;
+  uint32_t wdf;
+};
+}  // namespace
+
+struct kb_xdoc {
+  std::vector<Posting> postings;
+  std::map<unsigned, std::string> values;
+  std::string data;
+};
+
+extern "C" int kb_xdoc_new(kb_xdoc **out) {
+  *out = new (std::nothrow) kb_xdoc();
+  return *out ? KB_OK : KB_ENOMEM;
+}
+
+extern "C" void kb_xdoc_free(kb_xdoc *d) { delete d; }
+
+extern "C" int kb_xdoc_add_posting(kb_xdoc *d, const char *term, size_t len, uint32_t pos,
+                                   uint32_t wdf_inc) {
+  try {
+    d->postings.push_back(Posting{std::string(term, len), pos, wdf_inc});
+    return KB_OK;
+  } catch (...) {
+    return KB_ENOMEM;
+  }
+}
+
+extern "C" int kb_xdoc_add_term(kb_xdoc *d, const char *term, size_t len, uint32_t wdf_inc) {
+  return kb_xdoc_add_posting(d, term, len, 0, wdf_inc);
+}
+
+extern "C" int kb_xdoc_set_value(kb_xdoc *d, unsigned slot, const char *value, size_t len) {
+  try {
+    d->values[slot] = std::string(value, len);
+    return KB_OK;
+  } catch (...) {
+    return KB_ENOMEM;
+  }
+}
+
+extern "C" int kb_xdoc_set_data(kb_xdoc *d, const char *data, size_t len) {
+  try {
+    d->data.assign(data, len);
+    return KB_OK;
+  } catch (...) {
+    return KB_ENOMEM;
+  }
+}
+
+// ------------------------------------------------------------------- index
+
+struct kb_index {
+  std::string path;
+  Xapian::Database *db = nullptr;       // the reader (== wdb for a writer)
+  Xapian::WritableDatabase *wdb = nullptr;
+  bool dirty = false;
+};
+
+extern "C" int kb_index_open(const char *path, kb_index_mode mode, kb_index **out,
+                             kb_error *err) {
+  kb_index *idx = nullptr;
+  try {
+    idx = new kb_index();
+    idx->path = path;
+    if (mode == KB_INDEX_WRITE) {
+      std::filesystem::path parent = std::filesystem::path(path).parent_path();
+      if (!parent.empty()) std::filesystem::create_directories(parent);
+      idx->wdb = new Xapian::WritableDatabase(path, Xapian::DB_CREATE_OR_OPEN);
+      idx->db = idx->wdb;
+    } else {
+      idx->db = new Xapian::Database(path);
+    }
+    *out = idx;
+    return KB_OK;
+  } catch (...) {
+    delete idx;
+    return fail(err, path);
+  }
+}
+
+extern "C" void kb_index_free(kb_index *idx) {
+  if (!idx) return;
+  try {
+    if (idx->wdb) idx->wdb->close();
+  } catch (...) {
+  }
+  delete idx->db;
+  delete idx;
+}
+
+extern "C" const char *kb_index_path(const kb_index *idx) { return idx->path.c_str(); }
+
+extern "C" int kb_index_replace(kb_index *idx, const char *id_term, const kb_xdoc *d,
+                                kb_error *err) {
+  try {
+    Xapian::Document doc;
+    for (const Posting &p : d->postings) {
+      if (p.pos)
+        doc.add_posting(p.term, p.pos, p.wdf);
+      else
+        doc.add_term(p.term, p.wdf);
+    }
+    doc.add_boolean_term(id_term);
+    for (const auto &v : d->values) doc.add_value(v.first, v.second);
+    doc.set_data(d->data);
+    idx->wdb->replace_document(id_term, doc);
+    idx->dirty = true;
+    return KB_OK;
+  } catch (...) {
+    return fail(err, id_term);
+  }
+}
+
+extern "C" int kb_index_delete(kb_index *idx, const char *id_term, bool *found, kb_error *err) {
+  try {
+    bool present = idx->wdb->term_exists(id_term);
+    if (present) {
+      idx->wdb->delete_document(id_term);
+      idx->dirty = true;
+    }
+    if (found) *found = present;
+    return KB_OK;
+  } catch (...) {
+    return fail(err, id_term);
+  }
+}
+
+extern "C" int kb_index_commit(kb_index *idx, kb_error *err) {
+  try {
+    if (!idx->dirty) return KB_OK;
+    char stamp[32];
+    std::time_t now = std::time(nullptr);
+    std::tm tm;
+    gmtime_r(&now, &tm);
+    std::strftime(stamp, sizeof stamp, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    idx->wdb->set_metadata(kLastCommitKey, stamp);
+    idx->wdb->commit();
+    idx->dirty = false;
+    return KB_OK;
+  } catch (...) {
+    return fail(err, "commit");
+  }
+}
+
+extern "C" int kb_index_reopen(kb_index *idx, bool *changed, kb_error *err) {
+  try {
+    bool moved = idx->db->reopen();
+    if (changed) *changed = moved;
+    return KB_OK;
+  } catch (...) {
+    return fail(err, "reopen");
+  }
+}
+
+namespace {
+// Runs fn, reopening once if a writer's commit invalidated the reader.
+template <typename F>
+void with_retry(kb_index *idx, F fn) {
+  try {
+    fn();
+  } catch (const Xapian::DatabaseModifiedError &) {
+    idx->db->reopen();
+    fn();
+  }
+}
+
+bool find_doc(kb_index *idx, const char *id_term, Xapian::Document *doc) {
+  Xapian::PostingIterator p = idx->db->postlist_begin(id_term);
+  if (p == idx->db->postlist_end(id_term)) return false;
+  *doc = idx->db->get_document(*p);
+  return true;
+}
+}  // namespace
+
+extern "C" int kb_index_get_data(kb_index *idx, const char *id_term, char **data, kb_error *err) {
+  try {
+    *data = nullptr;
+    with_retry(idx, [&] {
+      Xapian::Document doc;
+      if (find_doc(idx, id_term, &doc)) *data = dup_string(doc.get_data());
+    });
+    return KB_OK;
+  } catch (...) {
+    return fail(err, id_term);
+  }
+}
+
+extern "C" int kb_index_get_value(kb_index *idx, const char *id_term, unsigned slot,
+                                  char **value, kb_error *err) {
+  try {
+    *value = nullptr;
+    with_retry(idx, [&] {
+      Xapian::Document doc;
+      if (find_doc(idx, id_term, &doc)) *value = dup_string(doc.get_value(slot));
+    });
+    return KB_OK;
+  } catch (...) {
+    return fail(err, id_term);
+  }
+}
+
+extern "C" int kb_index_each_term(kb_index *idx, const char *prefix, kb_term_fn fn, void *ctx,
+                                  kb_error *err) {
+  try {
+    for (Xapian::TermIterator t = idx->db->allterms_begin(prefix);
+         t != idx->db->allterms_end(prefix); ++t) {
+      std::string term = *t;
+      int rc = fn(term.data(), term.size(), t.get_termfreq(), ctx);
+      if (rc) return rc;
+    }
+    return KB_OK;
+  } catch (...) {
+    return fail(err, "terms");
+  }
+}
+
+extern "C" int kb_index_each_value(kb_index *idx, const char *term, unsigned slot,
+                                   kb_value_fn fn, void *ctx, kb_error *err) {
+  try {
+    for (Xapian::PostingIterator p = idx->db->postlist_begin(term);
+         p != idx->db->postlist_end(term); ++p) {
+      std::string v = idx->db->get_document(*p).get_value(slot);
+      int rc = fn(v.data(), v.size(), ctx);
+      if (rc) return rc;
+    }
+    return KB_OK;
+  } catch (...) {
+    return fail(err, term);
+  }
+}
+
+extern "C" uint32_t kb_index_doc_count(kb_index *idx) {
+  try {
+    return idx->db->get_doccount();
+  } catch (...) {
+    return 0;
+  }
+}
+
+extern "C" uint32_t kb_index_term_freq(kb_index *idx, const char *term) {
+  try {
+    return idx->db->get_termfreq(term);
+  } catch (...) {
+    return 0;
+  }
+}
+
+extern "C" uint64_t kb_index_unique_terms(kb_index *idx) {
+  try {
+    uint64_t n = 0;
+    for (Xapian::TermIterator t = idx->db->allterms_begin(); t != idx->db->allterms_end(); ++t)
+      n++;
+    return n;
+  } catch (...) {
+    return 0;
+  }
+}
+
+extern "C" int kb_index_get_meta(kb_index *idx, const char *key, char **value, kb_error *err) {
+  try {
+    std::string k = key;
+    if (k == "last_commit") k = kLastCommitKey;
+    *value = dup_string(idx->db->get_metadata(k));
+    return KB_OK;
+  } catch (...) {
+    return fail(err, key);
+  }
+}
+
+extern "C" int kb_index_set_meta(kb_index *idx, const char *key, const char *value,
+                                 kb_error *err) {
+  try {
+    idx->wdb->set_metadata(key, value);
+    idx->dirty = true;
+    return KB_OK;
+  } catch (...) {
+    return fail(err, key);
+  }
+}
+
+extern "C" uint64_t kb_index_size_bytes(kb_index *idx) {
+  try {
+    uint64_t n = 0;
+    for (const auto &e : std::filesystem::recursive_directory_iterator(idx->path))
+      if (e.is_regular_file()) n += e.file_size();
+    return n;
+  } catch (...) {
+    return 0;
+  }
+}
+
+// ------------------------------------------------------------------ search
+
+namespace {
+
+Xapian::Query build(const kb_qnode *n) {
+  std::vector<Xapian::Query> kids;
+  for (size_t i = 0; i < n->nkids; i++) kids.push_back(build(n->kids[i]));
+  Xapian::Query q;
+  switch (n->op) {
+    case KB_Q_TERM:
+      q = Xapian::Query(n->term);
+      break;
+    case KB_Q_FILTER:
+      return Xapian::Query(Xapian::Query::OP_SCALE_WEIGHT, Xapian::Query(n->term), 0.0);
+    case KB_Q_MATCH_ALL:
+      q = Xapian::Query::MatchAll;
+      break;
+    case KB_Q_AND:
+      q = Xapian::Query(Xapian::Query::OP_AND, kids.begin(), kids.end());
+      break;
+    case KB_Q_OR:
+      q = Xapian::Query(Xapian::Query::OP_OR, kids.begin(), kids.end());
+      break;
+    case KB_Q_AND_NOT:
+      q = Xapian::Query(Xapian::Query::OP_AND_NOT, kids.begin(), kids.end());
+      break;
+    case KB_Q_AND_MAYBE:
+      q = Xapian::Query(Xapian::Query::OP_AND_MAYBE, kids.begin(), kids.end());
+      break;
+    case KB_Q_PHRASE:
+      q = Xapian::Query(Xapian::Query::OP_PHRASE, kids.begin(), kids.end(), n->window);
+      break;
+    case KB_Q_NEAR:
+      q = Xapian::Query(Xapian::Query::OP_NEAR, kids.begin(), kids.end(), n->window);
+      break;
+    case KB_Q_SYNONYM:
+      q = Xapian::Query(Xapian::Query::OP_SYNONYM, kids.begin(), kids.end());
+      break;
+    case KB_Q_FILTERED:
+      q = Xapian::Query(Xapian::Query::OP_FILTER, kids.begin(), kids.end());
+      break;
+  }
+  if (n->scale > 0 && n->scale != 1.0 && !q.empty())
+    q = Xapian::Query(Xapian::Query::OP_SCALE_WEIGHT, q, n->scale);
+  return q;
+}
+
+void run_search(kb_index *idx, const kb_qnode *qn, const kb_search_opts *o, kb_results *r) {
+  Xapian::Enquire enq(*idx->db);
+  enq.set_query(build(qn));
+  if (o->bm25_k1 > 0)
+    enq.set_weighting_scheme(Xapian::BM25Weight(o->bm25_k1, 0, 1, o->bm25_b, 0.5));
+  if (o->sort_by_date) enq.set_sort_by_value_then_relevance(o->date_slot, true);
+  if (o->percent_cutoff > 0) enq.set_cutoff(o->percent_cutoff);
+  std::vector<Xapian::ValueCountMatchSpy *> spies;
+  for (size_t i = 0; i < o->nfacets; i++) {
+    spies.push_back(new Xapian::ValueCountMatchSpy(o->facet_slots[i]));
+    enq.add_matchspy(spies.back()->release());
+  }
+  Xapian::MSet ms = enq.get_mset(o->offset, o->limit, o->check_at_least);
+  r->total = ms.get_matches_estimated();
+  r->total_exact = ms.get_matches_lower_bound() == ms.get_matches_upper_bound();
+  r->hits = static_cast<kb_hit *>(std::calloc(ms.size() ? ms.size() : 1, sizeof(kb_hit)));
+  if (!r->hits) throw std::bad_alloc();
+  for (Xapian::MSetIterator m = ms.begin(); m != ms.end(); ++m) {
+    kb_hit *h = &r->hits[r->nhits];
+    h->docid = *m;
+    h->score = m.get_weight();
+    h->percent = m.get_percent();
+    h->data = dup_string(m.get_document().get_data());
+    r->nhits++;
+  }
+  if (!o->nfacets) return;
+  r->facets = static_cast<kb_facet_count **>(std::calloc(o->nfacets, sizeof *r->facets));
+  r->nfacet = static_cast<size_t *>(std::calloc(o->nfacets, sizeof *r->nfacet));
+  if (!r->facets || !r->nfacet) throw std::bad_alloc();
+  r->nfacets = o->nfacets;
+  for (size_t i = 0; i < o->nfacets; i++) {
+    Xapian::ValueCountMatchSpy *spy = spies[i];
+    size_t n = 0;
+    for (auto t = spy->top_values_begin(1000); t != spy->top_values_end(1000); ++t) n++;
+    r->facets[i] = static_cast<kb_facet_count *>(std::calloc(n ? n : 1, sizeof(kb_facet_count)));
+    if (!r->facets[i]) throw std::bad_alloc();
+    for (auto t = spy->top_values_begin(1000); t != spy->top_values_end(1000); ++t) {
+      if ((*t).empty()) continue;
+      kb_facet_count *f = &r->facets[i][r->nfacet[i]++];
+      f->value = dup_string(*t);
+      f->count = t.get_termfreq();
+    }
+  }
+}
+
+}  // namespace
+
+extern "C" int kb_index_search(kb_index *idx, const kb_qnode *q, const kb_search_opts *opts,
+                               kb_results **out, kb_error *err) {
+  kb_results *r = nullptr;
+  try {
+    *out = nullptr;
+    for (int attempt = 0;; attempt++) {
+      r = static_cast<kb_results *>(std::calloc(1, sizeof *r));
+      if (!r) throw std::bad_alloc();
+      try {
+        run_search(idx, q, opts, r);
+        break;
+      } catch (const Xapian::DatabaseModifiedError &) {
+        kb_results_free(r);
+        r = nullptr;
+        if (attempt > 0) throw;
+        idx->db->reopen();
+      }
+    }
+    *out = r;
+    return KB_OK;
+  } catch (...) {
+    kb_results_free(r);
+    return fail(err, "search");
+  }
+}
+
+extern "C" void kb_results_free(kb_results *r) {
+  if (!r) return;
+  for (size_t i = 0; i < r->nhits; i++) std::free(r->hits[i].data);
+  std::free(r->hits);
+  for (size_t i = 0; i < r->nfacets; i++) {
+    if (!r->facets || !r->facets[i]) continue;
+    for (size_t j = 0; j < r->nfacet[i]; j++) std::free(r->facets[i][j].value);
+    std::free(r->facets[i]);
+  }
+  std::free(r->facets);
+  std::free(r->nfacet);
+  std::free(r);
+}

@@ -1,0 +1,714 @@
+/* query.c — the query syntax and the engine query built from it. */
+#include "kb/query.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "kb/analyze.h"
+
+/* Bigrams back up the words at this fraction of a word's weight. */
+#define BIGRAM_SCALE 0.5
+#define MAX_ITEMS 64
+
+/* ------------------------------------------------------------------ nodes */
+
+kb_qnode *kb_qnode_new(kb_qop op, const char *term, size_t len) {
+  kb_qnode *n = calloc(1, sizeof *n);
+  if (!n) return NULL;
+  n->op = op;
+  n->scale = 1.0;
+  if (term) {
+    n->term = malloc(len + 1);
+    if (!n->term) {
+      free(n);
+      return NULL;
+    }
+    memcpy(n->term, term, len);
+    n->term[len] = '\0';
+  }
+  return n;
+}
+
+int kb_qnode_add(kb_qnode *parent, kb_qnode *kid) {
+  if (!kid) return KB_ENOMEM;
+  if (parent->nkids == parent->cap) {
+    size_t cap = parent->cap ? parent->cap * 2 : 4;
+    kb_qnode **k = realloc(parent->kids, cap * sizeof *k);
+    if (!k) {
+      kb_qnode_free(kid);
+      return KB_ENOMEM;
+    }
+    parent->kids = k;
+    parent->cap = cap;
+  }
+  parent->kids[parent->nkids++] = kid;
+  return KB_OK;
+}
+
+void kb_qnode_free(kb_qnode *n) {
+  if (!n) return;
+  for (size_t i = 0; i < n->nkids; i++) kb_qnode_free(n->kids[i]);
+  free(n->kids);
+  free(n->term);
+  free(n);
+}
+
+/* ------------------------------------------------------------------ items */
+
+typedef enum item_kind { ITEM_WORDS, ITEM_PHRASE, ITEM_TITLE, ITEM_FILTER } item_kind;
+
+typedef struct item {
+  item_kind kind;
+  bool negate;
+  bool or_prev; /* joined to the previous item by OR */
+  char *text;   /* words or phrase text, or the filter value */
+  const char *prefix; /* ITEM_FILTER */
+} item;
+
+struct kb_query {
+  item items[MAX_ITEMS];
+  size_t nitems;
+  kb_query_opts opts;
+  kb_qnode *tree;
+  kb_lexicon *highlights;
+  kb_buf explain;
+  size_t units;
+  /* built once by kb_query_parse */
+  kb_qnode *words;    /* OR of optional word units, or NULL */
+  kb_qnode *required; /* AND of required clauses, or NULL */
+  kb_qnode *excluded; /* OR of excluded clauses, or NULL */
+  struct {
+    const char *prefix;
+    char *value;
+  } filters[MAX_ITEMS];
+  size_t nfilters;
+};
+
+static const struct {
+  const char *name;
+  const char *prefix; /* NULL: title words */
+} field_names[] = {
+    {"type", KB_PREFIX_TYPE},         {"类型", KB_PREFIX_TYPE},
+    {"product", KB_PREFIX_PRODUCT},   {"产品", KB_PREFIX_PRODUCT},
+    {"category", KB_PREFIX_CATEGORY}, {"分类", KB_PREFIX_CATEGORY},
+    {"类别", KB_PREFIX_CATEGORY},     {"priority", KB_PREFIX_PRIORITY},
+    {"优先级", KB_PREFIX_PRIORITY},   {"tag", KB_PREFIX_TAG},
+    {"标签", KB_PREFIX_TAG},          {"title", NULL},
+    {"标题", NULL},
+};
+
+static bool is_space_at(const char *s, size_t len, size_t i, size_t *next) {
+  size_t n = i;
+  int32_t c = kb_utf8_next(s, len, &n);
+  *next = n;
+  return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == 0x3000;
+}
+
+/* The closing quote for an opening one, or 0. */
+static int32_t closing_quote(int32_t c) {
+  switch (c) {
+    case '"':
+      return '"';
+    case 0x201C:
+      return 0x201D; /* “ ” */
+    case 0x300C:
+      return 0x300D; /* 「 」 */
+    default:
+      return 0;
+  }
+}
+
+static char *dup_range(const char *s, size_t len) {
+  char *p = malloc(len + 1);
+  if (!p) return NULL;
+  memcpy(p, s, len);
+  p[len] = '\0';
+  return p;
+}
+
+static item *push_item(kb_query *q, item_kind kind, const char *s, size_t len) {
+  if (q->nitems == MAX_ITEMS) return NULL;
+  item *it = &q->items[q->nitems];
+  *it = (item){.kind = kind, .text = dup_range(s, len)};
+  if (!it->text) return NULL;
+  q->nitems++;
+  return it;
+}
+
+/* A chunk "field:value" with a known field becomes a filter or title item. */
+static item *field_item(kb_query *q, const char *s, size_t len) {
+  for (size_t f = 0; f < sizeof field_names / sizeof field_names[0]; f++) {
+    size_t fl = strlen(field_names[f].name);
+    if (len <= fl + 1 || strncasecmp(s, field_names[f].name, fl) != 0) continue;
+    size_t vs;
+    if (s[fl] == ':') vs = fl + 1;
+    else if (len > fl + 3 && memcmp(s + fl, "\xEF\xBC\x9A", 3) == 0) vs = fl + 3; /* ： */
+    else continue;
+    if (vs >= len) return NULL;
+    item *it = push_item(q, field_names[f].prefix ? ITEM_FILTER : ITEM_TITLE, s + vs, len - vs);
+    if (it) it->prefix = field_names[f].prefix;
+    return it;
+  }
+  return NULL;
+}
+
+/* "-word" excludes; "-h", "-9" and "--force" are command flags, not
+ * exclusions: a single ASCII character or a digit after the dash. */
+static bool is_exclusion(const char *s, size_t len, size_t i) {
+  size_t next;
+  if (i + 1 >= len || s[i + 1] == '-' || (s[i + 1] >= '0' && s[i + 1] <= '9')) return false;
+  if (is_space_at(s, len, i + 1, &next)) return false;
+  if ((unsigned char)s[i + 1] >= 0x80 || s[i + 1] == '"') return true;
+  return i + 2 < len && !is_space_at(s, len, i + 2, &next);
+}
+
+/* Splits the text into items. Never fails on odd input: an unbalanced quote
+ * or a stray operator is plain text. */
+static void lex_items(kb_query *q, const char *s, size_t len) {
+  size_t i = 0, next;
+  bool or_pending = false;
+  while (i < len && q->nitems < MAX_ITEMS) {
+    if (is_space_at(s, len, i, &next)) {
+      i = next;
+      continue;
+    }
+    /* the OR operator, between two items */
+    if (len - i >= 2 && memcmp(s + i, "OR", 2) == 0 && q->nitems &&
+        (i + 2 == len || is_space_at(s, len, i + 2, &next))) {
+      or_pending = true;
+      i += 2;
+      continue;
+    }
+    bool negate = false;
+    if (s[i] == '-' && is_exclusion(s, len, i)) {
+      negate = true;
+      i++;
+    }
+    size_t after = i;
+    int32_t c = kb_utf8_next(s, len, &after);
+    int32_t close = closing_quote(c);
+    item *it = NULL;
+    if (close) {
+      size_t j = after, end = 0, past = 0;
+      while (j < len) {
+        size_t at = j;
+        if (kb_utf8_next(s, len, &j) == close) {
+          end = at;
+          past = j;
+          break;
+        }
+      }
+      if (past) {
+        it = push_item(q, ITEM_PHRASE, s + after, end - after);
+        i = past;
+      } else {
+        i = after; /* unbalanced: the quote is dropped, the rest is words */
+        continue;
+      }
+    } else {
+      size_t j = i;
+      while (j < len && !is_space_at(s, len, j, &next)) j = next;
+      it = field_item(q, s + i, j - i);
+      if (!it) it = push_item(q, ITEM_WORDS, s + i, j - i);
+      i = j;
+    }
+    if (!it) break;
+    it->negate = negate;
+    it->or_prev = or_pending;
+    or_pending = false;
+  }
+}
+
+/* ------------------------------------------------------------ analysis */
+
+typedef struct tok {
+  char *term;
+  char *surface;
+  kb_token_kind kind;
+  bool alt;
+  uint32_t pos;
+  size_t start, end;
+} tok;
+
+typedef struct tok_list {
+  tok *v;
+  size_t n, cap;
+} tok_list;
+
+static int collect_tok(const kb_token *t, void *ctx) {
+  tok_list *l = ctx;
+  if (l->n == l->cap) {
+    size_t cap = l->cap ? l->cap * 2 : 32;
+    tok *v = realloc(l->v, cap * sizeof *v);
+    if (!v) return KB_ENOMEM;
+    l->v = v;
+    l->cap = cap;
+  }
+  tok *o = &l->v[l->n];
+  o->term = dup_range(t->term, t->term_len);
+  o->surface = dup_range(t->surface, t->surface_len);
+  if (!o->term || !o->surface) {
+    free(o->term);
+    free(o->surface);
+    return KB_ENOMEM;
+  }
+  o->kind = t->kind;
+  o->alt = t->alt;
+  o->pos = t->pos;
+  o->start = t->start;
+  o->end = t->end;
+  l->n++;
+  return 0;
+}
+
+static void free_toks(tok_list *l) {
+  for (size_t i = 0; i < l->n; i++) {
+    free(l->v[i].term);
+    free(l->v[i].surface);
+  }
+  free(l->v);
+  *l = (tok_list){0};
+}
+
+/* A term in the visible term spaces: public, or public + internal. */
+static kb_qnode *term_node(const kb_query *q, const char *pub_prefix, const char *int_prefix,
+                           const char *term) {
+  kb_buf b = {0};
+  kb_buf_puts(&b, pub_prefix);
+  kb_buf_puts(&b, term);
+  kb_qnode *n = kb_qnode_new(KB_Q_TERM, b.data, b.len);
+  if (n && q->opts.include_internal) {
+    kb_qnode *syn = kb_qnode_new(KB_Q_SYNONYM, NULL, 0);
+    kb_buf_reset(&b);
+    kb_buf_puts(&b, int_prefix);
+    kb_buf_puts(&b, term);
+    if (syn && kb_qnode_add(syn, n) == KB_OK &&
+        kb_qnode_add(syn, kb_qnode_new(KB_Q_TERM, b.data, b.len)) == KB_OK) {
+      n = syn;
+    } else {
+      kb_qnode_free(syn);
+      n = NULL;
+    }
+  }
+  kb_buf_free(&b);
+  return n;
+}
+
+static kb_qnode *word_node(const kb_query *q, const char *term) {
+  return term_node(q, "", KB_PREFIX_INTERNAL, term);
+}
+
+/* A phrase over the primaries toks[from..to) in one term space. */
+static kb_qnode *phrase_in(const tok_list *l, size_t from, size_t to, const char *prefix) {
+  kb_qnode *ph = kb_qnode_new(KB_Q_PHRASE, NULL, 0);
+  kb_buf b = {0};
+  for (size_t i = from; i < to && ph; i++) {
+    if (l->v[i].alt) continue;
+    kb_buf_reset(&b);
+    kb_buf_puts(&b, prefix);
+    kb_buf_puts(&b, l->v[i].term);
+    if (kb_qnode_add(ph, kb_qnode_new(KB_Q_TERM, b.data, b.len)) != KB_OK) {
+      kb_qnode_free(ph);
+      ph = NULL;
+    }
+  }
+  kb_buf_free(&b);
+  return ph;
+}
+
+/* The phrase of primaries toks[from..to), in every visible term space; a
+ * single term when there is only one. */
+static kb_qnode *phrase_node(const kb_query *q, const tok_list *l, size_t from, size_t to) {
+  size_t primaries = 0, only = from;
+  for (size_t i = from; i < to; i++)
+    if (!l->v[i].alt) {
+      primaries++;
+      only = i;
+    }
+  if (primaries == 0) return NULL;
+  if (primaries == 1) return word_node(q, l->v[only].term);
+  kb_qnode *pub = phrase_in(l, from, to, "");
+  if (!q->opts.include_internal || !pub) return pub;
+  kb_qnode *any = kb_qnode_new(KB_Q_OR, NULL, 0);
+  if (!any || kb_qnode_add(any, pub) != KB_OK ||
+      kb_qnode_add(any, phrase_in(l, from, to, KB_PREFIX_INTERNAL)) != KB_OK) {
+    kb_qnode_free(any);
+    return NULL;
+  }
+  return any;
+}
+
+static void add_highlight(kb_query *q, const tok *t) {
+  if (t->kind == KB_TOKEN_BIGRAM) {
+    kb_buf b = {0};
+    kb_buf_puts(&b, KB_PREFIX_BIGRAM);
+    kb_buf_puts(&b, t->term);
+    kb_lexicon_add(q->highlights, b.data, b.len);
+    kb_buf_free(&b);
+  } else {
+    kb_lexicon_add(q->highlights, t->term, strlen(t->term));
+  }
+}
+
+static bool is_stop(const kb_query *q, const tok *t) {
+  return !t->alt && q->opts.stopwords &&
+         kb_lexicon_contains(q->opts.stopwords, t->surface, strlen(t->surface));
+}
+
+/* The parts of a technical token are the primaries just before its whole
+ * (alt TECH) token with a position at or after the whole's. */
+static size_t tech_parts_start(const tok_list *l, size_t whole) {
+  size_t s = whole;
+  while (s > 0 && !l->v[s - 1].alt && l->v[s - 1].pos >= l->v[whole].pos) s--;
+  return s;
+}
+
+/* Free words: one unit per primary (a technical token is one unit: its
+ * whole term or the phrase of its parts), and the bigrams of Chinese runs
+ * at a lower weight. Stop words are left out unless nothing else is there. */
+static int add_word_units(kb_query *q, const tok_list *l, kb_qnode *units, kb_qnode *bigrams) {
+  bool *drop = calloc(l->n ? l->n : 1, sizeof *drop);
+  bool *in_tech = calloc(l->n ? l->n : 1, sizeof *in_tech);
+  if (!drop || !in_tech) {
+    free(drop);
+    free(in_tech);
+    return KB_ENOMEM;
+  }
+  size_t content = 0;
+  for (size_t i = 0; i < l->n; i++)
+    if (!l->v[i].alt && !is_stop(q, &l->v[i])) content++;
+  for (size_t i = 0; i < l->n; i++) drop[i] = content && is_stop(q, &l->v[i]);
+  for (size_t i = 0; i < l->n; i++)
+    if (l->v[i].kind == KB_TOKEN_TECH)
+      for (size_t k = tech_parts_start(l, i); k < i; k++) in_tech[k] = true;
+
+  int rc = KB_OK;
+  for (size_t i = 0; i < l->n && rc == KB_OK; i++) {
+    const tok *t = &l->v[i];
+    if (t->kind == KB_TOKEN_BIGRAM) {
+      bool stop_overlap = false;
+      for (size_t k = 0; k < l->n; k++)
+        if (drop[k] && l->v[k].start < t->end && t->start < l->v[k].end) stop_overlap = true;
+      if (stop_overlap) continue;
+      add_highlight(q, t);
+      rc = kb_qnode_add(bigrams, term_node(q, KB_PREFIX_BIGRAM, KB_PREFIX_INTERNAL_BIGRAM, t->term));
+      continue;
+    }
+    if (t->alt && t->kind != KB_TOKEN_TECH) continue; /* parts of a merged word */
+    if (drop[i] || in_tech[i]) {
+      if (in_tech[i]) add_highlight(q, t);
+      continue;
+    }
+    add_highlight(q, t);
+    q->units++;
+    if (t->kind != KB_TOKEN_TECH) {
+      rc = kb_qnode_add(units, word_node(q, t->term));
+      continue;
+    }
+    /* a technical token: its whole, or its parts in order */
+    kb_qnode *either = kb_qnode_new(KB_Q_OR, NULL, 0);
+    if (!either) {
+      rc = KB_ENOMEM;
+      break;
+    }
+    rc = kb_qnode_add(either, word_node(q, t->term));
+    size_t ps = tech_parts_start(l, i);
+    if (rc == KB_OK && i - ps > 1) rc = kb_qnode_add(either, phrase_node(q, l, ps, i));
+    if (rc == KB_OK) rc = kb_qnode_add(units, either);
+    else kb_qnode_free(either);
+    /* v2.4.1 also gives 2.4.1: skip the extra whole */
+    while (i + 1 < l->n && l->v[i + 1].kind == KB_TOKEN_TECH && l->v[i + 1].pos == t->pos) {
+      add_highlight(q, &l->v[i + 1]);
+      i++;
+    }
+  }
+  free(drop);
+  free(in_tech);
+  return rc;
+}
+
+static int tokenize_into(kb_tokenizer *t, const char *text, tok_list *l, kb_error *err) {
+  uint32_t pos = 1;
+  int rc = kb_tokenizer_run(t, text, strlen(text), &pos, collect_tok, l, err);
+  if (rc > 0 || rc == KB_ENOMEM) return kb_error_set(err, KB_ENOMEM, "out of memory");
+  return rc;
+}
+
+static void explain_tokens(kb_query *q, const char *text, const tok_list *l) {
+  kb_buf *e = &q->explain;
+  if (e->len) kb_buf_puts(e, "; ");
+  kb_buf_printf(e, "%s →", text);
+  for (size_t i = 0; i < l->n; i++)
+    if (!l->v[i].alt) kb_buf_printf(e, "%s%s%s", i ? " | " : " ", l->v[i].surface,
+                                     is_stop(q, &l->v[i]) ? "(stop)" : "");
+  bool any = false;
+  for (size_t i = 0; i < l->n; i++) {
+    if (l->v[i].kind == KB_TOKEN_BIGRAM) {
+      kb_buf_printf(e, "%s%s", any ? " " : "  [bigrams: ", l->v[i].term);
+      any = true;
+    } else if (l->v[i].kind == KB_TOKEN_TECH) {
+      kb_buf_printf(e, "  [whole: %s]", l->v[i].term);
+    }
+  }
+  if (any) kb_buf_putc(e, ']');
+}
+
+/* A phrase, title or excluded item as one clause. */
+static kb_qnode *item_clause(kb_query *q, kb_tokenizer *t, const item *it, kb_error *err) {
+  tok_list l = {0};
+  if (tokenize_into(t, it->text, &l, err) != KB_OK) {
+    free_toks(&l);
+    return NULL;
+  }
+  explain_tokens(q, it->text, &l);
+  kb_qnode *n = NULL;
+  if (it->kind == ITEM_TITLE) {
+    n = kb_qnode_new(KB_Q_AND, NULL, 0);
+    kb_buf b = {0};
+    for (size_t i = 0; i < l.n && n; i++) {
+      if (l.v[i].alt) continue;
+      kb_buf_reset(&b);
+      kb_buf_puts(&b, KB_PREFIX_TITLE);
+      kb_buf_puts(&b, l.v[i].term);
+      if (kb_qnode_add(n, kb_qnode_new(KB_Q_TERM, b.data, b.len)) != KB_OK) n = NULL;
+      add_highlight(q, &l.v[i]);
+    }
+    kb_buf_free(&b);
+    if (n && !n->nkids) {
+      kb_qnode_free(n);
+      n = NULL;
+    }
+  } else {
+    for (size_t i = 0; i < l.n; i++)
+      if (!l.v[i].alt && !it->negate) add_highlight(q, &l.v[i]);
+    n = phrase_node(q, &l, 0, l.n);
+  }
+  free_toks(&l);
+  return n;
+}
+
+/* Adds n to the OR group that ends the list, or as a new group. */
+static int add_grouped(kb_qnode **list, kb_qop list_op, kb_qnode *n, bool or_prev) {
+  if (!*list && !(*list = kb_qnode_new(list_op, NULL, 0))) {
+    kb_qnode_free(n);
+    return KB_ENOMEM;
+  }
+  kb_qnode *l = *list;
+  if (or_prev && l->nkids) {
+    kb_qnode *last = l->kids[l->nkids - 1];
+    if (last->op != KB_Q_OR || last->scale != 1.0 || last->term) {
+      kb_qnode *g = kb_qnode_new(KB_Q_OR, NULL, 0);
+      if (!g) {
+        kb_qnode_free(n);
+        return KB_ENOMEM;
+      }
+      g->kids = malloc(4 * sizeof *g->kids);
+      if (!g->kids) {
+        kb_qnode_free(g);
+        kb_qnode_free(n);
+        return KB_ENOMEM;
+      }
+      g->cap = 4;
+      g->kids[g->nkids++] = last;
+      l->kids[l->nkids - 1] = g;
+      last = g;
+    }
+    return kb_qnode_add(last, n);
+  }
+  return kb_qnode_add(l, n);
+}
+
+static int build_parts(kb_query *q, kb_tokenizer *t, kb_error *err) {
+  kb_qnode *units = kb_qnode_new(KB_Q_OR, NULL, 0);
+  kb_qnode *bigrams = kb_qnode_new(KB_Q_OR, NULL, 0);
+  kb_buf words = {0};
+  int rc = units && bigrams ? KB_OK : KB_ENOMEM;
+  for (size_t i = 0; i < q->nitems && rc == KB_OK; i++) {
+    item *it = &q->items[i];
+    if (it->kind == ITEM_FILTER) {
+      if (it->negate) continue;
+      rc = kb_query_add_filter(q, it->prefix, it->text);
+      continue;
+    }
+    if (it->kind == ITEM_WORDS && !it->negate) {
+      /* free words are analysed together, so a Chinese run split by a space
+       * still forms its bigrams per piece */
+      if (words.len) kb_buf_putc(&words, ' ');
+      kb_buf_puts(&words, it->text);
+      continue;
+    }
+    kb_qnode *c = item_clause(q, t, it, err);
+    if (!c) continue;
+    if (it->negate) rc = add_grouped(&q->excluded, KB_Q_OR, c, false);
+    else rc = add_grouped(&q->required, KB_Q_AND, c, it->or_prev);
+    q->units++;
+  }
+  if (rc == KB_OK && words.len) {
+    tok_list l = {0};
+    rc = tokenize_into(t, words.data, &l, err);
+    if (rc == KB_OK) {
+      explain_tokens(q, words.data, &l);
+      rc = add_word_units(q, &l, units, bigrams);
+    }
+    free_toks(&l);
+  }
+  kb_buf_free(&words);
+  if (rc == KB_OK && bigrams->nkids) {
+    bigrams->scale = BIGRAM_SCALE;
+    rc = kb_qnode_add(units, bigrams);
+    bigrams = NULL;
+  }
+  kb_qnode_free(bigrams);
+  if (rc == KB_OK && units->nkids) q->words = units;
+  else kb_qnode_free(units);
+  return rc == KB_OK ? KB_OK : kb_error_set(err, rc, "query: out of memory");
+}
+
+int kb_query_parse(kb_tokenizer *t, const char *text, size_t len, const kb_query_opts *opts,
+                   kb_query **out, kb_error *err) {
+  *out = NULL;
+  kb_query *q = calloc(1, sizeof *q);
+  if (!q || !(q->highlights = kb_lexicon_new())) {
+    free(q);
+    return kb_error_set(err, KB_ENOMEM, "out of memory");
+  }
+  if (opts) q->opts = *opts;
+  /* keep only valid UTF-8: user text is never an error */
+  kb_buf clean = {0};
+  for (size_t i = 0; i < len;) {
+    size_t at = i;
+    if (kb_utf8_next(text, len, &i) > 0) kb_buf_append(&clean, text + at, i - at);
+  }
+  lex_items(q, clean.data ? clean.data : "", clean.len);
+  kb_buf_free(&clean);
+  int rc = build_parts(q, t, err);
+  if (rc != KB_OK) {
+    kb_query_free(q);
+    return rc;
+  }
+  *out = q;
+  return KB_OK;
+}
+
+void kb_query_free(kb_query *q) {
+  if (!q) return;
+  for (size_t i = 0; i < q->nitems; i++) free(q->items[i].text);
+  for (size_t i = 0; i < q->nfilters; i++) free(q->filters[i].value);
+  kb_qnode_free(q->tree);
+  kb_qnode_free(q->words);
+  kb_qnode_free(q->required);
+  kb_qnode_free(q->excluded);
+  kb_lexicon_free(q->highlights);
+  kb_buf_free(&q->explain);
+  free(q);
+}
+
+int kb_query_add_filter(kb_query *q, const char *prefix, const char *value) {
+  if (q->nfilters == MAX_ITEMS) return KB_ETOOBIG;
+  char *v = strdup(value);
+  if (!v) return KB_ENOMEM;
+  q->filters[q->nfilters].prefix = prefix;
+  q->filters[q->nfilters].value = v;
+  q->nfilters++;
+  kb_qnode_free(q->tree);
+  q->tree = NULL;
+  return KB_OK;
+}
+
+/* ------------------------------------------------------------ the tree */
+
+/* A deep copy, so that the tree can be rebuilt after more filters. */
+static kb_qnode *copy_node(const kb_qnode *n) {
+  if (!n) return NULL;
+  kb_qnode *c = kb_qnode_new(n->op, n->term, n->term ? strlen(n->term) : 0);
+  if (!c) return NULL;
+  c->scale = n->scale;
+  c->window = n->window;
+  for (size_t i = 0; i < n->nkids; i++)
+    if (kb_qnode_add(c, copy_node(n->kids[i])) != KB_OK) {
+      kb_qnode_free(c);
+      return NULL;
+    }
+  return c;
+}
+
+static kb_qnode *filter_tree(const kb_query *q) {
+  kb_qnode *all = kb_qnode_new(KB_Q_AND, NULL, 0);
+  kb_buf term = {0};
+  for (size_t i = 0; i < q->nfilters && all; i++) {
+    const char *prefix = q->filters[i].prefix;
+    bool seen = false;
+    for (size_t k = 0; k < i; k++) seen |= q->filters[k].prefix == prefix;
+    if (seen) continue;
+    kb_qnode *any = kb_qnode_new(KB_Q_OR, NULL, 0);
+    for (size_t k = i; k < q->nfilters && any; k++) {
+      if (q->filters[k].prefix != prefix) continue;
+      kb_buf_reset(&term);
+      kb_filter_term(prefix, q->filters[k].value, &term);
+      if (kb_qnode_add(any, kb_qnode_new(KB_Q_FILTER, term.data, term.len)) != KB_OK) {
+        kb_qnode_free(any);
+        any = NULL;
+      }
+    }
+    if (kb_qnode_add(all, any) != KB_OK) all = NULL;
+  }
+  if (all && !q->opts.include_internal) {
+    kb_buf_reset(&term);
+    kb_filter_term(KB_PREFIX_VISIBILITY, "public", &term);
+    if (kb_qnode_add(all, kb_qnode_new(KB_Q_FILTER, term.data, term.len)) != KB_OK) all = NULL;
+  }
+  kb_buf_free(&term);
+  return all;
+}
+
+static kb_qnode *build_tree(const kb_query *q) {
+  kb_qnode *main;
+  if (q->required && q->words) {
+    main = kb_qnode_new(KB_Q_AND_MAYBE, NULL, 0);
+    if (main && (kb_qnode_add(main, copy_node(q->required)) != KB_OK ||
+                 kb_qnode_add(main, copy_node(q->words)) != KB_OK))
+      main = NULL;
+  } else if (q->required) {
+    main = copy_node(q->required);
+  } else if (q->words) {
+    main = copy_node(q->words);
+  } else if (q->excluded || q->nfilters || !q->nitems) {
+    main = kb_qnode_new(KB_Q_MATCH_ALL, NULL, 0);
+  } else {
+    main = kb_qnode_new(KB_Q_OR, NULL, 0); /* nothing searchable: matches nothing */
+  }
+  if (main && q->excluded) {
+    kb_qnode *n = kb_qnode_new(KB_Q_AND_NOT, NULL, 0);
+    if (n && kb_qnode_add(n, main) == KB_OK && kb_qnode_add(n, copy_node(q->excluded)) == KB_OK)
+      main = n;
+    else
+      main = NULL;
+  }
+  kb_qnode *filters = filter_tree(q);
+  if (!main || !filters) {
+    kb_qnode_free(main);
+    kb_qnode_free(filters);
+    return NULL;
+  }
+  if (!filters->nkids) {
+    kb_qnode_free(filters);
+    return main;
+  }
+  kb_qnode *f = kb_qnode_new(KB_Q_FILTERED, NULL, 0);
+  if (f && kb_qnode_add(f, main) == KB_OK && kb_qnode_add(f, filters) == KB_OK) return f;
+  kb_qnode_free(f);
+  return NULL;
+}
+
+const kb_qnode *kb_query_tree(kb_query *q) {
+  if (!q->tree) q->tree = build_tree(q);
+  return q->tree;
+}
+
+const kb_lexicon *kb_query_highlights(const kb_query *q) { return q->highlights; }
+
+int kb_query_explain(const kb_query *q, kb_buf *out) {
+  return kb_buf_append(out, q->explain.data ? q->explain.data : "", q->explain.len);
+}
+
+size_t kb_query_size(const kb_query *q) { return q->units + q->nfilters; }

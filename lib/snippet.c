@@ -1,0 +1,170 @@
+/* snippet.c — passages with the query's words marked. */
+#include "kb/snippet.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "kb/analyze.h"
+
+#define MAX_SPANS 4096
+#define LEAD_CHARS 16 /* context kept before the first match */
+
+const kb_snippet_style KB_SNIPPET_HTML = {"<mark>", "</mark>", true, 120};
+const kb_snippet_style KB_SNIPPET_TERMINAL = {"\033[1m", "\033[0m", false, 100};
+const kb_snippet_style KB_SNIPPET_PLAIN = {"**", "**", false, 100};
+
+typedef struct span {
+  size_t start, end;
+  uint64_t key; /* which term matched, to count distinct ones */
+} span;
+
+typedef struct span_ctx {
+  const kb_lexicon *hl;
+  span *v;
+  size_t n;
+  kb_buf key;
+} span_ctx;
+
+static uint64_t fnv(const char *s, size_t n) {
+  uint64_t h = 1469598103934665603ULL;
+  for (size_t i = 0; i < n; i++) h = (h ^ (unsigned char)s[i]) * 1099511628211ULL;
+  return h;
+}
+
+static int collect_span(const kb_token *t, void *vctx) {
+  span_ctx *c = vctx;
+  kb_buf_reset(&c->key);
+  if (t->kind == KB_TOKEN_BIGRAM) kb_buf_puts(&c->key, KB_PREFIX_BIGRAM);
+  kb_buf_append(&c->key, t->term, t->term_len);
+  if (!kb_lexicon_contains(c->hl, c->key.data, c->key.len)) return 0;
+  if (c->n == MAX_SPANS) return 1;
+  c->v[c->n++] = (span){t->start, t->end, fnv(c->key.data, c->key.len)};
+  return 0;
+}
+
+static int by_start(const void *a, const void *b) {
+  const span *x = a, *y = b;
+  if (x->start != y->start) return x->start < y->start ? -1 : 1;
+  return x->end < y->end ? 1 : (x->end > y->end ? -1 : 0);
+}
+
+/* Byte offset max_chars characters after from (or len). */
+static size_t advance_chars(const char *s, size_t len, size_t from, size_t chars) {
+  size_t i = from;
+  while (i < len && chars--) kb_utf8_next(s, len, &i);
+  return i;
+}
+
+/* Byte offset up to chars characters before from, not before a line start. */
+static size_t back_chars(const char *s, size_t from, size_t chars) {
+  size_t i = from;
+  while (i > 0 && chars) {
+    size_t p = i - 1;
+    while (p > 0 && ((unsigned char)s[p] & 0xC0) == 0x80) p--;
+    if (s[p] == '\n') break;
+    i = p;
+    chars--;
+  }
+  return i;
+}
+
+/* Picks the window start (a span index) holding the most distinct terms. */
+static size_t best_window(const char *text, size_t len, const span *v, size_t n, size_t chars) {
+  size_t best = 0;
+  int best_score = -1;
+  for (size_t i = 0; i < n; i++) {
+    size_t end = advance_chars(text, len, v[i].start, chars - LEAD_CHARS);
+    int distinct = 0, total = 0;
+    for (size_t k = i; k < n && v[k].end <= end; k++) {
+      bool seen = false;
+      for (size_t j = i; j < k && !seen; j++) seen = v[j].key == v[k].key;
+      distinct += !seen;
+      total++;
+    }
+    int score = distinct * 16 + total;
+    if (score > best_score) {
+      best_score = score;
+      best = i;
+    }
+  }
+  return best;
+}
+
+int kb_html_escape(const char *s, size_t len, kb_buf *out) {
+  int rc = KB_OK;
+  for (size_t i = 0; i < len && rc == KB_OK; i++) {
+    switch (s[i]) {
+      case '&': rc = kb_buf_puts(out, "&amp;"); break;
+      case '<': rc = kb_buf_puts(out, "&lt;"); break;
+      case '>': rc = kb_buf_puts(out, "&gt;"); break;
+      case '"': rc = kb_buf_puts(out, "&quot;"); break;
+      case '\'': rc = kb_buf_puts(out, "&#39;"); break;
+      default: rc = kb_buf_putc(out, s[i]);
+    }
+  }
+  return rc;
+}
+
+/* Appends text[s..e) on one line: whitespace runs become one space. */
+static void put_text(const char *text, size_t s, size_t e, const kb_snippet_style *st,
+                     kb_buf *out, bool *last_space) {
+  for (size_t i = s; i < e; i++) {
+    char c = text[i];
+    if (c == '\n' || c == '\r' || c == '\t' || c == ' ') {
+      if (!*last_space) kb_buf_putc(out, ' ');
+      *last_space = true;
+      continue;
+    }
+    *last_space = false;
+    if (st->html_escape) kb_html_escape(&c, 1, out);
+    else if ((unsigned char)c >= 0x20) kb_buf_putc(out, c);
+  }
+}
+
+int kb_snippet_make(kb_tokenizer *t, const kb_lexicon *highlights, const char *text, size_t len,
+                    const kb_snippet_style *style, kb_buf *out, kb_error *err) {
+  span_ctx c = {.hl = highlights, .v = malloc(MAX_SPANS * sizeof(span))};
+  if (!c.v) return kb_error_set(err, KB_ENOMEM, "out of memory");
+  uint32_t pos = 1;
+  int rc = kb_tokenizer_run(t, text, len, &pos, collect_span, &c, err);
+  kb_buf_free(&c.key);
+  if (rc < 0) {
+    free(c.v);
+    return rc;
+  }
+  qsort(c.v, c.n, sizeof *c.v, by_start);
+  /* merge overlaps: a bigram inside a matched word, a whole over its parts */
+  size_t n = 0;
+  for (size_t i = 0; i < c.n; i++) {
+    if (n && c.v[i].start < c.v[n - 1].end) {
+      if (c.v[i].end > c.v[n - 1].end) c.v[n - 1].end = c.v[i].end;
+      continue;
+    }
+    c.v[n++] = c.v[i];
+  }
+  size_t ws = 0, we;
+  if (n) {
+    size_t first = best_window(text, len, c.v, n, style->max_chars);
+    ws = back_chars(text, c.v[first].start, LEAD_CHARS);
+  }
+  while (ws < len && (text[ws] == ' ' || text[ws] == '\n' || text[ws] == '\t')) ws++;
+  we = advance_chars(text, len, ws, style->max_chars);
+  bool last_space = true;
+  if (ws > 0) kb_buf_puts(out, "…");
+  size_t at = ws;
+  for (size_t i = 0; i < n; i++) {
+    if (c.v[i].end <= ws || c.v[i].start < at) continue;
+    if (c.v[i].start >= we) break;
+    size_t se = c.v[i].end < we ? c.v[i].end : we;
+    put_text(text, at, c.v[i].start, style, out, &last_space);
+    kb_buf_puts(out, style->open);
+    put_text(text, c.v[i].start, se, style, out, &last_space);
+    kb_buf_puts(out, style->close);
+    at = se;
+  }
+  put_text(text, at, we, style, out, &last_space);
+  while (out->len && out->data[out->len - 1] == ' ') out->data[--out->len] = '\0';
+  if (we < len) kb_buf_puts(out, "…");
+  free(c.v);
+  return KB_OK;
+}

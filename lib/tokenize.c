@@ -1,0 +1,572 @@
+/* tokenize.c — ICU word segmentation, technical tokens, lexicon re-merge and
+ * CJK bigrams: the analyzer shared by documents and queries. */
+#include "kb/tokenize.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unicode/ubrk.h>
+#include <unicode/utext.h>
+
+#include "data.h"
+#include "kb/index.h"
+#include "kb/text.h"
+
+/* ------------------------------------------------------------------ lexicon */
+
+struct kb_lexicon {
+  char **slots; /* open addressing over NUL-terminated words */
+  size_t cap;
+  size_t n;
+};
+
+static uint64_t hash_bytes(const char *s, size_t len) {
+  uint64_t h = 1469598103934665603ULL;
+  for (size_t i = 0; i < len; i++) {
+    h ^= (unsigned char)s[i];
+    h *= 1099511628211ULL;
+  }
+  return h;
+}
+
+static int lexicon_grow(kb_lexicon *lex) {
+  size_t cap = lex->cap ? lex->cap * 2 : 1024;
+  char **slots = calloc(cap, sizeof *slots);
+  if (!slots) return KB_ENOMEM;
+  for (size_t i = 0; i < lex->cap; i++) {
+    char *w = lex->slots[i];
+    if (!w) continue;
+    size_t j = hash_bytes(w, strlen(w)) & (cap - 1);
+    while (slots[j]) j = (j + 1) & (cap - 1);
+    slots[j] = w;
+  }
+  free(lex->slots);
+  lex->slots = slots;
+  lex->cap = cap;
+  return KB_OK;
+}
+
+bool kb_lexicon_contains(const kb_lexicon *lex, const char *word, size_t len) {
+  if (!lex || !lex->n) return false;
+  size_t j = hash_bytes(word, len) & (lex->cap - 1);
+  for (char *w; (w = lex->slots[j]); j = (j + 1) & (lex->cap - 1))
+    if (strncmp(w, word, len) == 0 && w[len] == '\0') return true;
+  return false;
+}
+
+int kb_lexicon_add(kb_lexicon *lex, const char *word, size_t len) {
+  if (len == 0 || len > KB_TERM_MAX) return KB_EINVAL;
+  if (kb_lexicon_contains(lex, word, len)) return KB_OK;
+  if ((lex->n + 1) * 2 > lex->cap && lexicon_grow(lex) != KB_OK) return KB_ENOMEM;
+  char *w = malloc(len + 1);
+  if (!w) return KB_ENOMEM;
+  memcpy(w, word, len);
+  w[len] = '\0';
+  size_t j = hash_bytes(word, len) & (lex->cap - 1);
+  while (lex->slots[j]) j = (j + 1) & (lex->cap - 1);
+  lex->slots[j] = w;
+  lex->n++;
+  return KB_OK;
+}
+
+int kb_data_each_word(const char *text, size_t len, kb_word_fn fn, void *ctx) {
+  size_t i = 0;
+  while (i < len) {
+    size_t eol = i;
+    while (eol < len && text[eol] != '\n') eol++;
+    size_t s = i;
+    while (s < eol && (text[s] == ' ' || text[s] == '\t')) s++;
+    size_t e = s;
+    while (e < eol && text[e] != ' ' && text[e] != '\t' && text[e] != '\r') e++;
+    if (e > s && text[s] != '#') {
+      int rc = fn(text + s, e - s, ctx);
+      if (rc) return rc;
+    }
+    i = eol + 1;
+  }
+  return 0;
+}
+
+static int lexicon_add_cb(const char *w, size_t len, void *ctx) {
+  int rc = kb_lexicon_add(ctx, w, len);
+  return rc == KB_ENOMEM ? rc : 0;
+}
+
+kb_lexicon *kb_lexicon_new(void) { return calloc(1, sizeof(kb_lexicon)); }
+
+int kb_lexicon_new_builtin(const char *name, kb_lexicon **out, kb_error *err) {
+  const char *text;
+  size_t len;
+  if (strcmp(name, "lexicon") == 0) {
+    text = KB_DATA(lexicon);
+    len = KB_DATA_LEN(lexicon);
+  } else if (strcmp(name, "stopwords") == 0) {
+    text = KB_DATA(stopwords);
+    len = KB_DATA_LEN(stopwords);
+  } else {
+    return kb_error_set(err, KB_EINVAL, "no built-in word list named '%s'", name);
+  }
+  kb_lexicon *lex = kb_lexicon_new();
+  if (!lex) return kb_error_set(err, KB_ENOMEM, "out of memory");
+  if (kb_data_each_word(text, len, lexicon_add_cb, lex)) {
+    kb_lexicon_free(lex);
+    return kb_error_set(err, KB_ENOMEM, "out of memory");
+  }
+  *out = lex;
+  return KB_OK;
+}
+
+int kb_lexicon_add_file(kb_lexicon *lex, const char *path, kb_error *err) {
+  FILE *f = fopen(path, "rb");
+  if (!f) return kb_error_set(err, KB_EIO, "%s: 无法打开词典文件 (cannot open lexicon)", path);
+  kb_buf b = {0};
+  char chunk[65536];
+  size_t n;
+  int rc = KB_OK;
+  while ((n = fread(chunk, 1, sizeof chunk, f)) > 0)
+    if ((rc = kb_buf_append(&b, chunk, n)) != KB_OK) break;
+  fclose(f);
+  size_t bad;
+  if (rc == KB_OK && !kb_utf8_valid(b.data ? b.data : "", b.len, &bad))
+    rc = kb_error_set(err, KB_EENCODING, "%s:%zu: 不是有效的 UTF-8 (invalid UTF-8)", path,
+                      kb_text_line_of(b.data, bad));
+  else if (rc == KB_OK && kb_data_each_word(b.data ? b.data : "", b.len, lexicon_add_cb, lex))
+    rc = kb_error_set(err, KB_ENOMEM, "out of memory");
+  else if (rc != KB_OK)
+    kb_error_set(err, rc, "out of memory");
+  kb_buf_free(&b);
+  return rc;
+}
+
+int kb_lexicon_add_text(kb_lexicon *lex, const char *text, size_t len) {
+  return kb_data_each_word(text, len, lexicon_add_cb, lex) ? KB_ENOMEM : KB_OK;
+}
+
+size_t kb_lexicon_size(const kb_lexicon *lex) { return lex ? lex->n : 0; }
+
+void kb_lexicon_free(kb_lexicon *lex) {
+  if (!lex) return;
+  for (size_t i = 0; i < lex->cap; i++) free(lex->slots[i]);
+  free(lex->slots);
+  free(lex);
+}
+
+/* ---------------------------------------------------------------- tokenizer */
+
+typedef struct cjk_char {
+  size_t start;  /* byte offset in the text */
+  bool icu_start; /* an ICU word starts here */
+} cjk_char;
+
+struct kb_tokenizer {
+  const kb_lexicon *lex;
+  UBreakIterator *bi;
+  kb_stemmer *stemmer;
+  kb_buf term, surface, tmp;
+  /* the Chinese run being collected */
+  cjk_char *chars;
+  size_t nchars, chars_cap;
+  size_t run_end;
+  /* segmentation of the run: DP arrays */
+  int *cost;
+  size_t *back;
+  size_t dp_cap;
+  uint32_t *word_pos; /* position of the word holding each char */
+  /* the current call */
+  const char *text;
+  size_t len;
+  uint32_t *pos;
+  kb_token_fn fn;
+  void *ctx;
+  kb_error *err;
+};
+
+int kb_tokenizer_new(const kb_lexicon *lex, kb_tokenizer **out, kb_error *err) {
+  kb_tokenizer *t = calloc(1, sizeof *t);
+  if (!t) return kb_error_set(err, KB_ENOMEM, "out of memory");
+  t->lex = lex;
+  UErrorCode st = U_ZERO_ERROR;
+  t->bi = ubrk_open(UBRK_WORD, "zh", NULL, 0, &st);
+  if (U_FAILURE(st)) {
+    kb_tokenizer_free(t);
+    return kb_error_set(err, KB_EICU, "ICU word break iterator: %s", u_errorName(st));
+  }
+  int rc = kb_stemmer_new("english", &t->stemmer, err);
+  if (rc != KB_OK) {
+    kb_tokenizer_free(t);
+    return rc;
+  }
+  *out = t;
+  return KB_OK;
+}
+
+void kb_tokenizer_free(kb_tokenizer *t) {
+  if (!t) return;
+  if (t->bi) ubrk_close(t->bi);
+  kb_stemmer_free(t->stemmer);
+  kb_buf_free(&t->term);
+  kb_buf_free(&t->surface);
+  kb_buf_free(&t->tmp);
+  free(t->chars);
+  free(t->cost);
+  free(t->back);
+  free(t->word_pos);
+  free(t);
+}
+
+/* Calls the user's callback with a token built from t->term / t->surface. */
+static int emit(kb_tokenizer *t, kb_token_kind kind, bool alt, uint32_t pos, size_t start,
+                size_t end) {
+  if (t->term.len == 0 || t->term.len > KB_TERM_MAX) return 0;
+  kb_token tok = {
+      .term = t->term.data,
+      .term_len = t->term.len,
+      .surface = t->surface.len ? t->surface.data : t->term.data,
+      .surface_len = t->surface.len ? t->surface.len : t->term.len,
+      .kind = kind,
+      .alt = alt,
+      .pos = pos,
+      .start = start,
+      .end = end,
+  };
+  return t->fn(&tok, t->ctx);
+}
+
+static bool is_ascii_alnum(int32_t c) {
+  return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+}
+
+/* Full-width ASCII variants (Ａ, １, －) count as their ASCII selves. */
+static int32_t ascii_of(int32_t c) {
+  if (c >= 0xFF01 && c <= 0xFF5E) return c - 0xFEE0;
+  return c;
+}
+
+static bool is_latin_letter(int32_t c) {
+  return (c >= 0xC0 && c <= 0x24F && c != 0xD7 && c != 0xF7);
+}
+
+static bool is_alnum_char(int32_t c) {
+  c = ascii_of(c);
+  return is_ascii_alnum(c) || is_latin_letter(c);
+}
+
+/* Connectors that may sit inside a technical token. */
+static bool is_connector(int32_t c) {
+  c = ascii_of(c);
+  return c == '.' || c == '-' || c == '_' || c == '/' || c == '\\' || c == ':' || c == '@' ||
+         c == '#' || c == '+' || c == '~' || c == '%' || c == '=';
+}
+
+static bool is_tech_char(int32_t c) { return is_alnum_char(c) || is_connector(c); }
+
+/* Folds text[s..e) into t->surface and sets t->term to its stem when it is a
+ * word of letters, else to the folded form. Returns the token kind. */
+static int fold_word(kb_tokenizer *t, size_t s, size_t e, kb_token_kind *kind) {
+  kb_buf_reset(&t->surface);
+  kb_buf_reset(&t->term);
+  int rc = kb_text_fold(t->text + s, e - s, &t->surface, t->err);
+  if (rc != KB_OK) return rc;
+  bool has_digit = false, has_alpha = false;
+  for (size_t i = 0; i < t->surface.len; i++) {
+    unsigned char c = (unsigned char)t->surface.data[i];
+    if (c >= '0' && c <= '9') has_digit = true;
+    else if (c >= 0x80 || (c >= 'a' && c <= 'z')) has_alpha = true;
+  }
+  if (has_alpha && !has_digit) {
+    *kind = KB_TOKEN_WORD;
+    if (kb_stemmer_stem(t->stemmer, t->surface.data, t->surface.len, &t->term) != KB_OK)
+      return kb_error_set(t->err, KB_ENOMEM, "out of memory");
+  } else {
+    *kind = KB_TOKEN_NUMBER;
+    if (kb_buf_append(&t->term, t->surface.data, t->surface.len) != KB_OK)
+      return kb_error_set(t->err, KB_ENOMEM, "out of memory");
+  }
+  return KB_OK;
+}
+
+static int32_t cp_at(const kb_tokenizer *t, size_t i, size_t *next) {
+  *next = i;
+  return kb_utf8_next(t->text, t->len, next);
+}
+
+/* Offset of the code point before byte offset e (e > s). */
+static size_t prev_cp(const char *text, size_t s, size_t e) {
+  size_t p = e - 1;
+  while (p > s && ((unsigned char)text[p] & 0xC0) == 0x80) p--;
+  return p;
+}
+
+/* "c++" and "c#" keep their trailing signs. */
+static bool trailing_keep(const kb_tokenizer *t, size_t s, size_t e) {
+  const char *x = t->text;
+  if (e - s >= 3 && x[e - 1] == '+' && x[e - 2] == '+')
+    return is_ascii_alnum((unsigned char)x[e - 3]);
+  if (e - s >= 2 && x[e - 1] == '#') return is_ascii_alnum((unsigned char)x[e - 2]);
+  return false;
+}
+
+/* A run of technical characters text[s..e): plain words and numbers, or a
+ * technical token kept whole and split into its parts. */
+static int tech_run(kb_tokenizer *t, size_t s, size_t e) {
+  size_t n;
+  /* trim trailing connectors (sentence punctuation, dangling slashes) */
+  while (e > s) {
+    int32_t c = cp_at(t, prev_cp(t->text, s, e), &n);
+    if (is_alnum_char(c) || trailing_keep(t, s, e)) break;
+    e = prev_cp(t->text, s, e);
+  }
+  /* trim leading connectors, except those that mark a flag, path or dotfile */
+  while (s < e) {
+    int32_t c = ascii_of(cp_at(t, s, &n));
+    if (is_alnum_char(c) || c == '-' || c == '/' || c == '\\' || c == '.' || c == '~') break;
+    s = n;
+  }
+  /* count the alphanumeric parts */
+  size_t nparts = 0, first_part = e;
+  for (size_t i = s; i < e;) {
+    int32_t c = cp_at(t, i, &n);
+    if (is_alnum_char(c) && (i == s || !is_alnum_char(cp_at(t, prev_cp(t->text, s, i), &n)))) {
+      if (!nparts) first_part = i;
+      nparts++;
+    }
+    cp_at(t, i, &n);
+    i = n;
+  }
+  if (nparts == 0) return 0;
+
+  uint32_t first_pos = *t->pos;
+  int rc;
+  kb_token_kind kind;
+  size_t last_end = e;
+  /* the parts, as primaries */
+  for (size_t i = first_part; i < e;) {
+    int32_t c = cp_at(t, i, &n);
+    if (!is_alnum_char(c)) {
+      i = n;
+      continue;
+    }
+    size_t ps = i;
+    while (i < e && is_alnum_char(cp_at(t, i, &n))) i = n;
+    if ((rc = fold_word(t, ps, i, &kind)) != KB_OK) return rc;
+    if ((rc = emit(t, kind, false, (*t->pos)++, ps, i))) return rc;
+    last_end = i;
+  }
+  if (nparts == 1 && first_part == s && last_end == e) return 0; /* a plain word */
+
+  /* the whole token, as an alternative */
+  kb_buf_reset(&t->term);
+  kb_buf_reset(&t->surface);
+  if ((rc = kb_text_fold(t->text + s, e - s, &t->term, t->err)) != KB_OK) return rc;
+  if ((rc = emit(t, KB_TOKEN_TECH, true, first_pos, s, e))) return rc;
+  /* v2.4.1 is also 2.4.1 */
+  if (t->term.len > 2 && t->term.data[0] == 'v' && t->term.data[1] >= '0' &&
+      t->term.data[1] <= '9') {
+    memmove(t->term.data, t->term.data + 1, t->term.len);
+    t->term.len--;
+    if ((rc = emit(t, KB_TOKEN_TECH, true, first_pos, s, e))) return rc;
+  }
+  return 0;
+}
+
+/* ----------------------------------------------------------- Chinese runs */
+
+static int push_char(kb_tokenizer *t, size_t start, bool icu_start) {
+  if (t->nchars + 1 >= t->chars_cap) {
+    size_t cap = t->chars_cap ? t->chars_cap * 2 : 256;
+    cjk_char *c = realloc(t->chars, cap * sizeof *c);
+    if (!c) return kb_error_set(t->err, KB_ENOMEM, "out of memory");
+    t->chars = c;
+    t->chars_cap = cap;
+  }
+  t->chars[t->nchars++] = (cjk_char){start, icu_start};
+  return KB_OK;
+}
+
+/* Segment cost ×10: an ICU word 10, a lexicon word on ICU boundaries 9, a
+ * lexicon word across them 11, a lone character ICU did not give 15. The
+ * cheapest path re-merges what ICU split (打印|机 → 打印机) and mends what it
+ * cut wrongly (路|由|器重|启 → 路由器|重启) without overriding it elsewhere. */
+enum { COST_ICU = 10, COST_LEX_ALIGNED = 9, COST_LEX_ACROSS = 11, COST_CHAR = 15 };
+#define LEX_MAX_CHARS 8
+
+static size_t char_start(const kb_tokenizer *t, size_t c) {
+  return c < t->nchars ? t->chars[c].start : t->run_end;
+}
+
+static bool boundary(const kb_tokenizer *t, size_t c) {
+  return c >= t->nchars || t->chars[c].icu_start;
+}
+
+static int ensure_dp(kb_tokenizer *t, size_t m) {
+  if (m + 1 <= t->dp_cap) return KB_OK;
+  size_t cap = (m + 1) * 2;
+  int *cost = realloc(t->cost, cap * sizeof *cost);
+  if (cost) t->cost = cost;
+  size_t *back = realloc(t->back, cap * sizeof *back);
+  if (back) t->back = back;
+  uint32_t *wp = realloc(t->word_pos, cap * sizeof *wp);
+  if (wp) t->word_pos = wp;
+  if (!cost || !back || !wp) return kb_error_set(t->err, KB_ENOMEM, "out of memory");
+  t->dp_cap = cap;
+  return KB_OK;
+}
+
+static void relax(kb_tokenizer *t, size_t from, size_t to, int cost) {
+  if (t->cost[from] + cost < t->cost[to]) {
+    t->cost[to] = t->cost[from] + cost;
+    t->back[to] = from;
+  }
+}
+
+/* A word merged from several ICU words (打印|机 → 打印机) also yields those
+ * of two or more characters as alternatives, so that 打印 still finds it. */
+static int emit_icu_parts(kb_tokenizer *t, size_t c, size_t e, uint32_t p) {
+  if (!boundary(t, c) || !boundary(t, e)) return 0;
+  size_t parts = 0;
+  for (size_t k = c; k < e; k++) parts += t->chars[k].icu_start;
+  if (parts < 2) return 0;
+  for (size_t k = c; k < e;) {
+    size_t ke = k + 1;
+    while (!boundary(t, ke)) ke++;
+    if (ke - k >= 2) {
+      size_t bs = char_start(t, k), be = char_start(t, ke);
+      kb_buf_reset(&t->term);
+      int rc = kb_text_fold(t->text + bs, be - bs, &t->term, t->err);
+      if (rc != KB_OK) return rc;
+      if ((rc = emit(t, KB_TOKEN_CJK, true, p, bs, be))) return rc;
+    }
+    k = ke;
+  }
+  return 0;
+}
+
+static int flush_cjk(kb_tokenizer *t) {
+  size_t m = t->nchars;
+  if (!m) return 0;
+  int rc = ensure_dp(t, m);
+  if (rc != KB_OK) return rc;
+  for (size_t c = 0; c <= m; c++) t->cost[c] = 1 << 28;
+  t->cost[0] = 0;
+  for (size_t c = 0; c < m; c++) {
+    if (t->chars[c].icu_start) {
+      size_t e = c + 1;
+      while (!boundary(t, e)) e++;
+      relax(t, c, e, COST_ICU);
+    }
+    relax(t, c, c + 1, COST_CHAR);
+    for (size_t l = 2; l <= LEX_MAX_CHARS && c + l <= m; l++) {
+      size_t bs = char_start(t, c), be = char_start(t, c + l);
+      if (!kb_lexicon_contains(t->lex, t->text + bs, be - bs)) continue;
+      relax(t, c, c + l, boundary(t, c) && boundary(t, c + l) ? COST_LEX_ALIGNED : COST_LEX_ACROSS);
+    }
+  }
+  /* walk back, leaving in cost[start] the end of the word starting there */
+  for (size_t c = m; c > 0; c = t->back[c]) t->cost[t->back[c]] = (int)c;
+  for (size_t c = 0; c < m;) {
+    size_t e = (size_t)t->cost[c];
+    uint32_t p = (*t->pos)++;
+    for (size_t k = c; k < e; k++) t->word_pos[k] = p;
+    size_t bs = char_start(t, c), be = char_start(t, e);
+    kb_buf_reset(&t->term);
+    kb_buf_reset(&t->surface);
+    if ((rc = kb_text_fold(t->text + bs, be - bs, &t->term, t->err)) != KB_OK) return rc;
+    if ((rc = emit(t, KB_TOKEN_CJK, false, p, bs, be))) return rc;
+    if ((rc = emit_icu_parts(t, c, e, p))) return rc;
+    c = e;
+  }
+  for (size_t c = 0; c + 1 < m; c++) {
+    size_t bs = char_start(t, c), be = char_start(t, c + 2);
+    kb_buf_reset(&t->term);
+    if ((rc = kb_text_fold(t->text + bs, be - bs, &t->term, t->err)) != KB_OK) return rc;
+    if ((rc = emit(t, KB_TOKEN_BIGRAM, true, t->word_pos[c], bs, be))) return rc;
+  }
+  t->nchars = 0;
+  return 0;
+}
+
+/* Adds the ICU word text[s..e) to the current Chinese run. */
+static int add_cjk_word(kb_tokenizer *t, size_t s, size_t e) {
+  int rc;
+  if (t->nchars && t->run_end != s && (rc = flush_cjk(t))) return rc;
+  for (size_t i = s; i < e;) {
+    size_t at = i;
+    kb_utf8_next(t->text, e, &i);
+    if ((rc = push_char(t, at, at == s)) != KB_OK) return rc;
+  }
+  t->run_end = e;
+  return 0;
+}
+
+/* Text between technical runs: Chinese, other scripts, punctuation. */
+static int icu_run(kb_tokenizer *t, size_t s, size_t e) {
+  size_t i = s;
+  while (i < e && (unsigned char)t->text[i] < 0x80) i++;
+  if (i == e) return flush_cjk(t); /* spaces and punctuation only */
+
+  UErrorCode st = U_ZERO_ERROR;
+  UText ut = UTEXT_INITIALIZER;
+  utext_openUTF8(&ut, t->text + s, (int64_t)(e - s), &st);
+  ubrk_setUText(t->bi, &ut, &st);
+  if (U_FAILURE(st)) {
+    utext_close(&ut);
+    return kb_error_set(t->err, KB_EICU, "ICU word break: %s", u_errorName(st));
+  }
+  int rc = 0;
+  int32_t a = ubrk_first(t->bi);
+  for (int32_t b = ubrk_next(t->bi); b != UBRK_DONE && !rc; a = b, b = ubrk_next(t->bi)) {
+    int32_t status = ubrk_getRuleStatus(t->bi);
+    size_t ws = s + (size_t)a, we = s + (size_t)b;
+    if (status >= UBRK_WORD_IDEO && status < UBRK_WORD_IDEO_LIMIT) {
+      rc = add_cjk_word(t, ws, we);
+      continue;
+    }
+    if ((rc = flush_cjk(t))) break;
+    if (status < UBRK_WORD_NONE_LIMIT) continue;
+    kb_token_kind kind;
+    if ((rc = fold_word(t, ws, we, &kind)) != KB_OK) break;
+    if (status >= UBRK_WORD_KANA && status < UBRK_WORD_KANA_LIMIT) {
+      kb_buf_reset(&t->term);
+      kb_buf_append(&t->term, t->surface.data, t->surface.len);
+      kind = KB_TOKEN_CJK;
+    }
+    rc = emit(t, kind, false, (*t->pos)++, ws, we);
+  }
+  utext_close(&ut);
+  return rc;
+}
+
+int kb_tokenizer_run(kb_tokenizer *t, const char *text, size_t len, uint32_t *pos,
+                     kb_token_fn fn, void *ctx, kb_error *err) {
+  t->text = text;
+  t->len = len;
+  t->pos = pos;
+  t->fn = fn;
+  t->ctx = ctx;
+  t->err = err;
+  t->nchars = 0;
+  int rc = 0;
+  size_t other = 0, i = 0;
+  while (i < len && !rc) {
+    size_t next = i;
+    int32_t c = kb_utf8_next(text, len, &next);
+    if (!is_tech_char(c)) {
+      i = next;
+      continue;
+    }
+    if (other < i && (rc = icu_run(t, other, i))) break;
+    if ((rc = flush_cjk(t))) break;
+    size_t e = next;
+    while (e < len) {
+      size_t n = e;
+      if (!is_tech_char(kb_utf8_next(text, len, &n))) break;
+      e = n;
+    }
+    rc = tech_run(t, i, e);
+    i = other = e;
+  }
+  if (!rc && other < len) rc = icu_run(t, other, len);
+  if (!rc) rc = flush_cjk(t);
+  t->text = NULL;
+  return rc;
+}
