@@ -90,6 +90,15 @@ static int parse_front_matter(const char *src, size_t len, const char *path, kb_
   const char *p = memchr(src, '\n', len);
   if (!p) return kb_error_set(err, KB_EPARSE, "%s:1: front matter 没有结束的 --- (unterminated front matter)", path);
   const char *end = src + len;
+  bool closed = false;
+  for (const char *s = p + 1; s < end && !closed;) {
+    const char *e = memchr(s, '\n', (size_t)(end - s));
+    if (!e) e = end;
+    closed = line_is_fence(s, e);
+    s = e + 1;
+  }
+  if (!closed)
+    return kb_error_set(err, KB_EPARSE, "%s:1: front matter 没有结束的 --- (unterminated front matter)", path);
   size_t line = 1;
   for (const char *s = p + 1; s < end;) {
     line++;
