@@ -94,6 +94,8 @@ static int add_facets(const kb_doc *doc, kb_xdoc *xd) {
       {KB_FIELD_UPDATED, NULL, KB_SLOT_UPDATED},
       {KB_FIELD_HASH, NULL, KB_SLOT_HASH},
       {KB_FIELD_SOURCE, NULL, KB_SLOT_SOURCE},
+      {KB_FIELD_BODY, NULL, KB_SLOT_BODY},
+      {KB_FIELD_RESOLUTION, NULL, KB_SLOT_RESOLUTION},
   };
   for (size_t i = 0; i < sizeof map / sizeof map[0] && rc == KB_OK; i++) {
     const char *v = kb_doc_get(doc, map[i].field);
@@ -125,14 +127,16 @@ static int add_facets(const kb_doc *doc, kb_xdoc *xd) {
   return rc;
 }
 
-/* The stored data: the fields, plus the public and internal plain text that
- * snippets are cut from. */
+/* The stored data: the fields as JSON; the public and internal plain text
+ * that snippets are cut from go to value slots, so that a search reads them
+ * without parsing anything. */
 static int build_data(const kb_doc *doc, kb_xdoc *xd) {
   json_t *o = json_object();
   kb_buf pub = {0}, internal = {0};
   for (int f = 0; f < KB_FIELD_COUNT; f++) {
     const char *v = kb_doc_get(doc, (kb_field)f);
-    if (v) json_object_set_new(o, kb_field_name((kb_field)f), json_string(v));
+    if (v && f != KB_FIELD_BODY && f != KB_FIELD_RESOLUTION)
+      json_object_set_new(o, kb_field_name((kb_field)f), json_string(v));
   }
   for (size_t i = 0; i < kb_doc_segment_count(doc); i++) {
     const kb_segment *s = kb_doc_segment(doc, i);
@@ -141,10 +145,11 @@ static int build_data(const kb_doc *doc, kb_xdoc *xd) {
     if (b->len) kb_buf_putc(b, '\n');
     kb_buf_append(b, s->text, s->len);
   }
-  json_object_set_new(o, "text", json_string(pub.data ? pub.data : ""));
-  if (internal.len) json_object_set_new(o, "itext", json_string(internal.data));
+  int rc = kb_xdoc_set_value(xd, KB_SLOT_TEXT, pub.data ? pub.data : "", pub.len);
+  if (rc == KB_OK && internal.len)
+    rc = kb_xdoc_set_value(xd, KB_SLOT_ITEXT, internal.data, internal.len);
   char *s = json_dumps(o, JSON_COMPACT);
-  int rc = s ? kb_xdoc_set_data(xd, s, strlen(s)) : KB_ENOMEM;
+  if (rc == KB_OK) rc = s ? kb_xdoc_set_data(xd, s, strlen(s)) : KB_ENOMEM;
   free(s);
   json_decref(o);
   kb_buf_free(&pub);

@@ -442,8 +442,19 @@ void run_search(kb_index *idx, const kb_qnode *qn, const kb_search_opts *o, kb_r
     h->docid = *m;
     h->score = m.get_weight();
     h->percent = m.get_percent();
-    h->data = dup_string(m.get_document().get_data());
+    Xapian::Document doc = m.get_document();
+    h->data = dup_string(doc.get_data());
     r->nhits++;
+    if (!o->nvalues) continue;
+    h->values = static_cast<char **>(std::calloc(o->nvalues, sizeof(char *)));
+    h->value_lens = static_cast<size_t *>(std::calloc(o->nvalues, sizeof(size_t)));
+    if (!h->values || !h->value_lens) throw std::bad_alloc();
+    h->nvalues = o->nvalues;
+    for (size_t i = 0; i < o->nvalues; i++) {
+      std::string v = doc.get_value(o->value_slots[i]);
+      h->values[i] = dup_string(v);
+      h->value_lens[i] = v.size();
+    }
   }
   if (!o->nfacets) return;
   r->facets = static_cast<kb_facet_count **>(std::calloc(o->nfacets, sizeof *r->facets));
@@ -495,7 +506,13 @@ extern "C" int kb_index_search(kb_index *idx, const kb_qnode *q, const kb_search
 
 extern "C" void kb_results_free(kb_results *r) {
   if (!r) return;
-  for (size_t i = 0; i < r->nhits; i++) std::free(r->hits[i].data);
+  for (size_t i = 0; i < r->nhits; i++) {
+    kb_hit *h = &r->hits[i];
+    std::free(h->data);
+    for (size_t k = 0; h->values && k < h->nvalues; k++) std::free(h->values[k]);
+    std::free(h->values);
+    std::free(h->value_lens);
+  }
   std::free(r->hits);
   for (size_t i = 0; i < r->nfacets; i++) {
     if (!r->facets || !r->facets[i]) continue;

@@ -395,10 +395,7 @@ static int add_word_units(kb_query *q, const tok_list *l, kb_qnode *units, kb_qn
       continue;
     }
     if (t->alt && t->kind != KB_TOKEN_TECH) continue; /* parts of a merged word */
-    if (drop[i] || in_tech[i]) {
-      if (in_tech[i]) add_highlight(q, t);
-      continue;
-    }
+    if (drop[i] || in_tech[i]) continue; /* parts of a technical token mark via its whole */
     add_highlight(q, t);
     q->units++;
     if (t->kind != KB_TOKEN_TECH) {

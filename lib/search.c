@@ -18,6 +18,8 @@ struct kb_searcher {
 
 static const unsigned facet_slots[] = {KB_SLOT_TYPE, KB_SLOT_PRODUCT, KB_SLOT_CATEGORY,
                                        KB_SLOT_PRIORITY};
+/* read with each hit: the text snippets are cut from */
+static const unsigned text_slots[] = {KB_SLOT_TEXT, KB_SLOT_ITEXT};
 
 int kb_searcher_new(const char *db_path, kb_searcher **out, kb_error *err) {
   kb_searcher *s = calloc(1, sizeof *s);
@@ -69,12 +71,10 @@ static int fill_hit(kb_searcher *s, const kb_search_request *req, const kb_query
   hit->updated = json_str_dup(o, "updated");
   hit->score = raw->score;
   kb_buf text = {0}, snip = {0};
-  const char *pub = json_string_value(json_object_get(o, "text"));
-  const char *internal = json_string_value(json_object_get(o, "itext"));
-  if (pub) kb_buf_puts(&text, pub);
-  if (req->include_internal && internal) {
+  kb_buf_append(&text, raw->values[0], raw->value_lens[0]);
+  if (req->include_internal && raw->value_lens[1]) {
     if (text.len) kb_buf_putc(&text, '\n');
-    kb_buf_puts(&text, internal);
+    kb_buf_append(&text, raw->values[1], raw->value_lens[1]);
   }
   int rc = kb_snippet_make(s->tok, kb_query_highlights(q), text.data ? text.data : "", text.len,
                            req->snippet ? req->snippet : &KB_SNIPPET_HTML, &snip, err);
@@ -117,6 +117,8 @@ int kb_search(kb_searcher *s, const kb_search_request *req, kb_search_response *
       .facet_slots = req->facets ? facet_slots : NULL,
       .nfacets = req->facets ? sizeof facet_slots / sizeof facet_slots[0] : 0,
       .check_at_least = req->facets ? 10000 : 0,
+      .value_slots = text_slots,
+      .nvalues = sizeof text_slots / sizeof text_slots[0],
   };
   rc = kb_index_search(s->idx, tree, &so, &r->raw, err);
   if (rc == KB_OK) {

@@ -121,12 +121,84 @@ static void put_text(const char *text, size_t s, size_t e, const kb_snippet_styl
   }
 }
 
+/* ------------------------------------------------- which lines to read */
+
+/* Substrings that a line must hold to be worth tokenizing: a bigram's two
+ * characters, a term, or a Latin stem without its last letter (stems end
+ * where words differ: happi/happy). */
+typedef struct probes {
+  char **v;
+  size_t n;
+} probes;
+
+static int add_probe(const char *w, size_t len, void *ctx) {
+  probes *p = ctx;
+  size_t skip = strncmp(w, KB_PREFIX_BIGRAM, strlen(KB_PREFIX_BIGRAM)) == 0 ? strlen(KB_PREFIX_BIGRAM) : 0;
+  w += skip;
+  len -= skip;
+  bool latin = true;
+  for (size_t i = 0; i < len; i++) latin &= w[i] >= 'a' && w[i] <= 'z';
+  if (latin && len >= 4) len--;
+  char **v = realloc(p->v, (p->n + 1) * sizeof *v);
+  if (!v) return KB_ENOMEM;
+  p->v = v;
+  p->v[p->n] = malloc(len + 1);
+  if (!p->v[p->n]) return KB_ENOMEM;
+  memcpy(p->v[p->n], w, len);
+  p->v[p->n][len] = '\0';
+  p->n++;
+  return 0;
+}
+
+static bool contains_ci(const char *hay, size_t hlen, const char *needle) {
+  size_t nlen = strlen(needle);
+  if (!nlen) return false;
+  for (size_t i = 0; i + nlen <= hlen; i++) {
+    size_t k = 0;
+    while (k < nlen) {
+      char a = hay[i + k], b = needle[k];
+      if (a >= 'A' && a <= 'Z') a = (char)(a + 32);
+      if (a != b) break;
+      k++;
+    }
+    if (k == nlen) return true;
+  }
+  return false;
+}
+
+/* Tokenizes only the lines that hold a probe: the passage is cut from one
+ * of them, and a long document is not analysed whole for ten words. */
+static int collect_spans(kb_tokenizer *t, span_ctx *c, const char *text, size_t len,
+                         kb_error *err) {
+  probes p = {0};
+  int rc = kb_lexicon_each(c->hl, add_probe, &p);
+  for (size_t s = 0; s < len && rc == KB_OK && c->n < MAX_SPANS;) {
+    size_t e = s;
+    while (e < len && text[e] != '\n') e++;
+    bool hit = false;
+    for (size_t i = 0; i < p.n && !hit; i++) hit = contains_ci(text + s, e - s, p.v[i]);
+    if (hit) {
+      size_t first = c->n;
+      uint32_t pos = 1;
+      rc = kb_tokenizer_run(t, text + s, e - s, &pos, collect_span, c, err);
+      if (rc > 0) rc = KB_OK; /* MAX_SPANS reached */
+      for (size_t k = first; k < c->n; k++) {
+        c->v[k].start += s;
+        c->v[k].end += s;
+      }
+    }
+    s = e + 1;
+  }
+  for (size_t i = 0; i < p.n; i++) free(p.v[i]);
+  free(p.v);
+  return rc;
+}
+
 int kb_snippet_make(kb_tokenizer *t, const kb_lexicon *highlights, const char *text, size_t len,
                     const kb_snippet_style *style, kb_buf *out, kb_error *err) {
   span_ctx c = {.hl = highlights, .v = malloc(MAX_SPANS * sizeof(span))};
   if (!c.v) return kb_error_set(err, KB_ENOMEM, "out of memory");
-  uint32_t pos = 1;
-  int rc = kb_tokenizer_run(t, text, len, &pos, collect_span, &c, err);
+  int rc = collect_spans(t, &c, text, len, err);
   kb_buf_free(&c.key);
   if (rc < 0) {
     free(c.v);

@@ -142,6 +142,15 @@ int kb_lexicon_add_text(kb_lexicon *lex, const char *text, size_t len) {
   return kb_data_each_word(text, len, lexicon_add_cb, lex) ? KB_ENOMEM : KB_OK;
 }
 
+int kb_lexicon_each(const kb_lexicon *lex, kb_lexicon_fn fn, void *ctx) {
+  for (size_t i = 0; lex && i < lex->cap; i++) {
+    if (!lex->slots[i]) continue;
+    int rc = fn(lex->slots[i], strlen(lex->slots[i]), ctx);
+    if (rc) return rc;
+  }
+  return 0;
+}
+
 size_t kb_lexicon_size(const kb_lexicon *lex) { return lex ? lex->n : 0; }
 
 void kb_lexicon_free(kb_lexicon *lex) {

@@ -8,6 +8,9 @@
  *   "Q" the document id (unique)
  *   "XT" type  "XP" product  "XC" category  "XR" priority
  *   "XV" visibility  "XG" tag  "XL" language
+ * The stored data is the document's fields as a JSON object, except the
+ * long ones (body, resolution), which are kept in value slots with the plain
+ * text snippets are cut from.
  * Field weights: title 5, headings and tags 3, problem 2, body, code and
  * resolution 1, applied as within-document frequency.
  */
@@ -45,6 +48,10 @@ enum {
   KB_SLOT_VISIBILITY = 5,
   KB_SLOT_HASH = 6,   /* content hash: unchanged input is skipped */
   KB_SLOT_SOURCE = 7, /* source file of an article (sync) */
+  KB_SLOT_TEXT = 8,   /* public plain text, for snippets */
+  KB_SLOT_ITEXT = 9,  /* internal plain text, for engineers' snippets */
+  KB_SLOT_BODY = 10,  /* the Markdown source (article) or problem (ticket) */
+  KB_SLOT_RESOLUTION = 11,
 };
 
 /* Index metadata: the user's extra lexicon words (kb-index --lexicon), which

@@ -137,6 +137,8 @@ typedef struct kb_search_opts {
   size_t nfacets;
   uint32_t check_at_least;  /* exact counts up to this many matches */
   double bm25_k1, bm25_b;   /* 0 = Xapian's defaults */
+  const unsigned *value_slots; /* value slots to return with each hit */
+  size_t nvalues;
 } kb_search_opts;
 
 typedef struct kb_hit {
@@ -144,6 +146,9 @@ typedef struct kb_hit {
   double score;
   int percent;
   char *data; /* stored data, malloc'ed */
+  char **values; /* the requested value slots, in order, malloc'ed */
+  size_t *value_lens;
+  size_t nvalues;
 } kb_hit;
 
 typedef struct kb_facet_count {

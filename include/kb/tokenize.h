@@ -49,6 +49,11 @@ int kb_lexicon_add_text(kb_lexicon *lex, const char *text, size_t len);
 /* Adds one word (UTF-8). */
 int kb_lexicon_add(kb_lexicon *lex, const char *word, size_t len);
 
+/* Calls fn for every word (in no particular order); a non-zero return stops
+ * and is returned. */
+typedef int (*kb_lexicon_fn)(const char *word, size_t len, void *ctx);
+int kb_lexicon_each(const kb_lexicon *lex, kb_lexicon_fn fn, void *ctx);
+
 bool kb_lexicon_contains(const kb_lexicon *lex, const char *word, size_t len);
 size_t kb_lexicon_size(const kb_lexicon *lex);
 void kb_lexicon_free(kb_lexicon *lex);
