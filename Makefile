@@ -89,6 +89,36 @@ $(BUILD)/tests/%: $(BUILD)/obj/tests/%.o $(BUILD)/obj/tests/testutil.o $(LIBKB)
 	@mkdir -p $(dir $@)
 	$(CXX) $(SAN) -o $@ $^ $(LDLIBS_ALL)
 
+# fuzz targets, linked into the bounded replay test (tests/test_fuzz.c)
+FUZZ_TARGETS := $(patsubst fuzz/fuzz_%.c,%,$(wildcard fuzz/fuzz_*.c))
+$(BUILD)/obj/fuzz/replay_%.o: fuzz/fuzz_%.c $(HEADERS)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -DLLVMFuzzerTestOneInput=kb_fuzz_$* -c $< -o $@
+
+$(BUILD)/tests/test_fuzz: $(BUILD)/obj/tests/test_fuzz.o $(BUILD)/obj/tests/testutil.o \
+    $(FUZZ_TARGETS:%=$(BUILD)/obj/fuzz/replay_%.o) $(LIBKB)
+	@mkdir -p $(dir $@)
+	$(CXX) $(SAN) -o $@ $^ $(LDLIBS_ALL)
+
+# libFuzzer runs (clang): make fuzz [FUZZ_SECONDS=60]
+FUZZ_SECONDS ?= 60
+FUZZ_FLAGS := -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=undefined
+fuzz:
+	@$(MAKE) deps EXTRA_DEB="clang libclang-rt-14-dev"
+	@$(MAKE) BUILD=build-fuzz CC=clang CXX=clang++ SAN="$(FUZZ_FLAGS)" OPT="-O1 -g" \
+	  $(FUZZ_TARGETS:%=build-fuzz/fuzz/%)
+	@for t in $(FUZZ_TARGETS); do \
+	  mkdir -p build-fuzz/corpus/$$t; \
+	  echo "== fuzz $$t ($(FUZZ_SECONDS) s)"; \
+	  build-fuzz/fuzz/$$t -max_total_time=$(FUZZ_SECONDS) -max_len=65536 \
+	    build-fuzz/corpus/$$t fuzz/corpus/$$t || exit 1; \
+	done
+
+build-fuzz/fuzz/%: fuzz/fuzz_%.c build-fuzz/libkb.a
+	@mkdir -p $(dir $@)
+	clang $(CFLAGS_BASE) $(FUZZ_FLAGS) -O1 -g -c -o $@.o $<
+	clang++ $(FUZZ_FLAGS) -fsanitize=fuzzer -o $@ $@.o build-fuzz/libkb.a $(LDLIBS_ALL)
+
 # ------------------------------------------------------------------ run
 run: all
 	$(BUILD)/kb-index --db $(KB_DB) sync articles
@@ -121,4 +151,4 @@ install: all
 	install -m 755 $(PROGS) $(DESTDIR)$(PREFIX)/bin/
 
 clean:
-	rm -rf build build-san
+	rm -rf build build-san build-fuzz

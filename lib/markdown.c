@@ -109,7 +109,7 @@ static int parse_front_matter(const char *src, size_t len, const char *path, kb_
       return KB_OK;
     }
     const char *ks = skip_ws(s, e), *le = trim_end(s, e);
-    if (ks == le || *ks == '#') {
+    if (ks >= le || *ks == '#') {
       s = e + 1;
       continue;
     }

@@ -1,0 +1,96 @@
+/* test_fuzz.c — a short, bounded run of the fuzz targets (fuzz/): each seed
+ * of fuzz/corpus/NAME/, then deterministic mutations of them. The long runs
+ * are `make fuzz` (libFuzzer); this keeps the targets building and catches
+ * regressions under `make check SANITIZE=1`. */
+#include <dirent.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "testutil.h"
+
+int kb_fuzz_markdown(const uint8_t *data, size_t size);
+int kb_fuzz_query(const uint8_t *data, size_t size);
+
+#define MUTATIONS 400
+
+static uint64_t rng = 0x9E3779B97F4A7C15ULL;
+static uint32_t next_rand(void) {
+  rng ^= rng << 13;
+  rng ^= rng >> 7;
+  rng ^= rng << 17;
+  return (uint32_t)rng;
+}
+
+/* Flips, inserts and deletes bytes, and splices in pieces of UTF-8 and syntax. */
+static void mutate(kb_buf *b) {
+  static const char *pieces[] = {"\"", "-", "OR", ":", "---\n", "{internal}", "打印机",
+                                 "\xe6", "\n", "```", "ORA-", "product:", "　", "\xef\xbc\x9a"};
+  int n = 1 + (int)(next_rand() % 8);
+  for (int i = 0; i < n; i++) {
+    size_t at = b->len ? next_rand() % b->len : 0;
+    switch (next_rand() % 4) {
+      case 0:
+        if (b->len) b->data[at] = (char)next_rand();
+        break;
+      case 1:
+        if (b->len) {
+          memmove(b->data + at, b->data + at + 1, b->len - at - 1);
+          b->len--;
+        }
+        break;
+      default: {
+        const char *p = pieces[next_rand() % (sizeof pieces / sizeof pieces[0])];
+        size_t pl = strlen(p);
+        kb_buf_reserve(b, pl);
+        memmove(b->data + at + pl, b->data + at, b->len - at);
+        memcpy(b->data + at, p, pl);
+        b->len += pl;
+      }
+    }
+  }
+}
+
+static void run_corpus(const char *dir, int (*target)(const uint8_t *, size_t)) {
+  DIR *d = opendir(dir);
+  assert_non_null(d);
+  size_t seeds = 0;
+  for (struct dirent *e; (e = readdir(d));) {
+    if (e->d_name[0] == '.') continue;
+    char path[4096];
+    snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
+    kb_buf seed = {0};
+    assert_int_equal(tu_read_file(path, &seed), 0);
+    target((const uint8_t *)seed.data, seed.len);
+    for (int m = 0; m < MUTATIONS; m++) {
+      kb_buf b = {0};
+      kb_buf_append(&b, seed.data, seed.len);
+      mutate(&b);
+      target((const uint8_t *)b.data, b.len);
+      kb_buf_free(&b);
+    }
+    kb_buf_free(&seed);
+    seeds++;
+  }
+  closedir(d);
+  assert_true(seeds > 0);
+  target((const uint8_t *)"", 0);
+}
+
+static void test_fuzz_markdown(void **state) {
+  (void)state;
+  run_corpus("fuzz/corpus/markdown", kb_fuzz_markdown);
+}
+
+static void test_fuzz_query(void **state) {
+  (void)state;
+  run_corpus("fuzz/corpus/query", kb_fuzz_query);
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_fuzz_markdown),
+      cmocka_unit_test(test_fuzz_query),
+  };
+  return cmocka_run_group_tests(tests, NULL, NULL);
+}
