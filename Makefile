@@ -7,7 +7,7 @@ BUILD ?= build
 KB_DB ?= data/kb.db
 PORT ?= 8080
 
-PKGS := xapian-core icu-uc icu-i18n libcmark jansson cmocka
+PKGS := xapian-core icu-uc icu-i18n libcmark jansson cmocka libmicrohttpd
 # Debian packages the build and the tests need (tool → package).
 DEB_PKGS := build-essential pkg-config libxapian-dev libicu-dev libcmark-dev \
             libjansson-dev libcsv-dev libmicrohttpd-dev libopencc-dev libcmocka-dev \
@@ -36,9 +36,11 @@ LIB_C := $(wildcard lib/*.c)
 LIB_OBJ := $(LIB_C:lib/%.c=$(BUILD)/obj/lib/%.o) $(BUILD)/obj/lib/index.o \
            $(BUILD)/obj/data/lexicon.o $(BUILD)/obj/data/stopwords.o
 LIBKB := $(BUILD)/libkb.a
-PROGS := $(BUILD)/kb-index $(BUILD)/kb-search
+PROGS := $(BUILD)/kb-index $(BUILD)/kb-search $(BUILD)/kb-serve
+SERVER_OBJ := $(patsubst server/%.c,$(BUILD)/obj/server/%.o,$(wildcard server/*.c)) \
+              $(patsubst server/templates/%.html,$(BUILD)/obj/templates/%.o,$(wildcard server/templates/*.html))
 TESTS := $(patsubst tests/%.c,$(BUILD)/tests/%,$(wildcard tests/test_*.c))
-HEADERS := $(wildcard include/kb/*.h lib/*.h)
+HEADERS := $(wildcard include/kb/*.h lib/*.h server/*.h)
 
 .PHONY: all deps run check test bench clean install fuzz
 .SECONDARY:
@@ -73,6 +75,14 @@ $(BUILD)/obj/lib/index.o: lib/index.cc $(HEADERS)
 $(BUILD)/obj/data/%.o: lib/data/%.txt
 	@mkdir -p $(dir $@)
 	cd lib/data && ld -r -b binary -z noexecstack -o $(CURDIR)/$@ $*.txt
+
+# HTML templates built into kb-serve (symbols _binary_NAME_html_start/_end)
+$(BUILD)/obj/templates/%.o: server/templates/%.html
+	@mkdir -p $(dir $@)
+	cd server/templates && ld -r -b binary -z noexecstack -o $(CURDIR)/$@ $*.html
+
+$(BUILD)/kb-serve: $(SERVER_OBJ) $(LIBKB)
+	$(CXX) $(SAN) -o $@ $^ $(LDLIBS_ALL) -lpthread
 
 $(LIBKB): $(LIB_OBJ)
 	@rm -f $@
@@ -118,6 +128,9 @@ build-fuzz/fuzz/%: fuzz/fuzz_%.c build-fuzz/libkb.a
 	@mkdir -p $(dir $@)
 	clang $(CFLAGS_BASE) $(FUZZ_FLAGS) -O1 -g -c -o $@.o $<
 	clang++ $(FUZZ_FLAGS) -fsanitize=fuzzer -o $@ $@.o build-fuzz/libkb.a $(LDLIBS_ALL)
+
+# the relevance evaluation (make eval), kept in its own file
+-include bench/eval.mk
 
 # ------------------------------------------------------------------ run
 run: all

@@ -28,6 +28,13 @@ static int add_token(const kb_token *tok, void *vctx) {
     c->rc = kb_xdoc_add_term(c->xd, c->term.data, c->term.len, c->weight);
   else
     c->rc = kb_xdoc_add_posting(c->xd, c->term.data, c->term.len, tok->pos, c->weight);
+  /* surface forms of public Latin words, for completions (stems are not words) */
+  if (c->rc == KB_OK && tok->kind == KB_TOKEN_WORD && !*c->word_prefix) {
+    kb_buf_reset(&c->term);
+    kb_buf_puts(&c->term, KB_PREFIX_SURFACE);
+    kb_buf_append(&c->term, tok->surface, tok->surface_len);
+    c->rc = kb_xdoc_add_term(c->xd, c->term.data, c->term.len, 0);
+  }
   if (c->rc == KB_OK && c->title && !bigram) {
     kb_buf_reset(&c->term);
     kb_buf_puts(&c->term, KB_PREFIX_TITLE);

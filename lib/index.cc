@@ -414,15 +414,20 @@ Xapian::Query build(const kb_qnode *n) {
     case KB_Q_FILTERED:
       q = Xapian::Query(Xapian::Query::OP_FILTER, kids.begin(), kids.end());
       break;
+    case KB_Q_VALUE_RANGE:
+      q = Xapian::Query(Xapian::Query::OP_VALUE_RANGE, n->window, n->term ? n->term : "",
+                        n->term2 ? n->term2 : "\xff");
+      return Xapian::Query(Xapian::Query::OP_SCALE_WEIGHT, q, 0.0);
   }
   if (n->scale > 0 && n->scale != 1.0 && !q.empty())
     q = Xapian::Query(Xapian::Query::OP_SCALE_WEIGHT, q, n->scale);
   return q;
 }
 
-void run_search(kb_index *idx, const kb_qnode *qn, const kb_search_opts *o, kb_results *r) {
+void run_query(kb_index *idx, const Xapian::Query &query, const kb_search_opts *o,
+               kb_results *r) {
   Xapian::Enquire enq(*idx->db);
-  enq.set_query(build(qn));
+  enq.set_query(query);
   if (o->bm25_k1 > 0)
     enq.set_weighting_scheme(Xapian::BM25Weight(o->bm25_k1, 0, 1, o->bm25_b, 0.5));
   if (o->sort_by_date) enq.set_sort_by_value_then_relevance(o->date_slot, true);
@@ -476,10 +481,38 @@ void run_search(kb_index *idx, const kb_qnode *qn, const kb_search_opts *o, kb_r
   }
 }
 
-}  // namespace
+// The expand set of one document as an OR query, without the document.
+Xapian::Query similar_query(kb_index *idx, const char *id_term, const kb_qnode *restrict_to) {
+  Xapian::PostingIterator p = idx->db->postlist_begin(id_term);
+  if (p == idx->db->postlist_end(id_term)) return Xapian::Query();
+  Xapian::docid did = *p;
+  Xapian::Enquire enq(*idx->db);
+  Xapian::RSet rset;
+  rset.add_document(did);
+  // Public words and bigrams shared with at least one other document: not
+  // filters, ids, titles, surfaces or internal sections (a public reader
+  // must not be matched on those), nor terms no other document has.
+  struct ContentTerms : Xapian::ExpandDecider {
+    const Xapian::Database &db;
+    explicit ContentTerms(const Xapian::Database &d) : db(d) {}
+    bool operator()(const std::string &t) const override {
+      if (t.empty() || (t[0] >= 'A' && t[0] <= 'Z' && t[0] != 'B')) return false;
+      return db.get_termfreq(t) >= 2;
+    }
+  } decider(*idx->db);
+  Xapian::ESet eset = enq.get_eset(24, rset, &decider);
+  std::vector<Xapian::Query> terms;
+  for (Xapian::ESetIterator t = eset.begin(); t != eset.end(); ++t)
+    terms.push_back(Xapian::Query(*t));
+  Xapian::Query q(Xapian::Query::OP_OR, terms.begin(), terms.end());
+  q = Xapian::Query(Xapian::Query::OP_AND_NOT, q, Xapian::Query(id_term));
+  if (restrict_to) q = Xapian::Query(Xapian::Query::OP_FILTER, q, build(restrict_to));
+  return q;
+}
 
-extern "C" int kb_index_search(kb_index *idx, const kb_qnode *q, const kb_search_opts *opts,
-                               kb_results **out, kb_error *err) {
+template <typename MakeQuery>
+int search_with(kb_index *idx, MakeQuery make, const kb_search_opts *opts, kb_results **out,
+                kb_error *err) {
   kb_results *r = nullptr;
   try {
     *out = nullptr;
@@ -487,7 +520,7 @@ extern "C" int kb_index_search(kb_index *idx, const kb_qnode *q, const kb_search
       r = static_cast<kb_results *>(std::calloc(1, sizeof *r));
       if (!r) throw std::bad_alloc();
       try {
-        run_search(idx, q, opts, r);
+        run_query(idx, make(), opts, r);
         break;
       } catch (const Xapian::DatabaseModifiedError &) {
         kb_results_free(r);
@@ -502,6 +535,19 @@ extern "C" int kb_index_search(kb_index *idx, const kb_qnode *q, const kb_search
     kb_results_free(r);
     return fail(err, "search");
   }
+}
+
+}  // namespace
+
+extern "C" int kb_index_search(kb_index *idx, const kb_qnode *q, const kb_search_opts *opts,
+                               kb_results **out, kb_error *err) {
+  return search_with(idx, [&] { return build(q); }, opts, out, err);
+}
+
+extern "C" int kb_index_similar(kb_index *idx, const char *id_term, const kb_qnode *restrict_to,
+                                const kb_search_opts *opts, kb_results **out, kb_error *err) {
+  return search_with(idx, [&] { return similar_query(idx, id_term, restrict_to); }, opts, out,
+                     err);
 }
 
 extern "C" void kb_results_free(kb_results *r) {

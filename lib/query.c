@@ -50,6 +50,7 @@ void kb_qnode_free(kb_qnode *n) {
   for (size_t i = 0; i < n->nkids; i++) kb_qnode_free(n->kids[i]);
   free(n->kids);
   free(n->term);
+  free(n->term2);
   free(n);
 }
 
@@ -82,6 +83,7 @@ struct kb_query {
     char *value;
   } filters[MAX_ITEMS];
   size_t nfilters;
+  kb_qnode *ranges; /* AND of value ranges, or NULL */
 };
 
 static const struct {
@@ -595,6 +597,7 @@ void kb_query_free(kb_query *q) {
   kb_qnode_free(q->words);
   kb_qnode_free(q->required);
   kb_qnode_free(q->excluded);
+  kb_qnode_free(q->ranges);
   kb_lexicon_free(q->highlights);
   kb_buf_free(&q->explain);
   free(q);
@@ -612,6 +615,20 @@ int kb_query_add_filter(kb_query *q, const char *prefix, const char *value) {
   return KB_OK;
 }
 
+int kb_query_add_range(kb_query *q, unsigned slot, const char *from, const char *to) {
+  if (!q->ranges && !(q->ranges = kb_qnode_new(KB_Q_AND, NULL, 0))) return KB_ENOMEM;
+  kb_qnode *r = kb_qnode_new(KB_Q_VALUE_RANGE, from ? from : "", from ? strlen(from) : 0);
+  if (!r) return KB_ENOMEM;
+  r->window = slot;
+  if (to && !(r->term2 = strdup(to))) {
+    kb_qnode_free(r);
+    return KB_ENOMEM;
+  }
+  kb_qnode_free(q->tree);
+  q->tree = NULL;
+  return kb_qnode_add(q->ranges, r);
+}
+
 /* ------------------------------------------------------------ the tree */
 
 /* A deep copy, so that the tree can be rebuilt after more filters. */
@@ -621,6 +638,10 @@ static kb_qnode *copy_node(const kb_qnode *n) {
   if (!c) return NULL;
   c->scale = n->scale;
   c->window = n->window;
+  if (n->term2 && !(c->term2 = strdup(n->term2))) {
+    kb_qnode_free(c);
+    return NULL;
+  }
   for (size_t i = 0; i < n->nkids; i++)
     if (kb_qnode_add(c, copy_node(n->kids[i])) != KB_OK) {
       kb_qnode_free(c);
@@ -649,6 +670,8 @@ static kb_qnode *filter_tree(const kb_query *q) {
     }
     if (kb_qnode_add(all, any) != KB_OK) all = NULL;
   }
+  for (size_t i = 0; all && q->ranges && i < q->ranges->nkids; i++)
+    if (kb_qnode_add(all, copy_node(q->ranges->kids[i])) != KB_OK) all = NULL;
   if (all && !q->opts.include_internal) {
     kb_buf_reset(&term);
     kb_filter_term(KB_PREFIX_VISIBILITY, "public", &term);
@@ -696,6 +719,8 @@ static kb_qnode *build_tree(const kb_query *q) {
   kb_qnode_free(f);
   return NULL;
 }
+
+kb_qnode *kb_query_filters(const kb_query *q) { return filter_tree(q); }
 
 const kb_qnode *kb_query_tree(kb_query *q) {
   if (!q->tree) q->tree = build_tree(q);

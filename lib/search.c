@@ -7,6 +7,7 @@
 #include <time.h>
 
 #include "kb/analyze.h"
+#include "kb/markdown.h"
 #include "kb/query.h"
 
 struct kb_searcher {
@@ -90,26 +91,30 @@ static double now_ms(void) {
   return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
 }
 
-int kb_search(kb_searcher *s, const kb_search_request *req, kb_search_response **out,
-              kb_error *err) {
-  double t0 = now_ms();
-  *out = NULL;
+/* The query of a request: its text, filters and visibility. */
+static int request_query(kb_searcher *s, const kb_search_request *req, kb_query **q,
+                         kb_error *err) {
   kb_query_opts qo = {.include_internal = req->include_internal, .stopwords = s->stopwords};
-  kb_query *q;
-  int rc = kb_query_parse(s->tok, req->query ? req->query : "", req->query_len, &qo, &q, err);
+  int rc = kb_query_parse(s->tok, req->query ? req->query : "", req->query_len, &qo, q, err);
   if (rc != KB_OK) return rc;
-  if (req->type) kb_query_add_filter(q, KB_PREFIX_TYPE, req->type);
-  if (req->product) kb_query_add_filter(q, KB_PREFIX_PRODUCT, req->product);
-  if (req->category) kb_query_add_filter(q, KB_PREFIX_CATEGORY, req->category);
-  if (req->priority) kb_query_add_filter(q, KB_PREFIX_PRIORITY, req->priority);
-  const kb_qnode *tree = kb_query_tree(q);
-  kb_search_response *r = calloc(1, sizeof *r);
-  if (!tree || !r) {
-    free(r);
-    kb_query_free(q);
-    return kb_error_set(err, KB_ENOMEM, "out of memory");
+  if (req->type) rc = kb_query_add_filter(*q, KB_PREFIX_TYPE, req->type);
+  if (rc == KB_OK && req->product) rc = kb_query_add_filter(*q, KB_PREFIX_PRODUCT, req->product);
+  if (rc == KB_OK && req->category)
+    rc = kb_query_add_filter(*q, KB_PREFIX_CATEGORY, req->category);
+  if (rc == KB_OK && req->priority)
+    rc = kb_query_add_filter(*q, KB_PREFIX_PRIORITY, req->priority);
+  if (rc == KB_OK && (req->date_from || req->date_to))
+    rc = kb_query_add_range(*q, KB_SLOT_UPDATED, req->date_from, req->date_to);
+  if (rc != KB_OK) {
+    kb_query_free(*q);
+    *q = NULL;
+    return kb_error_set(err, rc, "query: out of memory");
   }
-  kb_search_opts so = {
+  return KB_OK;
+}
+
+static kb_search_opts request_opts(const kb_search_request *req) {
+  return (kb_search_opts){
       .offset = req->offset,
       .limit = req->limit,
       .sort_by_date = req->sort_by_date,
@@ -120,21 +125,28 @@ int kb_search(kb_searcher *s, const kb_search_request *req, kb_search_response *
       .value_slots = text_slots,
       .nvalues = sizeof text_slots / sizeof text_slots[0],
   };
-  rc = kb_index_search(s->idx, tree, &so, &r->raw, err);
-  if (rc == KB_OK) {
-    r->total = r->raw->total;
-    r->total_exact = r->raw->total_exact;
-    r->hits = calloc(r->raw->nhits ? r->raw->nhits : 1, sizeof *r->hits);
-    if (!r->hits) rc = kb_error_set(err, KB_ENOMEM, "out of memory");
+}
+
+/* Turns raw results into hits with snippets; takes raw. */
+static int make_response(kb_searcher *s, const kb_search_request *req, const kb_query *q,
+                         kb_results *raw, double t0, kb_search_response **out, kb_error *err) {
+  kb_search_response *r = calloc(1, sizeof *r);
+  if (!r) {
+    kb_results_free(raw);
+    return kb_error_set(err, KB_ENOMEM, "out of memory");
   }
-  for (size_t i = 0; rc == KB_OK && i < r->raw->nhits; i++) {
-    rc = fill_hit(s, req, q, &r->raw->hits[i], &r->hits[i], err);
+  r->raw = raw;
+  r->total = raw->total;
+  r->total_exact = raw->total_exact;
+  r->hits = calloc(raw->nhits ? raw->nhits : 1, sizeof *r->hits);
+  int rc = r->hits ? KB_OK : kb_error_set(err, KB_ENOMEM, "out of memory");
+  for (size_t i = 0; rc == KB_OK && i < raw->nhits; i++) {
+    rc = fill_hit(s, req, q, &raw->hits[i], &r->hits[i], err);
     r->nhits++;
   }
   kb_buf ex = {0};
   kb_query_explain(q, &ex);
   r->explain = kb_buf_detach(&ex);
-  kb_query_free(q);
   if (rc != KB_OK) {
     kb_search_response_free(r);
     return rc;
@@ -142,6 +154,215 @@ int kb_search(kb_searcher *s, const kb_search_request *req, kb_search_response *
   r->took_ms = now_ms() - t0;
   *out = r;
   return KB_OK;
+}
+
+int kb_search(kb_searcher *s, const kb_search_request *req, kb_search_response **out,
+              kb_error *err) {
+  double t0 = now_ms();
+  *out = NULL;
+  kb_query *q;
+  int rc = request_query(s, req, &q, err);
+  if (rc != KB_OK) return rc;
+  const kb_qnode *tree = kb_query_tree(q);
+  kb_search_opts so = request_opts(req);
+  kb_results *raw = NULL;
+  bool changed;
+  if ((rc = kb_index_reopen(s->idx, &changed, err)) != KB_OK) {
+    kb_query_free(q);
+    return rc;
+  }
+  if (!tree) rc = kb_error_set(err, KB_ENOMEM, "out of memory");
+  else rc = kb_index_search(s->idx, tree, &so, &raw, err);
+  if (rc == KB_OK) rc = make_response(s, req, q, raw, t0, out, err);
+  kb_query_free(q);
+  return rc;
+}
+
+int kb_search_similar(kb_searcher *s, const char *id, const kb_search_request *req,
+                      kb_search_response **out, kb_error *err) {
+  double t0 = now_ms();
+  *out = NULL;
+  kb_doc *doc = NULL;
+  int rc = kb_search_fetch(s, id, req->include_internal, &doc, NULL, err);
+  kb_doc_free(doc);
+  if (rc != KB_OK) return rc;
+  kb_search_request base = *req;
+  base.query = "";
+  base.query_len = 0;
+  kb_query *q;
+  if ((rc = request_query(s, &base, &q, err)) != KB_OK) return rc;
+  kb_qnode *filters = kb_query_filters(q);
+  kb_buf term = {0};
+  kb_id_term(id, &term);
+  kb_search_opts so = request_opts(req);
+  kb_results *raw = NULL;
+  if (!filters) rc = kb_error_set(err, KB_ENOMEM, "out of memory");
+  else rc = kb_index_similar(s->idx, term.data, filters->nkids ? filters : NULL, &so, &raw, err);
+  if (rc == KB_OK) rc = make_response(s, req, q, raw, t0, out, err);
+  kb_qnode_free(filters);
+  kb_buf_free(&term);
+  kb_query_free(q);
+  return rc;
+}
+
+/* Sets doc's fields from the stored JSON. */
+static void fields_from_json(kb_doc *doc, json_t *o) {
+  const char *key;
+  json_t *v;
+  json_object_foreach(o, key, v) {
+    int f = kb_field_from_name(key);
+    if (f >= 0 && json_is_string(v)) kb_doc_set_str(doc, (kb_field)f, json_string_value(v));
+  }
+}
+
+int kb_search_fetch(kb_searcher *s, const char *id, bool include_internal, kb_doc **doc,
+                    char **html, kb_error *err) {
+  *doc = NULL;
+  if (html) *html = NULL;
+  kb_buf term = {0};
+  kb_id_term(id, &term);
+  char *data = NULL, *body = NULL, *resolution = NULL;
+  bool changed;
+  int rc = kb_index_reopen(s->idx, &changed, err);
+  if (rc == KB_OK) rc = kb_index_get_data(s->idx, term.data, &data, err);
+  json_t *o = data ? json_loads(data, 0, NULL) : NULL;
+  const char *vis = json_string_value(json_object_get(o, "visibility"));
+  if (rc == KB_OK && (!o || (!include_internal && (!vis || strcmp(vis, "public") != 0))))
+    rc = kb_error_set(err, KB_ENOENT, "%s: 没有这个文档 (no such document)", id);
+  if (rc == KB_OK) rc = kb_index_get_value(s->idx, term.data, KB_SLOT_BODY, &body, err);
+  if (rc == KB_OK)
+    rc = kb_index_get_value(s->idx, term.data, KB_SLOT_RESOLUTION, &resolution, err);
+  if (rc == KB_OK && !(*doc = kb_doc_new())) rc = kb_error_set(err, KB_ENOMEM, "out of memory");
+  if (rc == KB_OK) {
+    fields_from_json(*doc, o);
+    if (body && *body) kb_doc_set_str(*doc, KB_FIELD_BODY, body);
+    if (resolution && *resolution) kb_doc_set_str(*doc, KB_FIELD_RESOLUTION, resolution);
+  }
+  if (rc == KB_OK && html) {
+    kb_buf h = {0};
+    if (body) rc = kb_markdown_to_html(body, strlen(body), include_internal, &h, err);
+    if (rc == KB_OK && resolution && *resolution) {
+      kb_buf_puts(&h, "<h2>解决方案 (resolution)</h2>\n");
+      rc = kb_markdown_to_html(resolution, strlen(resolution), include_internal, &h, err);
+    }
+    *html = kb_buf_detach(&h);
+  }
+  if (rc != KB_OK) {
+    kb_doc_free(*doc);
+    *doc = NULL;
+    if (html) {
+      free(*html);
+      *html = NULL;
+    }
+  }
+  json_decref(o);
+  free(data);
+  free(body);
+  free(resolution);
+  kb_buf_free(&term);
+  return rc;
+}
+
+/* ------------------------------------------------------------ suggest */
+
+typedef struct cand {
+  char *word;
+  uint32_t freq;
+} cand;
+
+typedef struct cand_list {
+  cand *v;
+  size_t n, cap;
+  size_t skip; /* prefix length to strip */
+} cand_list;
+
+static int add_cand(const char *term, size_t len, uint32_t freq, void *ctx) {
+  cand_list *l = ctx;
+  if (l->n == l->cap) {
+    size_t cap = l->cap ? l->cap * 2 : 64;
+    cand *v = realloc(l->v, cap * sizeof *v);
+    if (!v) return KB_ENOMEM;
+    l->v = v;
+    l->cap = cap;
+  }
+  l->v[l->n].word = strndup(term + l->skip, len - l->skip);
+  l->v[l->n].freq = freq;
+  l->n++;
+  return l->n >= 2000; /* enough to rank */
+}
+
+static int by_freq(const void *a, const void *b) {
+  const cand *x = a, *y = b;
+  return x->freq < y->freq ? 1 : (x->freq > y->freq ? -1 : strcmp(x->word, y->word));
+}
+
+/* True when word (a term with prefix) occurs in a document the reader sees. */
+static bool visible_term(kb_searcher *s, const char *prefix, const char *word) {
+  kb_buf t = {0}, v = {0};
+  kb_buf_puts(&t, prefix);
+  kb_buf_puts(&t, word);
+  kb_filter_term(KB_PREFIX_VISIBILITY, "public", &v);
+  kb_qnode *f = kb_qnode_new(KB_Q_FILTERED, NULL, 0);
+  bool ok = false;
+  if (f && kb_qnode_add(f, kb_qnode_new(KB_Q_TERM, t.data, t.len)) == KB_OK &&
+      kb_qnode_add(f, kb_qnode_new(KB_Q_FILTER, v.data, v.len)) == KB_OK) {
+    kb_search_opts so = {.limit = 1};
+    kb_results *r = NULL;
+    ok = kb_index_search(s->idx, f, &so, &r, NULL) == KB_OK && r->nhits > 0;
+    kb_results_free(r);
+  }
+  kb_qnode_free(f);
+  kb_buf_free(&t);
+  kb_buf_free(&v);
+  return ok;
+}
+
+int kb_search_suggest(kb_searcher *s, const char *text, bool include_internal, size_t limit,
+                      char ***words, size_t *n, kb_error *err) {
+  *words = NULL;
+  *n = 0;
+  /* the last word typed: after the last space */
+  const char *last = text;
+  for (const char *p = text; *p; p++)
+    if (*p == ' ' || *p == '\t') last = p + 1;
+  kb_buf folded = {0};
+  if (!*last || !kb_utf8_valid(last, strlen(last), NULL) ||
+      kb_text_fold(last, strlen(last), &folded, err) != KB_OK || folded.len > KB_TERM_MAX) {
+    kb_buf_free(&folded);
+    return KB_OK;
+  }
+  bool latin = (unsigned char)folded.data[0] < 0x80;
+  const char *prefix = latin ? KB_PREFIX_SURFACE : "";
+  kb_buf full = {0};
+  kb_buf_puts(&full, prefix);
+  kb_buf_append(&full, folded.data, folded.len);
+  cand_list l = {.skip = strlen(prefix)};
+  bool changed;
+  int rc = kb_index_reopen(s->idx, &changed, err);
+  if (rc == KB_OK) rc = kb_index_each_term(s->idx, full.data, add_cand, &l, err);
+  if (rc > 0) rc = KB_OK;
+  if (l.n) qsort(l.v, l.n, sizeof *l.v, by_freq);
+  char **out = calloc(limit ? limit : 1, sizeof *out);
+  for (size_t i = 0; rc == KB_OK && out && i < l.n && *n < limit; i++) {
+    if (!latin && (unsigned char)l.v[i].word[0] < 0x80) continue; /* CJK words only */
+    if (strcmp(l.v[i].word, folded.data) == 0 && l.n > 1) continue; /* the prefix itself */
+    const char *vis_prefix = latin ? KB_PREFIX_SURFACE : "";
+    if (!include_internal && !visible_term(s, vis_prefix, l.v[i].word)) continue;
+    out[(*n)++] = l.v[i].word;
+    l.v[i].word = NULL;
+  }
+  for (size_t i = 0; i < l.n; i++) free(l.v[i].word);
+  free(l.v);
+  kb_buf_free(&full);
+  kb_buf_free(&folded);
+  if (!out) return kb_error_set(err, KB_ENOMEM, "out of memory");
+  *words = out;
+  return rc;
+}
+
+void kb_search_words_free(char **words, size_t n) {
+  for (size_t i = 0; words && i < n; i++) free(words[i]);
+  free(words);
 }
 
 void kb_search_response_free(kb_search_response *r) {

@@ -5,6 +5,7 @@
  *   ""  public words          "B" public CJK bigrams
  *   "I" internal words        "J" internal CJK bigrams
  *   "S" title words (for title: and the exact-title boost)
+ *   "W" public Latin words as written, unstemmed (completions)
  *   "Q" the document id (unique)
  *   "XT" type  "XP" product  "XC" category  "XR" priority
  *   "XV" visibility  "XG" tag  "XL" language
@@ -29,6 +30,7 @@
 #define KB_PREFIX_BIGRAM "B"
 #define KB_PREFIX_INTERNAL_BIGRAM "J"
 #define KB_PREFIX_TITLE "S"
+#define KB_PREFIX_SURFACE "W"
 #define KB_PREFIX_ID "Q"
 #define KB_PREFIX_TYPE "XT"
 #define KB_PREFIX_PRODUCT "XP"

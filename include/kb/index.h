@@ -113,11 +113,13 @@ typedef enum kb_qop {
   KB_Q_NEAR,      /* kids within window positions, any order */
   KB_Q_SYNONYM,   /* kids weighted as one term */
   KB_Q_FILTERED,  /* kids[0] restricted by kids[1] without weight */
+  KB_Q_VALUE_RANGE, /* value slot `window` between term and term2 (strings) */
 } kb_qop;
 
 typedef struct kb_qnode {
   kb_qop op;
-  char *term;     /* KB_Q_TERM, KB_Q_FILTER */
+  char *term;     /* KB_Q_TERM, KB_Q_FILTER; low bound of KB_Q_VALUE_RANGE */
+  char *term2;    /* high bound of KB_Q_VALUE_RANGE */
   double scale;   /* weight multiplier, 1.0 by default */
   unsigned window; /* KB_Q_PHRASE, KB_Q_NEAR; 0 = number of kids */
   struct kb_qnode **kids;
@@ -165,6 +167,13 @@ typedef struct kb_results {
   size_t *nfacet;          /* entries per slot */
   size_t nfacets;
 } kb_results;
+
+/* Documents most like the document with unique term id_term: the top terms
+ * of its expand set (relevance feedback) as a query, the document itself
+ * left out. restrict (may be NULL) filters the candidates (visibility,
+ * type). Results as kb_index_search. */
+int kb_index_similar(kb_index *idx, const char *id_term, const kb_qnode *restrict_to,
+                     const kb_search_opts *opts, kb_results **out, kb_error *err);
 
 /* Runs q; *out is caller-freed with kb_results_free(). */
 int kb_index_search(kb_index *idx, const kb_qnode *q, const kb_search_opts *opts,

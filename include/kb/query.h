@@ -50,6 +50,15 @@ void kb_query_free(kb_query *q);
  * are alternatives; different prefixes all apply. */
 int kb_query_add_filter(kb_query *q, const char *prefix, const char *value);
 
+/* Restricts the query to documents whose value slot lies in [from, to]
+ * (strings compared bytewise; NULL = open end). */
+int kb_query_add_range(kb_query *q, unsigned slot, const char *from, const char *to);
+
+/* The filters alone (visibility, fields, ranges) as a tree, for searches
+ * that make their own query (similar documents). Caller frees with
+ * kb_qnode_free(); NULL when out of memory. */
+kb_qnode *kb_query_filters(const kb_query *q);
+
 /* The engine query. Borrowed until the query changes or is freed. */
 const kb_qnode *kb_query_tree(kb_query *q);
 

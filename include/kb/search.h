@@ -11,6 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "kb/doc.h"
 #include "kb/error.h"
 #include "kb/index.h"
 #include "kb/snippet.h"
@@ -30,6 +31,7 @@ typedef struct kb_search_request {
   const char *query; /* user text, any bytes */
   size_t query_len;
   const char *type, *product, *category, *priority; /* filters; NULL = any */
+  const char *date_from, *date_to; /* updated between, YYYY-MM-DD; NULL = open */
   bool include_internal; /* engineers; false = the public */
   size_t offset, limit;
   bool sort_by_date;
@@ -56,6 +58,26 @@ typedef struct kb_search_response {
 int kb_search(kb_searcher *s, const kb_search_request *req, kb_search_response **out,
               kb_error *err);
 void kb_search_response_free(kb_search_response *r);
+
+/* Documents most like the document id (relevance feedback over its terms),
+ * under the request's filters and visibility; req->query is ignored. An
+ * unknown or invisible id gives KB_ENOENT. */
+int kb_search_similar(kb_searcher *s, const char *id, const kb_search_request *req,
+                      kb_search_response **out, kb_error *err);
+
+/* The document id as its reader may see it: *doc its fields (caller frees
+ * with kb_doc_free), *html its body (and a ticket's resolution) rendered by
+ * cmark in safe mode, without internal sections unless include_internal
+ * (caller frees). KB_ENOENT when absent, or internal and !include_internal. */
+int kb_search_fetch(kb_searcher *s, const char *id, bool include_internal, kb_doc **doc,
+                    char **html, kb_error *err);
+
+/* Completions of the last word of text (Chinese or Latin), most frequent
+ * first, only words found in documents the reader may see. *words is an
+ * array of *n malloc'ed strings; free with kb_search_words_free(). */
+int kb_search_suggest(kb_searcher *s, const char *text, bool include_internal, size_t limit,
+                      char ***words, size_t *n, kb_error *err);
+void kb_search_words_free(char **words, size_t n);
 
 /* The response as JSON text: {"query","total","hits":[{"id","type","title",
  * "score","snippet","product","category","priority","updated"}]} plus

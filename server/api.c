@@ -1,0 +1,344 @@
+/* api.c — the JSON endpoints of kb-serve. */
+#include <jansson.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "kb/analyze.h"
+#include "server.h"
+
+#define Q_MAX_CHARS 1000
+#define LIMIT_MAX 100
+#define OFFSET_MAX 10000
+
+static enum MHD_Result send_json(struct MHD_Connection *c, request *r, unsigned status, json_t *o) {
+  char *body = json_dumps(o, JSON_COMPACT);
+  json_decref(o);
+  if (!body) return kb_respond_error(c, r, 500, "internal", "out of memory");
+  return kb_respond(c, r, status, "application/json; charset=utf-8", body, strlen(body));
+}
+
+static enum MHD_Result index_error(struct MHD_Connection *c, request *r, const kb_error *err) {
+  fprintf(stderr, "kb-serve: %s\n", err->message);
+  return kb_respond_error(c, r, 500, "index_error", "索引错误 (index error)");
+}
+
+/* ------------------------------------------------------------ params */
+
+static size_t utf8_chars(const char *s) {
+  size_t n = 0;
+  for (; *s; s++) n += ((unsigned char)*s & 0xC0) != 0x80;
+  return n;
+}
+
+static bool parse_uint(const char *s, size_t max, size_t *out) {
+  if (!s) return true;
+  char *end;
+  if (!*s || *s == '-') return false;
+  unsigned long long v = strtoull(s, &end, 10);
+  if (*end || v > max) return false;
+  *out = (size_t)v;
+  return true;
+}
+
+static bool valid_date(const char *s) {
+  if (!s) return true;
+  if (strlen(s) != 10 || s[4] != '-' || s[7] != '-') return false;
+  for (int i = 0; i < 10; i++)
+    if (i != 4 && i != 7 && (s[i] < '0' || s[i] > '9')) return false;
+  return true;
+}
+
+static const char *arg(struct MHD_Connection *c, const char *name) {
+  const char *v = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, name);
+  return v && *v ? v : NULL;
+}
+
+bool kb_parse_search_params(struct MHD_Connection *c, kb_search_request *req,
+                            const char **bad_param, const char **why) {
+  const char *q = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "q");
+  q = q ? q : "";
+  if (!kb_utf8_valid(q, strlen(q), NULL)) {
+    *bad_param = "q", *why = "不是有效的 UTF-8 (not valid UTF-8)";
+    return false;
+  }
+  if (utf8_chars(q) > Q_MAX_CHARS) {
+    *bad_param = "q", *why = "超过 1000 个字符 (over 1000 characters)";
+    return false;
+  }
+  req->query = q;
+  req->query_len = strlen(q);
+  req->limit = 10;
+  if (!parse_uint(arg(c, "limit"), LIMIT_MAX, &req->limit) || req->limit == 0) {
+    *bad_param = "limit", *why = "应为 1 到 100 的整数 (an integer from 1 to 100)";
+    return false;
+  }
+  if (!parse_uint(arg(c, "offset"), OFFSET_MAX, &req->offset)) {
+    *bad_param = "offset", *why = "应为 0 到 10000 的整数 (an integer from 0 to 10000)";
+    return false;
+  }
+  const char *type = arg(c, "type");
+  if (type && strcmp(type, "article") && strcmp(type, "ticket")) {
+    *bad_param = "type", *why = "应为 article 或 ticket (article or ticket)";
+    return false;
+  }
+  req->type = type;
+  const char *prio = arg(c, "priority");
+  if (prio && !(strlen(prio) == 2 && (prio[0] == 'P' || prio[0] == 'p') && prio[1] >= '1' &&
+                prio[1] <= '4')) {
+    *bad_param = "priority", *why = "应为 P1、P2、P3 或 P4 (P1 to P4)";
+    return false;
+  }
+  req->priority = prio;
+  req->product = arg(c, "product");
+  req->category = arg(c, "category");
+  req->date_from = arg(c, "from");
+  req->date_to = arg(c, "to");
+  if (!valid_date(req->date_from) || !valid_date(req->date_to)) {
+    *bad_param = valid_date(req->date_from) ? "to" : "from";
+    *why = "日期应为 YYYY-MM-DD (a date YYYY-MM-DD)";
+    return false;
+  }
+  const char *sort = arg(c, "sort");
+  if (sort && strcmp(sort, "relevance") && strcmp(sort, "date")) {
+    *bad_param = "sort", *why = "应为 relevance 或 date (relevance or date)";
+    return false;
+  }
+  req->sort_by_date = sort && strcmp(sort, "date") == 0;
+  return true;
+}
+
+static enum MHD_Result bad_param(struct MHD_Connection *c, request *r, const char *name,
+                                 const char *why) {
+  char msg[256];
+  snprintf(msg, sizeof msg, "参数 %s 无效 (invalid parameter %s): %s", name, name, why);
+  return kb_respond_error(c, r, 400, "bad_parameter", msg);
+}
+
+/* ------------------------------------------------------------- search */
+
+static json_t *str_or_null(const char *s) { return s ? json_string(s) : json_null(); }
+
+static json_t *hits_json(const kb_search_response *resp) {
+  json_t *hits = json_array();
+  for (size_t i = 0; i < resp->nhits; i++) {
+    const kb_search_hit *h = &resp->hits[i];
+    kb_buf url = {0};
+    kb_buf_printf(&url, "/%s", h->id ? h->id : "");
+    json_array_append_new(
+        hits, json_pack("{s:o,s:o,s:o,s:o,s:f,s:o,s:o,s:o,s:o,s:s}", "id", str_or_null(h->id),
+                        "type", str_or_null(h->type), "title", str_or_null(h->title), "snippet",
+                        str_or_null(h->snippet), "score", h->score, "product",
+                        str_or_null(h->product), "category", str_or_null(h->category),
+                        "priority", str_or_null(h->priority), "updated", str_or_null(h->updated),
+                        "url", url.data));
+    kb_buf_free(&url);
+  }
+  return hits;
+}
+
+static json_t *facets_json(const kb_search_response *resp) {
+  static const char *names[] = {"type", "product", "category", "priority"};
+  json_t *facets = json_object();
+  for (size_t f = 0; f < 4; f++) {
+    json_t *counts = json_object();
+    for (size_t k = 0; resp->raw && f < resp->raw->nfacets && k < resp->raw->nfacet[f]; k++)
+      json_object_set_new(counts, resp->raw->facets[f][k].value,
+                          json_integer(resp->raw->facets[f][k].count));
+    json_object_set_new(facets, names[f], counts);
+  }
+  return facets;
+}
+
+enum MHD_Result kb_api_search(struct MHD_Connection *c, request *r) {
+  kb_search_request req = {.facets = true, .include_internal = r->role != ROLE_PUBLIC};
+  const char *name, *why;
+  if (!kb_parse_search_params(c, &req, &name, &why)) return bad_param(c, r, name, why);
+  kb_error err = {0};
+  kb_searcher *ks = kb_worker_searcher(r->srv, &err);
+  kb_search_response *resp = NULL;
+  if (!ks || kb_search(ks, &req, &resp, &err) != KB_OK) return index_error(c, r, &err);
+  if (resp->total == 0 && req.query_len && req.offset == 0) kb_gaps_record(r->srv, req.query);
+  json_t *o = json_pack("{s:s,s:i,s:b,s:f,s:o,s:o,s:n}", "query", req.query, "total",
+                        (json_int_t)resp->total, "exact", resp->total_exact, "took_ms",
+                        resp->took_ms, "hits", hits_json(resp), "facets", facets_json(resp),
+                        "suggestion");
+  kb_search_response_free(resp);
+  return send_json(c, r, 200, o);
+}
+
+/* ---------------------------------------------------------------- docs */
+
+static json_t *doc_json(const kb_doc *doc, const char *html) {
+  json_t *o = json_object();
+  for (int f = 0; f < KB_FIELD_COUNT; f++) {
+    const char *v = kb_doc_get(doc, (kb_field)f);
+    /* the source path is the server's business */
+    if (v && f != KB_FIELD_SOURCE && f != KB_FIELD_HASH)
+      json_object_set_new(o, kb_field_name((kb_field)f), json_string(v));
+  }
+  json_object_set_new(o, "html", json_string(html ? html : ""));
+  return o;
+}
+
+enum MHD_Result kb_api_doc(struct MHD_Connection *c, request *r, const char *id) {
+  kb_error err = {0};
+  kb_searcher *ks = kb_worker_searcher(r->srv, &err);
+  if (!ks) return index_error(c, r, &err);
+  kb_doc *doc = NULL;
+  char *html = NULL;
+  int rc = kb_search_fetch(ks, id, r->role != ROLE_PUBLIC, &doc, &html, &err);
+  if (rc == KB_ENOENT)
+    return kb_respond_error(c, r, 404, "not_found", "没有这个文档 (no such document)");
+  if (rc != KB_OK) return index_error(c, r, &err);
+  json_t *o = doc_json(doc, html);
+  kb_doc_free(doc);
+  free(html);
+  return send_json(c, r, 200, o);
+}
+
+/* ------------------------------------------------------------- similar */
+
+enum MHD_Result kb_api_similar(struct MHD_Connection *c, request *r) {
+  kb_search_request req = {.limit = 10, .include_internal = r->role != ROLE_PUBLIC};
+  if (!parse_uint(arg(c, "limit"), LIMIT_MAX, &req.limit) || req.limit == 0)
+    return bad_param(c, r, "limit", "应为 1 到 100 的整数 (an integer from 1 to 100)");
+  req.type = arg(c, "type");
+  kb_error err = {0};
+  kb_searcher *ks = kb_worker_searcher(r->srv, &err);
+  if (!ks) return index_error(c, r, &err);
+  kb_search_response *resp = NULL;
+  int rc;
+  if (strcmp(r->method, "POST") == 0) {
+    /* free text, e.g. what a caller just said: searched as words */
+    if (!r->body.len) return bad_param(c, r, "body", "需要文本 (text required)");
+    if (!kb_utf8_valid(r->body.data, r->body.len, NULL))
+      return bad_param(c, r, "body", "不是有效的 UTF-8 (not valid UTF-8)");
+    req.query = r->body.data;
+    req.query_len = r->body.len;
+    rc = kb_search(ks, &req, &resp, &err);
+  } else {
+    const char *id = arg(c, "id");
+    if (!id) return bad_param(c, r, "id", "需要文档 id (a document id is required)");
+    rc = kb_search_similar(ks, id, &req, &resp, &err);
+    if (rc == KB_ENOENT)
+      return kb_respond_error(c, r, 404, "not_found", "没有这个文档 (no such document)");
+  }
+  if (rc != KB_OK) return index_error(c, r, &err);
+  json_t *o = json_pack("{s:i,s:o}", "total", (json_int_t)resp->total, "hits", hits_json(resp));
+  kb_search_response_free(resp);
+  return send_json(c, r, 200, o);
+}
+
+/* ------------------------------------------------------------- suggest */
+
+enum MHD_Result kb_api_suggest(struct MHD_Connection *c, request *r) {
+  const char *q = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "q");
+  q = q ? q : "";
+  if (strlen(q) > 4 * Q_MAX_CHARS || utf8_chars(q) > Q_MAX_CHARS)
+    return bad_param(c, r, "q", "超过 1000 个字符 (over 1000 characters)");
+  kb_error err = {0};
+  kb_searcher *ks = kb_worker_searcher(r->srv, &err);
+  if (!ks) return index_error(c, r, &err);
+  char **words = NULL;
+  size_t n = 0;
+  if (kb_search_suggest(ks, q, r->role != ROLE_PUBLIC, 10, &words, &n, &err) != KB_OK)
+    return index_error(c, r, &err);
+  json_t *list = json_array();
+  for (size_t i = 0; i < n; i++) json_array_append_new(list, json_string(words[i]));
+  kb_search_words_free(words, n);
+  return send_json(c, r, 200, json_pack("{s:s,s:o}", "query", q, "suggestions", list));
+}
+
+/* ---------------------------------------------------------------- gaps */
+
+enum MHD_Result kb_api_gaps(struct MHD_Connection *c, request *r) {
+  if (r->role == ROLE_PUBLIC)
+    return kb_respond_error(c, r, 401, "unauthorized", "需要管理员令牌 (admin token required)");
+  if (r->role != ROLE_ADMIN)
+    return kb_respond_error(c, r, 403, "forbidden", "需要管理员权限 (admin only)");
+  server *s = r->srv;
+  json_t *list = json_array();
+  pthread_mutex_lock(&s->gaps_lock);
+  for (size_t i = 0; i < s->ngaps; i++)
+    json_array_append_new(list, json_pack("{s:s,s:i,s:i}", "query", s->gaps[i].query, "count",
+                                          (json_int_t)s->gaps[i].count, "last_seen",
+                                          (json_int_t)s->gaps[i].last_seen));
+  pthread_mutex_unlock(&s->gaps_lock);
+  return send_json(c, r, 200, json_pack("{s:o}", "gaps", list));
+}
+
+/* ------------------------------------------------------ health, metrics */
+
+enum MHD_Result kb_api_healthz(struct MHD_Connection *c, request *r) {
+  kb_error err = {0};
+  kb_searcher *ks = kb_worker_searcher(r->srv, &err);
+  if (!ks) return kb_respond_error(c, r, 503, "unavailable", "索引不可用 (index unavailable)");
+  kb_index *idx = kb_searcher_index(ks);
+  char *last = NULL;
+  kb_index_get_meta(idx, "last_commit", &last, NULL);
+  json_t *o = json_pack("{s:s,s:i,s:o}", "status", "ok", "docs",
+                        (json_int_t)kb_index_doc_count(idx), "last_commit",
+                        last && *last ? json_string(last) : json_null());
+  free(last);
+  return send_json(c, r, 200, o);
+}
+
+enum MHD_Result kb_api_metrics(struct MHD_Connection *c, request *r) {
+  static const char *ep_names[EP_COUNT] = {
+#define KB_EP_NAME(name, label) label,
+      KB_ENDPOINTS(KB_EP_NAME)
+#undef KB_EP_NAME
+  };
+  static const unsigned codes[STATUS_COUNT] = {
+#define KB_STATUS_VALUE(code) code,
+      KB_STATUSES(KB_STATUS_VALUE)
+#undef KB_STATUS_VALUE
+  };
+  static const char *le[] = {"0.0005", "0.001", "0.0025", "0.005", "0.01", "0.025",
+                             "0.05",   "0.1",   "0.25",   "0.5",   "1",    "2.5"};
+  metrics *m = &r->srv->m;
+  kb_buf b = {0};
+  kb_buf_puts(&b, "# HELP kb_requests_total Requests by endpoint and status.\n"
+                  "# TYPE kb_requests_total counter\n");
+  for (int e = 0; e < EP_COUNT; e++)
+    for (int s = 0; s < STATUS_COUNT; s++) {
+      unsigned long long n = atomic_load(&m->requests[e][s]);
+      if (n)
+        kb_buf_printf(&b, "kb_requests_total{endpoint=\"%s\",status=\"%u\"} %llu\n", ep_names[e],
+                      codes[s], n);
+    }
+  kb_buf_puts(&b, "# HELP kb_request_duration_seconds Request latency.\n"
+                  "# TYPE kb_request_duration_seconds histogram\n");
+  unsigned long long cum = 0;
+  for (int i = 0; i < LATENCY_BUCKETS; i++) {
+    cum += atomic_load(&m->latency_bucket[i]);
+    kb_buf_printf(&b, "kb_request_duration_seconds_bucket{le=\"%s\"} %llu\n", le[i], cum);
+  }
+  cum += atomic_load(&m->latency_bucket[LATENCY_BUCKETS]);
+  kb_buf_printf(&b, "kb_request_duration_seconds_bucket{le=\"+Inf\"} %llu\n", cum);
+  kb_buf_printf(&b, "kb_request_duration_seconds_sum %.6f\n",
+                (double)atomic_load(&m->latency_sum_us) / 1e6);
+  kb_buf_printf(&b, "kb_request_duration_seconds_count %llu\n", atomic_load(&m->latency_count));
+  kb_error err = {0};
+  kb_searcher *ks = kb_worker_searcher(r->srv, &err);
+  if (ks) {
+    kb_index *idx = kb_searcher_index(ks);
+    kb_buf_puts(&b, "# HELP kb_documents Documents in the index by type.\n"
+                    "# TYPE kb_documents gauge\n");
+    const char *types[] = {"article", "ticket"};
+    for (int i = 0; i < 2; i++) {
+      kb_buf t = {0};
+      kb_filter_term(KB_PREFIX_TYPE, types[i], &t);
+      kb_buf_printf(&b, "kb_documents{type=\"%s\"} %u\n", types[i], kb_index_term_freq(idx, t.data));
+      kb_buf_free(&t);
+    }
+  }
+  kb_buf_printf(&b, "# HELP kb_index_reloads_total Index reopens after a commit.\n"
+                    "# TYPE kb_index_reloads_total counter\nkb_index_reloads_total %llu\n",
+                atomic_load(&m->reloads));
+  kb_buf_printf(&b, "# HELP kb_rejected_requests_total Requests answered with an error status.\n"
+                    "# TYPE kb_rejected_requests_total counter\nkb_rejected_requests_total %llu\n",
+                atomic_load(&m->rejected));
+  size_t len = b.len;
+  return kb_respond(c, r, 200, "text/plain; version=0.0.4; charset=utf-8", kb_buf_detach(&b), len);
+}

@@ -1,0 +1,520 @@
+/* kb-serve.c — the HTTP server: flags and limits at start-up, access
+ * control, routing, access log, metrics, signals. Handlers are in api.c
+ * (JSON) and pages.c (HTML). */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <jansson.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "server.h"
+
+static const char usage[] =
+    "用法 (usage): kb-serve [--db DIR] [--listen ADDR:PORT] [--tokens FILE] [--threads N]\n"
+    "                [--max-connections N] [--access-log FILE|-]\n"
+    "\n"
+    "  --db DIR            索引目录 (index); default $KB_DB, else data/kb.db\n"
+    "  --listen ADDR:PORT  监听地址 (listen address); default 127.0.0.1:8080; port 0 = any free port\n"
+    "  --tokens FILE       令牌文件 (tokens file): lines \"TOKEN ROLE\", ROLE engineer or admin\n"
+    "  --threads N         工作线程数 (worker threads); default: the number of cores\n"
+    "  --max-connections N 最大连接数 (connection limit); default 512\n"
+    "  --access-log FILE   访问日志 (access log); - = standard error\n"
+    "\n"
+    "SIGTERM/SIGINT 平滑退出 (finish in-flight requests, then stop); SIGHUP 重新打开日志并\n"
+    "重新读取令牌文件 (reopen logs, re-read tokens).\n";
+
+#define MAX_BODY (1u << 20)
+#define MAX_GAPS 1000
+
+/* ----------------------------------------------------------- responses */
+
+static const unsigned statuses[STATUS_COUNT] = {
+#define KB_STATUS_VALUE(code) code,
+    KB_STATUSES(KB_STATUS_VALUE)
+#undef KB_STATUS_VALUE
+};
+
+enum MHD_Result kb_respond(struct MHD_Connection *c, request *r, unsigned status,
+                           const char *content_type, char *body, size_t len) {
+  struct MHD_Response *resp = MHD_create_response_from_buffer_with_free_callback(len, body, free);
+  if (!resp) {
+    free(body);
+    return MHD_NO;
+  }
+  MHD_add_response_header(resp, "Content-Type", content_type);
+  MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
+  MHD_add_response_header(resp, "Cache-Control", "no-store");
+  if (strncmp(content_type, "text/html", 9) == 0)
+    MHD_add_response_header(resp, "Content-Security-Policy",
+                            "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; "
+                            "form-action 'self'");
+  r->status = status;
+  r->bytes = len;
+  enum MHD_Result ret = MHD_queue_response(c, status, resp);
+  MHD_destroy_response(resp);
+  return ret;
+}
+
+enum MHD_Result kb_respond_error(struct MHD_Connection *c, request *r, unsigned status,
+                                 const char *code, const char *message) {
+  json_t *o = json_pack("{s:{s:s,s:s}}", "error", "code", code, "message", message);
+  char *body = json_dumps(o, JSON_COMPACT);
+  json_decref(o);
+  if (!body) return MHD_NO;
+  return kb_respond(c, r, status, "application/json; charset=utf-8", body, strlen(body));
+}
+
+/* --------------------------------------------------------------- access */
+
+/* Compares a and b in time that depends only on the length of b. */
+static bool same_secret(const char *a, const char *b) {
+  size_t la = strlen(a), lb = strlen(b);
+  unsigned char diff = (unsigned char)(la != lb);
+  for (size_t i = 0; i < lb; i++) diff |= (unsigned char)(a[i < la ? i : 0] ^ b[i]);
+  return diff == 0;
+}
+
+static role role_of(server *s, struct MHD_Connection *c) {
+  const char *auth = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Authorization");
+  if (!auth || strncmp(auth, "Bearer ", 7) != 0) return ROLE_PUBLIC;
+  const char *token = auth + 7;
+  role found = ROLE_PUBLIC;
+  pthread_rwlock_rdlock(&s->tokens_lock);
+  for (size_t i = 0; i < s->ntokens; i++)
+    if (same_secret(token, s->tokens[i].token)) found = s->tokens[i].role;
+  pthread_rwlock_unlock(&s->tokens_lock);
+  return found;
+}
+
+/* Reads the tokens file; on error keeps the tokens it had. */
+static int load_tokens(server *s) {
+  if (!s->tokens_path) return 0;
+  FILE *f = fopen(s->tokens_path, "r");
+  if (!f) {
+    fprintf(stderr, "kb-serve: %s: 无法读取令牌文件 (cannot read tokens): %s\n", s->tokens_path,
+            strerror(errno));
+    return -1;
+  }
+  token_entry *v = NULL;
+  size_t n = 0;
+  char line[1024];
+  int lineno = 0, bad = 0;
+  while (fgets(line, sizeof line, f)) {
+    lineno++;
+    char tok[512], r[64];
+    if (line[0] == '#' || line[strspn(line, " \t\r\n")] == '\0') continue;
+    if (sscanf(line, "%511s %63s", tok, r) != 2 || strlen(tok) < 16 ||
+        (strcmp(r, "engineer") && strcmp(r, "admin"))) {
+      fprintf(stderr, "kb-serve: %s:%d: 应为 \"TOKEN engineer|admin\"，令牌至少 16 个字符 "
+              "(expected TOKEN ROLE, token of 16+ characters)\n", s->tokens_path, lineno);
+      bad = 1;
+      continue;
+    }
+    token_entry *nv = realloc(v, (n + 1) * sizeof *nv);
+    if (!nv) break;
+    v = nv;
+    v[n].token = strdup(tok);
+    v[n].role = strcmp(r, "admin") == 0 ? ROLE_ADMIN : ROLE_ENGINEER;
+    n++;
+  }
+  fclose(f);
+  pthread_rwlock_wrlock(&s->tokens_lock);
+  token_entry *old = s->tokens;
+  size_t nold = s->ntokens;
+  s->tokens = v;
+  s->ntokens = n;
+  pthread_rwlock_unlock(&s->tokens_lock);
+  for (size_t i = 0; i < nold; i++) free(old[i].token);
+  free(old);
+  return bad ? -1 : 0;
+}
+
+/* ------------------------------------------------------------- workers */
+
+static void free_searcher(void *p) { kb_searcher_free(p); }
+
+kb_searcher *kb_worker_searcher(server *s, kb_error *err) {
+  kb_searcher *ks = pthread_getspecific(s->worker);
+  if (!ks) {
+    if (kb_searcher_new(s->db, &ks, err) != KB_OK) return NULL;
+    pthread_setspecific(s->worker, ks);
+  }
+  bool changed = false;
+  if (kb_index_reopen(kb_searcher_index(ks), &changed, err) != KB_OK) return NULL;
+  if (changed) atomic_fetch_add(&s->m.reloads, 1);
+  return ks;
+}
+
+/* ---------------------------------------------------------------- gaps */
+
+static void save_gaps(server *s) {
+  if (!s->gaps_path) return;
+  char tmp[4096];
+  snprintf(tmp, sizeof tmp, "%s.tmp", s->gaps_path);
+  FILE *f = fopen(tmp, "w");
+  if (!f) return;
+  for (size_t i = 0; i < s->ngaps; i++)
+    fprintf(f, "%lu\t%ld\t%s\n", s->gaps[i].count, s->gaps[i].last_seen, s->gaps[i].query);
+  if (fclose(f) == 0) rename(tmp, s->gaps_path);
+}
+
+static void load_gaps(server *s) {
+  FILE *f = s->gaps_path ? fopen(s->gaps_path, "r") : NULL;
+  if (!f) return;
+  char line[2048];
+  while (s->ngaps < MAX_GAPS && fgets(line, sizeof line, f)) {
+    unsigned long count;
+    long seen;
+    int off = 0;
+    if (sscanf(line, "%lu\t%ld\t%n", &count, &seen, &off) != 2 || !off) continue;
+    line[strcspn(line, "\n")] = '\0';
+    gap *v = realloc(s->gaps, (s->ngaps + 1) * sizeof *v);
+    if (!v) break;
+    s->gaps = v;
+    s->gaps[s->ngaps++] = (gap){strdup(line + off), count, seen};
+  }
+  fclose(f);
+}
+
+void kb_gaps_record(server *s, const char *query) {
+  /* normalised: folded, whitespace collapsed, bounded; no user data beyond the words */
+  kb_buf folded = {0}, norm = {0};
+  size_t len = strlen(query);
+  if (!len || len > 200 || !kb_utf8_valid(query, len, NULL) ||
+      kb_text_fold(query, len, &folded, NULL) != KB_OK) {
+    kb_buf_free(&folded);
+    return;
+  }
+  for (size_t i = 0; i < folded.len; i++) {
+    char ch = folded.data[i];
+    bool space = ch == ' ' || ch == '\t' || ch == '\n' || ch == '\r';
+    if (space && (!norm.len || norm.data[norm.len - 1] == ' ')) continue;
+    kb_buf_putc(&norm, space ? ' ' : ch);
+  }
+  while (norm.len && norm.data[norm.len - 1] == ' ') norm.data[--norm.len] = '\0';
+  if (!norm.len) {
+    kb_buf_free(&folded);
+    kb_buf_free(&norm);
+    return;
+  }
+  pthread_mutex_lock(&s->gaps_lock);
+  gap *g = NULL;
+  for (size_t i = 0; i < s->ngaps && !g; i++)
+    if (strcmp(s->gaps[i].query, norm.data) == 0) g = &s->gaps[i];
+  if (!g && s->ngaps == MAX_GAPS) {
+    /* full: the least frequent, oldest entry makes room */
+    size_t victim = 0;
+    for (size_t i = 1; i < s->ngaps; i++)
+      if (s->gaps[i].count < s->gaps[victim].count ||
+          (s->gaps[i].count == s->gaps[victim].count &&
+           s->gaps[i].last_seen < s->gaps[victim].last_seen))
+        victim = i;
+    free(s->gaps[victim].query);
+    s->gaps[victim] = s->gaps[--s->ngaps];
+  }
+  if (!g) {
+    gap *v = realloc(s->gaps, (s->ngaps + 1) * sizeof *v);
+    if (v) {
+      s->gaps = v;
+      g = &s->gaps[s->ngaps++];
+      *g = (gap){kb_buf_detach(&norm), 0, 0};
+    }
+  }
+  if (g) {
+    g->count++;
+    g->last_seen = (long)time(NULL);
+    save_gaps(s);
+  }
+  pthread_mutex_unlock(&s->gaps_lock);
+  kb_buf_free(&folded);
+  kb_buf_free(&norm);
+}
+
+/* -------------------------------------------------------------- routing */
+
+static bool starts_with(const char *s, const char *prefix) {
+  return strncmp(s, prefix, strlen(prefix)) == 0;
+}
+
+static enum MHD_Result route(struct MHD_Connection *c, request *r, const char *url,
+                             const char *method) {
+  bool get = strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0;
+  bool post = strcmp(method, "POST") == 0;
+  if (strcmp(url, "/api/search") == 0) r->ep = EP_SEARCH;
+  else if (starts_with(url, "/api/docs/")) r->ep = EP_DOCS;
+  else if (strcmp(url, "/api/similar") == 0) r->ep = EP_SIMILAR;
+  else if (strcmp(url, "/api/suggest") == 0) r->ep = EP_SUGGEST;
+  else if (strcmp(url, "/api/gaps") == 0) r->ep = EP_GAPS;
+  else if (strcmp(url, "/healthz") == 0) r->ep = EP_HEALTHZ;
+  else if (strcmp(url, "/metrics") == 0) r->ep = EP_METRICS;
+  else if (strcmp(url, "/") == 0) r->ep = EP_PAGE_HOME;
+  else if (strcmp(url, "/search") == 0) r->ep = EP_PAGE_SEARCH;
+  else if (starts_with(url, "/a/") || starts_with(url, "/t/")) r->ep = EP_PAGE_DOC;
+  else return kb_respond_error(c, r, 404, "not_found", "没有这个地址 (no such path)");
+
+  if (r->ep == EP_SIMILAR ? !(get || post) : !get)
+    return kb_respond_error(c, r, 405, "method_not_allowed", "不支持的请求方法 (method not allowed)");
+  if (r->too_big)
+    return kb_respond_error(c, r, 413, "too_large", "请求体过大 (request body too large)");
+  switch (r->ep) {
+    case EP_SEARCH: return kb_api_search(c, r);
+    case EP_DOCS: return kb_api_doc(c, r, url + strlen("/api/docs/"));
+    case EP_SIMILAR: return kb_api_similar(c, r);
+    case EP_SUGGEST: return kb_api_suggest(c, r);
+    case EP_GAPS: return kb_api_gaps(c, r);
+    case EP_HEALTHZ: return kb_api_healthz(c, r);
+    case EP_METRICS: return kb_api_metrics(c, r);
+    case EP_PAGE_HOME: return kb_page_home(c, r);
+    case EP_PAGE_SEARCH: return kb_page_search(c, r);
+    case EP_PAGE_DOC: return kb_page_doc(c, r, url + 1); /* "a/…" or "t/…" is the id */
+    default: break;
+  }
+  return kb_respond_error(c, r, 404, "not_found", "没有这个地址 (no such path)");
+}
+
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url,
+                                  const char *method, const char *version,
+                                  const char *upload_data, size_t *upload_size, void **con_cls) {
+  (void)version;
+  server *s = cls;
+  request *r = *con_cls;
+  if (!r) {
+    r = calloc(1, sizeof *r);
+    if (!r) return MHD_NO;
+    r->srv = s;
+    r->ep = EP_OTHER;
+    clock_gettime(CLOCK_MONOTONIC, &r->start);
+    snprintf(r->method, sizeof r->method, "%s", method);
+    snprintf(r->path, sizeof r->path, "%s", url);
+    r->role = role_of(s, c);
+    *con_cls = r;
+    return MHD_YES;
+  }
+  if (*upload_size) {
+    if (r->body.len + *upload_size > s->max_body) r->too_big = true;
+    else kb_buf_append(&r->body, upload_data, *upload_size);
+    *upload_size = 0;
+    return MHD_YES;
+  }
+  return route(c, r, url, method);
+}
+
+static int status_index(unsigned status) {
+  for (int i = 0; i < STATUS_COUNT; i++)
+    if (statuses[i] == status) return i;
+  return status >= 500 ? 9 : 1;
+}
+
+static const double bucket_le[LATENCY_BUCKETS] = {0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025,
+                                                  0.05,   0.1,   0.25,   0.5,   1.0,  2.5};
+
+static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
+                         enum MHD_RequestTerminationCode toe) {
+  (void)toe;
+  server *s = cls;
+  request *r = *con_cls;
+  if (!r) return;
+  struct timespec end;
+  clock_gettime(CLOCK_MONOTONIC, &end);
+  long long us = (long long)(end.tv_sec - r->start.tv_sec) * 1000000LL +
+                 (end.tv_nsec - r->start.tv_nsec) / 1000;
+  if (r->status) {
+    atomic_fetch_add(&s->m.requests[r->ep][status_index(r->status)], 1);
+    double secs = (double)us / 1e6;
+    int b = 0;
+    while (b < LATENCY_BUCKETS && secs > bucket_le[b]) b++;
+    atomic_fetch_add(&s->m.latency_bucket[b], 1);
+    atomic_fetch_add(&s->m.latency_sum_us, (unsigned long long)us);
+    atomic_fetch_add(&s->m.latency_count, 1);
+    if (r->status >= 400) atomic_fetch_add(&s->m.rejected, 1);
+  }
+  if (s->access_log) {
+    char addr[64] = "-";
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+    if (ci && ci->client_addr) {
+      const struct sockaddr *sa = ci->client_addr;
+      if (sa->sa_family == AF_INET)
+        inet_ntop(AF_INET, &((const struct sockaddr_in *)(const void *)sa)->sin_addr, addr, sizeof addr);
+      else if (sa->sa_family == AF_INET6)
+        inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr, addr, sizeof addr);
+    }
+    char when[32];
+    time_t now = time(NULL);
+    struct tm tm;
+    gmtime_r(&now, &tm);
+    strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    pthread_mutex_lock(&s->log_lock);
+    fprintf(s->access_log, "%s %s %s %s %u %zu %lld\n", when, addr, r->method, r->path,
+            r->status, r->bytes, us);
+    fflush(s->access_log);
+    pthread_mutex_unlock(&s->log_lock);
+  }
+  kb_buf_free(&r->body);
+  free(r);
+  *con_cls = NULL;
+}
+
+/* --------------------------------------------------------------- start */
+
+static int open_access_log(server *s) {
+  if (!s->access_log_path) return 0;
+  FILE *f = strcmp(s->access_log_path, "-") == 0 ? stderr : fopen(s->access_log_path, "a");
+  if (!f) {
+    fprintf(stderr, "kb-serve: %s: %s\n", s->access_log_path, strerror(errno));
+    return -1;
+  }
+  pthread_mutex_lock(&s->log_lock);
+  FILE *old = s->access_log;
+  s->access_log = f;
+  pthread_mutex_unlock(&s->log_lock);
+  if (old && old != stderr) fclose(old);
+  return 0;
+}
+
+static int parse_listen(const char *spec, struct sockaddr_in *sa) {
+  char host[64];
+  const char *colon = strrchr(spec, ':');
+  if (!colon || (size_t)(colon - spec) >= sizeof host) return -1;
+  memcpy(host, spec, (size_t)(colon - spec));
+  host[colon - spec] = '\0';
+  char *end;
+  long port = strtol(colon + 1, &end, 10);
+  if (*end || port < 0 || port > 65535) return -1;
+  memset(sa, 0, sizeof *sa);
+  sa->sin_family = AF_INET;
+  sa->sin_port = htons((uint16_t)port);
+  if (inet_pton(AF_INET, *host ? host : "127.0.0.1", &sa->sin_addr) != 1) return -1;
+  return 0;
+}
+
+static void free_server(server *s) {
+  for (size_t i = 0; i < s->ntokens; i++) free(s->tokens[i].token);
+  free(s->tokens);
+  for (size_t i = 0; i < s->ngaps; i++) free(s->gaps[i].query);
+  free(s->gaps);
+  free(s->gaps_path);
+  if (s->access_log && s->access_log != stderr) fclose(s->access_log);
+}
+
+int main(int argc, char **argv) {
+  server s = {.max_body = MAX_BODY};
+  s.db = getenv("KB_DB");
+  if (!s.db || !*s.db) s.db = "data/kb.db";
+  const char *listen = "127.0.0.1:8080";
+  long threads = sysconf(_SC_NPROCESSORS_ONLN), max_conn = 512;
+  for (int i = 1; i < argc; i++) {
+    const char *a = argv[i];
+    bool has = i + 1 < argc;
+    if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
+      fputs(usage, stdout);
+      return 0;
+    } else if (!strcmp(a, "--db") && has) {
+      s.db = argv[++i];
+    } else if (!strcmp(a, "--listen") && has) {
+      listen = argv[++i];
+    } else if (!strcmp(a, "--tokens") && has) {
+      s.tokens_path = argv[++i];
+    } else if (!strcmp(a, "--access-log") && has) {
+      s.access_log_path = argv[++i];
+    } else if (!strcmp(a, "--threads") && has) {
+      threads = strtol(argv[++i], NULL, 10);
+      if (threads < 1 || threads > 256) goto bad;
+    } else if (!strcmp(a, "--max-connections") && has) {
+      max_conn = strtol(argv[++i], NULL, 10);
+      if (max_conn < 1 || max_conn > 100000) goto bad;
+    } else {
+      goto bad;
+    }
+    continue;
+  bad:
+    fprintf(stderr, "kb-serve: 参数无效 (invalid argument) %s\n\n%s", a, usage);
+    return 2;
+  }
+  struct sockaddr_in sa;
+  if (parse_listen(listen, &sa) != 0) {
+    fprintf(stderr, "kb-serve: --listen %s: 应为 ADDR:PORT (expected ADDR:PORT)\n", listen);
+    return 2;
+  }
+  /* the index must open before we listen */
+  kb_error err = {0};
+  kb_searcher *probe;
+  if (kb_searcher_new(s.db, &probe, &err) != KB_OK) {
+    fprintf(stderr, "kb-serve: 无法打开索引 (cannot open index): %s\n", err.message);
+    return 1;
+  }
+  kb_searcher_free(probe);
+  pthread_key_create(&s.worker, free_searcher);
+  pthread_rwlock_init(&s.tokens_lock, NULL);
+  pthread_mutex_init(&s.log_lock, NULL);
+  pthread_mutex_init(&s.gaps_lock, NULL);
+  if (load_tokens(&s) != 0 && !s.tokens) {
+    free_server(&s);
+    return 1;
+  }
+  if (open_access_log(&s) != 0) {
+    free_server(&s);
+    return 1;
+  }
+  kb_buf gp = {0};
+  kb_buf_printf(&gp, "%s.gaps.tsv", s.db);
+  s.gaps_path = kb_buf_detach(&gp);
+  load_gaps(&s);
+
+  /* signals go to the main thread only: workers inherit this mask */
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGTERM);
+  sigaddset(&set, SIGINT);
+  sigaddset(&set, SIGHUP);
+  pthread_sigmask(SIG_BLOCK, &set, NULL);
+  signal(SIGPIPE, SIG_IGN);
+
+  s.daemon = MHD_start_daemon(
+      MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ITC | MHD_USE_ERROR_LOG, 0, NULL, NULL,
+      on_request, &s, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa,
+      MHD_OPTION_THREAD_POOL_SIZE, (unsigned int)threads, MHD_OPTION_CONNECTION_LIMIT,
+      (unsigned int)max_conn, MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned int)max_conn,
+      MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)30, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
+      (size_t)(64 * 1024), MHD_OPTION_NOTIFY_COMPLETED, on_completed, &s, MHD_OPTION_END);
+  if (!s.daemon) {
+    fprintf(stderr, "kb-serve: 无法监听 (cannot listen on) %s: %s\n", listen, strerror(errno));
+    free_server(&s);
+    return 1;
+  }
+  const union MHD_DaemonInfo *di = MHD_get_daemon_info(s.daemon, MHD_DAEMON_INFO_BIND_PORT);
+  char addr[64];
+  inet_ntop(AF_INET, &sa.sin_addr, addr, sizeof addr);
+  printf("kb-serve: 正在监听 (listening on) http://%s:%u/ (index %s)\n", addr,
+         di ? di->port : ntohs(sa.sin_port), s.db);
+  fflush(stdout);
+
+  for (;;) {
+    int sig;
+    if (sigwait(&set, &sig) != 0) break;
+    if (sig == SIGHUP) {
+      open_access_log(&s);
+      load_tokens(&s);
+      fprintf(stderr, "kb-serve: 已重新加载日志和令牌 (logs reopened, tokens re-read)\n");
+      continue;
+    }
+    break;
+  }
+  /* stop accepting, let in-flight requests finish, then stop */
+  MHD_quiesce_daemon(s.daemon);
+  for (int i = 0; i < 100; i++) {
+    const union MHD_DaemonInfo *n = MHD_get_daemon_info(s.daemon, MHD_DAEMON_INFO_CURRENT_CONNECTIONS);
+    if (!n || n->num_connections == 0) break;
+    usleep(50000);
+  }
+  MHD_stop_daemon(s.daemon);
+  fprintf(stderr, "kb-serve: 已停止 (stopped)\n");
+  free_server(&s);
+  pthread_key_delete(s.worker);
+  return 0;
+}

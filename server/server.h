@@ -1,0 +1,117 @@
+/* server.h — kb-serve's shared state and helpers, private to server/. */
+#ifndef KB_SERVER_H
+#define KB_SERVER_H
+
+#include <microhttpd.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdio.h>
+
+#include "kb/search.h"
+#include "kb/text.h"
+
+typedef enum role { ROLE_PUBLIC, ROLE_ENGINEER, ROLE_ADMIN } role;
+
+/* Endpoints, for metrics labels. */
+#define KB_ENDPOINTS(X)                                                            \
+  X(SEARCH, "search") X(DOCS, "docs") X(SIMILAR, "similar") X(SUGGEST, "suggest") \
+  X(GAPS, "gaps") X(HEALTHZ, "healthz") X(METRICS, "metrics") X(PAGE_HOME, "page_home") \
+  X(PAGE_SEARCH, "page_search") X(PAGE_DOC, "page_doc") X(OTHER, "other")
+
+typedef enum endpoint {
+#define KB_EP_ENUM(name, label) EP_##name,
+  KB_ENDPOINTS(KB_EP_ENUM)
+#undef KB_EP_ENUM
+  EP_COUNT
+} endpoint;
+
+#define KB_STATUSES(X) X(200) X(400) X(401) X(403) X(404) X(405) X(413) X(414) X(429) X(500) X(503)
+enum { STATUS_COUNT = 11 };
+#define LATENCY_BUCKETS 12
+
+typedef struct metrics {
+  atomic_ullong requests[EP_COUNT][STATUS_COUNT];
+  atomic_ullong latency_bucket[LATENCY_BUCKETS + 1]; /* last: +Inf */
+  atomic_ullong latency_sum_us;
+  atomic_ullong latency_count;
+  atomic_ullong reloads;
+  atomic_ullong rejected;
+} metrics;
+
+typedef struct token_entry {
+  char *token;
+  role role;
+} token_entry;
+
+typedef struct gap {
+  char *query;
+  unsigned long count;
+  long last_seen; /* unix time */
+} gap;
+
+typedef struct server {
+  const char *db;
+  const char *tokens_path;
+  const char *access_log_path;
+  struct MHD_Daemon *daemon;
+  pthread_key_t worker; /* this thread's kb_searcher */
+  pthread_rwlock_t tokens_lock;
+  token_entry *tokens;
+  size_t ntokens;
+  pthread_mutex_t log_lock;
+  FILE *access_log;
+  pthread_mutex_t gaps_lock;
+  gap *gaps;
+  size_t ngaps;
+  char *gaps_path;
+  metrics m;
+  size_t max_body;
+} server;
+
+/* Per-request state, freed in the completion callback. */
+typedef struct request {
+  server *srv;
+  struct timespec start;
+  kb_buf body;
+  bool too_big;
+  role role;
+  endpoint ep;
+  unsigned status;
+  size_t bytes;
+  char method[8];
+  char path[256];
+} request;
+
+/* Responses: body is taken (freed by libmicrohttpd). */
+enum MHD_Result kb_respond(struct MHD_Connection *c, request *r, unsigned status,
+                           const char *content_type, char *body, size_t len);
+enum MHD_Result kb_respond_error(struct MHD_Connection *c, request *r, unsigned status,
+                                 const char *code, const char *message);
+
+/* This thread's searcher (opened on first use), reopened to the latest commit. */
+kb_searcher *kb_worker_searcher(server *s, kb_error *err);
+
+/* Records a query that found nothing, for the gap report. */
+void kb_gaps_record(server *s, const char *query);
+
+/* ## Handlers (api.c, pages.c) */
+enum MHD_Result kb_api_search(struct MHD_Connection *c, request *r);
+enum MHD_Result kb_api_doc(struct MHD_Connection *c, request *r, const char *id);
+enum MHD_Result kb_api_similar(struct MHD_Connection *c, request *r);
+enum MHD_Result kb_api_suggest(struct MHD_Connection *c, request *r);
+enum MHD_Result kb_api_gaps(struct MHD_Connection *c, request *r);
+enum MHD_Result kb_api_healthz(struct MHD_Connection *c, request *r);
+enum MHD_Result kb_api_metrics(struct MHD_Connection *c, request *r);
+enum MHD_Result kb_page_home(struct MHD_Connection *c, request *r);
+enum MHD_Result kb_page_search(struct MHD_Connection *c, request *r);
+enum MHD_Result kb_page_doc(struct MHD_Connection *c, request *r, const char *id);
+
+/* ## Request parameters */
+
+/* Parses the common search parameters into req; on a bad one, fills
+ * *bad_param and *why and returns false. Strings borrow from the connection. */
+bool kb_parse_search_params(struct MHD_Connection *c, kb_search_request *req,
+                            const char **bad_param, const char **why);
+
+#endif
