@@ -104,11 +104,5 @@ const char *kb_doc_guess_language(const kb_doc *doc) {
 }
 
 void kb_hash_hex(const void *data, size_t len, char out[17]) {
-  uint64_t h = 1469598103934665603ULL;
-  const unsigned char *p = data;
-  for (size_t i = 0; i < len; i++) {
-    h ^= p[i];
-    h *= 1099511628211ULL;
-  }
-  snprintf(out, 17, "%016llx", (unsigned long long)h);
+  snprintf(out, 17, "%016llx", (unsigned long long)kb_fnv1a(data, len));
 }

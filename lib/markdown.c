@@ -27,15 +27,6 @@ static bool line_is_fence(const char *s, const char *e) {
   return e - s == 3 && memcmp(s, "---", 3) == 0;
 }
 
-static bool valid_date(const char *v) {
-  int y, m, d;
-  char tail;
-  if (strlen(v) != 10 || sscanf(v, "%4d-%2d-%2d%c", &y, &m, &d, &tail) != 3) return false;
-  if (v[4] != '-' || v[7] != '-') return false;
-  static const int days[] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-  return y >= 1970 && y <= 2999 && m >= 1 && m <= 12 && d >= 1 && d <= days[m - 1];
-}
-
 static bool valid_id(const char *v) {
   if (!*v || *v == '/' || strstr(v, "..")) return false;
   for (const char *p = v; *p; p++) {
@@ -60,7 +51,7 @@ static const char *set_front_field(kb_doc *doc, const char *key, char *val) {
       return "visibility 必须是 public 或 internal (must be public or internal)";
     kb_doc_set_str(doc, KB_FIELD_VISIBILITY, val);
   } else if (strcmp(key, "updated") == 0 || strcmp(key, "date") == 0) {
-    if (!valid_date(val)) return "日期格式应为 YYYY-MM-DD (date must be YYYY-MM-DD)";
+    if (!kb_text_is_date(val)) return "日期格式应为 YYYY-MM-DD (date must be YYYY-MM-DD)";
     kb_doc_set_str(doc, KB_FIELD_UPDATED, val);
   } else if (strcmp(key, "id") == 0) {
     if (!valid_id(val)) return "id 只能包含字母、数字和 / _ - . (invalid id)";

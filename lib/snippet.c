@@ -25,12 +25,6 @@ typedef struct span_ctx {
   kb_buf key;
 } span_ctx;
 
-static uint64_t fnv(const char *s, size_t n) {
-  uint64_t h = 1469598103934665603ULL;
-  for (size_t i = 0; i < n; i++) h = (h ^ (unsigned char)s[i]) * 1099511628211ULL;
-  return h;
-}
-
 static int collect_span(const kb_token *t, void *vctx) {
   span_ctx *c = vctx;
   kb_buf_reset(&c->key);
@@ -38,7 +32,7 @@ static int collect_span(const kb_token *t, void *vctx) {
   kb_buf_append(&c->key, t->term, t->term_len);
   if (!kb_lexicon_contains(c->hl, c->key.data, c->key.len)) return 0;
   if (c->n == MAX_SPANS) return 1;
-  c->v[c->n++] = (span){t->start, t->end, fnv(c->key.data, c->key.len)};
+  c->v[c->n++] = (span){t->start, t->end, kb_fnv1a(c->key.data, c->key.len)};
   return 0;
 }
 
@@ -166,6 +160,20 @@ static bool contains_ci(const char *hay, size_t hlen, const char *needle) {
   return false;
 }
 
+/* Latin-1 and Latin Extended letters (lead bytes C3–C9), ligatures and
+ * full-width forms (EF AC, EF BC, EF BD) change under NFKC_Casefold. */
+static bool needs_fold(const char *s, size_t len) {
+  for (size_t i = 0; i < len; i++) {
+    unsigned char c = (unsigned char)s[i];
+    if (c >= 0xC3 && c <= 0xC9) return true;
+    if (c == 0xEF && i + 1 < len) {
+      unsigned char d = (unsigned char)s[i + 1];
+      if (d == 0xAC || d == 0xBC || d == 0xBD) return true;
+    }
+  }
+  return false;
+}
+
 /* Tokenizes only the lines that hold a probe: the passage is cut from one
  * of them, and a long document is not analysed whole for ten words. */
 static int collect_spans(kb_tokenizer *t, span_ctx *c, const char *text, size_t len,
@@ -175,8 +183,18 @@ static int collect_spans(kb_tokenizer *t, span_ctx *c, const char *text, size_t 
   for (size_t s = 0; s < len && rc == KB_OK && c->n < MAX_SPANS;) {
     size_t e = s;
     while (e < len && text[e] != '\n') e++;
+    /* a line with characters that fold (full-width, accented, ligatures)
+     * is compared in its folded form */
+    const char *line = text + s;
+    size_t line_len = e - s;
+    kb_buf folded = {0};
+    if (needs_fold(line, line_len) && kb_text_fold(line, line_len, &folded, NULL) == KB_OK) {
+      line = folded.data;
+      line_len = folded.len;
+    }
     bool hit = false;
-    for (size_t i = 0; i < p.n && !hit; i++) hit = contains_ci(text + s, e - s, p.v[i]);
+    for (size_t i = 0; i < p.n && !hit; i++) hit = contains_ci(line, line_len, p.v[i]);
+    kb_buf_free(&folded);
     if (hit) {
       size_t first = c->n;
       uint32_t pos = 1;

@@ -20,15 +20,6 @@ struct kb_lexicon {
   size_t n;
 };
 
-static uint64_t hash_bytes(const char *s, size_t len) {
-  uint64_t h = 1469598103934665603ULL;
-  for (size_t i = 0; i < len; i++) {
-    h ^= (unsigned char)s[i];
-    h *= 1099511628211ULL;
-  }
-  return h;
-}
-
 static int lexicon_grow(kb_lexicon *lex) {
   size_t cap = lex->cap ? lex->cap * 2 : 1024;
   char **slots = calloc(cap, sizeof *slots);
@@ -36,7 +27,7 @@ static int lexicon_grow(kb_lexicon *lex) {
   for (size_t i = 0; i < lex->cap; i++) {
     char *w = lex->slots[i];
     if (!w) continue;
-    size_t j = hash_bytes(w, strlen(w)) & (cap - 1);
+    size_t j = kb_fnv1a(w, strlen(w)) & (cap - 1);
     while (slots[j]) j = (j + 1) & (cap - 1);
     slots[j] = w;
   }
@@ -48,7 +39,7 @@ static int lexicon_grow(kb_lexicon *lex) {
 
 bool kb_lexicon_contains(const kb_lexicon *lex, const char *word, size_t len) {
   if (!lex || !lex->n) return false;
-  size_t j = hash_bytes(word, len) & (lex->cap - 1);
+  size_t j = kb_fnv1a(word, len) & (lex->cap - 1);
   for (char *w; (w = lex->slots[j]); j = (j + 1) & (lex->cap - 1))
     if (strncmp(w, word, len) == 0 && w[len] == '\0') return true;
   return false;
@@ -62,7 +53,7 @@ int kb_lexicon_add(kb_lexicon *lex, const char *word, size_t len) {
   if (!w) return KB_ENOMEM;
   memcpy(w, word, len);
   w[len] = '\0';
-  size_t j = hash_bytes(word, len) & (lex->cap - 1);
+  size_t j = kb_fnv1a(word, len) & (lex->cap - 1);
   while (lex->slots[j]) j = (j + 1) & (lex->cap - 1);
   lex->slots[j] = w;
   lex->n++;
@@ -257,7 +248,8 @@ static bool is_latin_letter(int32_t c) {
 
 static bool is_alnum_char(int32_t c) {
   c = ascii_of(c);
-  return is_ascii_alnum(c) || is_latin_letter(c);
+  /* ligatures (ﬁ ﬂ), which NFKC folds to letters */
+  return is_ascii_alnum(c) || is_latin_letter(c) || (c >= 0xFB00 && c <= 0xFB06);
 }
 
 /* Connectors that may sit inside a technical token. */

@@ -40,13 +40,7 @@ static bool parse_uint(const char *s, size_t max, size_t *out) {
   return true;
 }
 
-static bool valid_date(const char *s) {
-  if (!s) return true;
-  if (strlen(s) != 10 || s[4] != '-' || s[7] != '-') return false;
-  for (int i = 0; i < 10; i++)
-    if (i != 4 && i != 7 && (s[i] < '0' || s[i] > '9')) return false;
-  return true;
-}
+static bool valid_date(const char *s) { return !s || kb_text_is_date(s); }
 
 static const char *arg(struct MHD_Connection *c, const char *name) {
   const char *v = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, name);

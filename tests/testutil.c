@@ -117,3 +117,98 @@ int tu_run(char *const argv[], kb_buf *out, kb_buf *err) {
 int tu_contains(const char *haystack, const char *needle) {
   return haystack && strstr(haystack, needle) != NULL;
 }
+
+/* -------------------------------------------------------------- servers */
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <sys/socket.h>
+
+int tu_start_server(char *const argv[], pid_t *pid) {
+  int po[2];
+  if (pipe(po)) abort();
+  pid_t p = fork();
+  if (p == 0) {
+    int devnull = open("/dev/null", O_RDONLY);
+    dup2(devnull, 0);
+    dup2(po[1], 1);
+    close(po[0]);
+    close(po[1]);
+    execv(argv[0], argv);
+    _exit(127);
+  }
+  close(po[1]);
+  *pid = p;
+  char line[1024];
+  size_t n = 0;
+  int port = 0;
+  struct pollfd fd = {po[0], POLLIN, 0};
+  while (n < sizeof line - 1 && poll(&fd, 1, 10000) > 0) {
+    ssize_t r = read(po[0], line + n, 1);
+    if (r <= 0) break;
+    if (line[n] == '\n') {
+      line[n] = '\0';
+      const char *at = strstr(line, "http://127.0.0.1:");
+      if (at) port = atoi(at + strlen("http://127.0.0.1:"));
+      break;
+    }
+    n++;
+  }
+  close(po[0]); /* the server's later output goes nowhere (SIGPIPE is ignored there) */
+  return port;
+}
+
+int tu_stop_server(pid_t pid) {
+  kill(pid, SIGTERM);
+  int status;
+  while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+  }
+  return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+int tu_http(int port, const char *method, const char *path, const char *headers,
+            const char *body, kb_buf *resp_body) {
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
+  inet_pton(AF_INET, "127.0.0.1", &sa.sin_addr);
+  if (connect(fd, (struct sockaddr *)&sa, sizeof sa) != 0) {
+    close(fd);
+    return 0;
+  }
+  kb_buf req = {0};
+  kb_buf_printf(&req, "%s %s HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n%s", method, path,
+                headers ? headers : "");
+  if (body) kb_buf_printf(&req, "Content-Length: %zu\r\n", strlen(body));
+  kb_buf_puts(&req, "\r\n");
+  if (body) kb_buf_puts(&req, body);
+  for (size_t off = 0; off < req.len;) {
+    ssize_t w = write(fd, req.data + off, req.len - off);
+    if (w <= 0) break;
+    off += (size_t)w;
+  }
+  kb_buf_free(&req);
+  kb_buf resp = {0};
+  char chunk[8192];
+  ssize_t r;
+  while ((r = read(fd, chunk, sizeof chunk)) > 0) kb_buf_append(&resp, chunk, (size_t)r);
+  close(fd);
+  int status = 0;
+  if (resp.len > 12) status = atoi(resp.data + 9);
+  const char *sep = resp.data ? strstr(resp.data, "\r\n\r\n") : NULL;
+  if (resp_body && sep) kb_buf_puts(resp_body, sep + 4);
+  if (resp_body && !resp_body->data) kb_buf_append(resp_body, "", 0);
+  kb_buf_free(&resp);
+  return status;
+}
+
+void tu_urlencode(const char *s, kb_buf *out) {
+  for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+    if ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
+        *p == '-' || *p == '_' || *p == '.' || *p == '~')
+      kb_buf_putc(out, (char)*p);
+    else
+      kb_buf_printf(out, "%%%02X", *p);
+  }
+  if (!out->data) kb_buf_append(out, "", 0);
+}

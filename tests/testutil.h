@@ -33,4 +33,25 @@ int tu_run(char *const argv[], kb_buf *out, kb_buf *err);
 /* True when needle occurs in haystack. */
 int tu_contains(const char *haystack, const char *needle);
 
+
+#include <sys/types.h>
+
+/* ## Servers */
+
+/* Starts argv (NULL-terminated) with stdout piped, waits for the line
+ * "…http://127.0.0.1:PORT/…" and returns PORT (0 on failure); *pid gets
+ * the child's process id. */
+int tu_start_server(char *const argv[], pid_t *pid);
+/* SIGTERM to pid, then waits for it; returns its exit status. */
+int tu_stop_server(pid_t pid);
+
+/* One HTTP/1.1 request to 127.0.0.1:port; headers ("Name: value\r\n"…) and
+ * body may be NULL. Returns the status code (0 on a connection error) and
+ * appends the response body to body (if not NULL). */
+int tu_http(int port, const char *method, const char *path, const char *headers,
+            const char *body, kb_buf *resp_body);
+
+/* Percent-encodes s for a URL query. */
+void tu_urlencode(const char *s, kb_buf *out);
+
 #endif

@@ -64,6 +64,12 @@ bool kb_is_han(int32_t cp);
  * *sep_len is its length in bytes (0 at the end). */
 const char *kb_list_next_sep(const char *s, size_t *sep_len);
 
+/* True for a real calendar date written YYYY-MM-DD (1970–2999). */
+bool kb_text_is_date(const char *s);
+
+/* 64-bit FNV-1a of data[0..len). */
+uint64_t kb_fnv1a(const void *data, size_t len);
+
 /* ## Normalisation */
 
 /* Appends NFKC_Casefold(s[0..len)) to out. s must be valid UTF-8. */

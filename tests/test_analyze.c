@@ -1,0 +1,368 @@
+/* test_analyze.c — a kb_doc into index terms: term spaces (public, internal,
+ * title, bigrams), filter terms, value slots and stored data, checked in a
+ * real index in a temporary folder. */
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "kb/analyze.h"
+#include "kb/query.h"
+#include "testutil.h"
+
+typedef struct fixture {
+  char *dir;
+  kb_lexicon *lex;
+  kb_tokenizer *tk;
+  kb_index *idx;
+} fixture;
+
+static int setup(void **state) {
+  fixture *f = calloc(1, sizeof *f);
+  kb_error err = {0};
+  f->dir = tu_tempdir();
+  kb_buf path = {0};
+  kb_buf_printf(&path, "%s/db", f->dir);
+  int rc = kb_lexicon_new_builtin("lexicon", &f->lex, &err);
+  if (rc == KB_OK) rc = kb_tokenizer_new(f->lex, &f->tk, &err);
+  if (rc == KB_OK) rc = kb_index_open(path.data, KB_INDEX_WRITE, &f->idx, &err);
+  kb_buf_free(&path);
+  if (rc != KB_OK) {
+    fprintf(stderr, "setup: %s\n", err.message);
+    return -1;
+  }
+  *state = f;
+  return 0;
+}
+
+static int teardown(void **state) {
+  fixture *f = *state;
+  kb_index_free(f->idx);
+  kb_tokenizer_free(f->tk);
+  kb_lexicon_free(f->lex);
+  tu_rmtree(f->dir);
+  free(f->dir);
+  free(f);
+  return 0;
+}
+
+static void add_seg(kb_doc *d, kb_segment_kind kind, bool internal, const char *text) {
+  assert_int_equal(kb_doc_add_segment(d, kind, internal, text, strlen(text)), KB_OK);
+}
+
+/* A public document with one internal section, built by hand. */
+static kb_doc *sample_doc(const char *id) {
+  kb_doc *d = kb_doc_new();
+  kb_doc_set_str(d, KB_FIELD_ID, id);
+  kb_doc_set_str(d, KB_FIELD_TYPE, "article");
+  kb_doc_set_str(d, KB_FIELD_TITLE, "Printer offline 打印机脱机");
+  kb_doc_set_str(d, KB_FIELD_PRODUCT, "Database");
+  kb_doc_set_str(d, KB_FIELD_CATEGORY, " 网络 ");
+  kb_doc_set_str(d, KB_FIELD_PRIORITY, "P1");
+  kb_doc_set_str(d, KB_FIELD_VISIBILITY, "public");
+  kb_doc_set_str(d, KB_FIELD_TAGS, "a, 标签");
+  kb_doc_set_str(d, KB_FIELD_UPDATED, "2026-01-02");
+  kb_doc_set_str(d, KB_FIELD_LANGUAGE, "zh");
+  kb_doc_set_str(d, KB_FIELD_HASH, "0123456789abcdef");
+  kb_doc_set_str(d, KB_FIELD_SOURCE, "articles/x.md");
+  add_seg(d, KB_SEG_TITLE, false, kb_doc_get(d, KB_FIELD_TITLE));
+  add_seg(d, KB_SEG_BODY, false, "Restart the spooler service. 数据库连接 ends here");
+  add_seg(d, KB_SEG_HEADING, true, "Escalation");
+  add_seg(d, KB_SEG_BODY, true, "call the zebrafish team about 内部名单");
+  add_seg(d, KB_SEG_BODY, false, "starts there again");
+  add_seg(d, KB_SEG_TAGS, false, "a, 标签");
+  return d;
+}
+
+/* Analyzes d and stores it under its id; commits. */
+static void store(fixture *f, const kb_doc *d) {
+  kb_xdoc *xd = NULL;
+  kb_error err = {0};
+  int rc = kb_analyze_doc(f->tk, d, &xd, &err);
+  if (rc != KB_OK) fail_msg("analyze: %s", err.message);
+  assert_non_null(xd);
+  kb_buf id = {0};
+  assert_int_equal(kb_id_term(kb_doc_get(d, KB_FIELD_ID), &id), KB_OK);
+  assert_int_equal(kb_index_replace(f->idx, id.data, xd, &err), KB_OK);
+  assert_int_equal(kb_index_commit(f->idx, &err), KB_OK);
+  kb_buf_free(&id);
+  kb_xdoc_free(xd);
+}
+
+static uint32_t freq(fixture *f, const char *term) { return kb_index_term_freq(f->idx, term); }
+
+static void test_public_words_unprefixed(void **state) {
+  fixture *f = *state;
+  kb_doc *d = sample_doc("t/public");
+  store(f, d);
+  assert_int_equal(freq(f, "spooler"), 1);
+  assert_int_equal(freq(f, "restart"), 1);
+  assert_int_equal(freq(f, "servic"), 1); /* stemmed */
+  assert_int_equal(freq(f, "service"), 0);
+  assert_int_equal(freq(f, "数据库"), 1);
+  assert_int_equal(freq(f, "Ispooler"), 0);
+  kb_doc_free(d);
+}
+
+static void test_internal_words_only_with_prefix(void **state) {
+  fixture *f = *state;
+  kb_doc *d = sample_doc("t/internal-words");
+  store(f, d);
+  assert_int_equal(freq(f, "Izebrafish"), 1);
+  assert_int_equal(freq(f, "zebrafish"), 0);
+  assert_int_equal(freq(f, "Iescal"), 1); /* the internal heading, stemmed */
+  assert_int_equal(freq(f, "escal"), 0);
+  assert_int_equal(freq(f, "J内部"), 1); /* internal bigrams */
+  assert_int_equal(freq(f, "B内部"), 0);
+  kb_doc_free(d);
+}
+
+static void test_title_terms(void **state) {
+  fixture *f = *state;
+  kb_doc *d = sample_doc("t/title");
+  store(f, d);
+  assert_int_equal(freq(f, "Sprinter"), 1);
+  assert_int_equal(freq(f, "Sofflin"), 1); /* stemmed like the words */
+  assert_int_equal(freq(f, "S打印机"), 1);
+  assert_int_equal(freq(f, "printer"), 1); /* also a public word */
+  assert_int_equal(freq(f, "Sspooler"), 0); /* body words are not title words */
+  assert_int_equal(freq(f, "SB打印"), 0);   /* bigrams are not title terms */
+  kb_doc_free(d);
+}
+
+static void test_bigram_terms(void **state) {
+  fixture *f = *state;
+  kb_doc *d = sample_doc("t/bigrams");
+  store(f, d);
+  assert_int_equal(freq(f, "B数据"), 1);
+  assert_int_equal(freq(f, "B据库"), 1);
+  assert_int_equal(freq(f, "B库连"), 1);
+  assert_int_equal(freq(f, "B打印"), 1);
+  assert_int_equal(freq(f, "J数据"), 0);
+  kb_doc_free(d);
+}
+
+static void test_filter_terms(void **state) {
+  fixture *f = *state;
+  kb_doc *d = sample_doc("t/filters");
+  store(f, d);
+  assert_int_equal(freq(f, "XPdatabase"), 1);
+  assert_int_equal(freq(f, "XPDatabase"), 0);
+  assert_int_equal(freq(f, "XTarticle"), 1);
+  assert_int_equal(freq(f, "XVpublic"), 1);
+  assert_int_equal(freq(f, "XVinternal"), 0);
+  assert_int_equal(freq(f, "XC网络"), 1); /* trimmed */
+  assert_int_equal(freq(f, "XRp1"), 1);
+  assert_int_equal(freq(f, "XGa"), 1);
+  assert_int_equal(freq(f, "XG标签"), 1);
+  assert_int_equal(freq(f, "XG 标签"), 0);
+  assert_int_equal(freq(f, "XLzh"), 1);
+  assert_int_equal(freq(f, "Qt/filters"), 1);
+  kb_doc_free(d);
+}
+
+static void test_internal_document_visibility_term(void **state) {
+  fixture *f = *state;
+  kb_doc *d = sample_doc("t/internal-doc");
+  kb_doc_set_str(d, KB_FIELD_VISIBILITY, "internal");
+  kb_doc_set_str(d, KB_FIELD_TAGS, "x；y、z");
+  store(f, d);
+  assert_int_equal(freq(f, "XVinternal"), 1);
+  assert_int_equal(freq(f, "XGx"), 1);
+  assert_int_equal(freq(f, "XGy"), 1);
+  assert_int_equal(freq(f, "XGz"), 1);
+  kb_doc_free(d);
+}
+
+static void test_value_slots(void **state) {
+  fixture *f = *state;
+  kb_doc *d = sample_doc("t/values");
+  store(f, d);
+  static const struct {
+    unsigned slot;
+    const char *want;
+  } cases[] = {
+      {KB_SLOT_UPDATED, "2026-01-02"},   {KB_SLOT_TYPE, "article"},
+      {KB_SLOT_PRODUCT, "database"},     {KB_SLOT_CATEGORY, "网络"},
+      {KB_SLOT_PRIORITY, "p1"},          {KB_SLOT_VISIBILITY, "public"},
+      {KB_SLOT_HASH, "0123456789abcdef"}, {KB_SLOT_SOURCE, "articles/x.md"},
+  };
+  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+    char *v = NULL;
+    assert_int_equal(kb_index_get_value(f->idx, "Qt/values", cases[i].slot, &v, NULL), KB_OK);
+    assert_non_null(v);
+    assert_string_equal(v, cases[i].want);
+    free(v);
+  }
+  kb_doc_free(d);
+}
+
+/* Value slot of a stored document (caller frees), asserting it exists. */
+static char *value_of(fixture *f, const char *id_term, unsigned slot) {
+  char *v = NULL;
+  assert_int_equal(kb_index_get_value(f->idx, id_term, slot, &v, NULL), KB_OK);
+  assert_non_null(v);
+  return v;
+}
+
+static void test_stored_data_is_fields_json(void **state) {
+  fixture *f = *state;
+  kb_doc *d = sample_doc("t/data");
+  kb_doc_set_str(d, KB_FIELD_BODY, "# Markdown source\n\nRestart the spooler service.");
+  store(f, d);
+  char *data = NULL;
+  assert_int_equal(kb_index_get_data(f->idx, "Qt/data", &data, NULL), KB_OK);
+  assert_non_null(data);
+  json_error_t jerr;
+  json_t *o = json_loads(data, 0, &jerr);
+  if (!o) fail_msg("stored data is not JSON: %s", jerr.text);
+  assert_string_equal(json_string_value(json_object_get(o, "id")), "t/data");
+  assert_string_equal(json_string_value(json_object_get(o, "type")), "article");
+  assert_string_equal(json_string_value(json_object_get(o, "title")), "Printer offline 打印机脱机");
+  assert_string_equal(json_string_value(json_object_get(o, "product")), "Database");
+  assert_string_equal(json_string_value(json_object_get(o, "updated")), "2026-01-02");
+  /* the long fields live in value slots, not in the JSON */
+  assert_null(json_object_get(o, "body"));
+  json_decref(o);
+  free(data);
+  char *body = value_of(f, "Qt/data", KB_SLOT_BODY);
+  assert_string_equal(body, "# Markdown source\n\nRestart the spooler service.");
+  free(body);
+  kb_doc_free(d);
+}
+
+static void test_snippet_text_slots(void **state) {
+  fixture *f = *state;
+  kb_doc *d = sample_doc("t/text");
+  store(f, d);
+  char *text = value_of(f, "Qt/text", KB_SLOT_TEXT);
+  char *itext = value_of(f, "Qt/text", KB_SLOT_ITEXT);
+  assert_true(tu_contains(text, "spooler"));
+  assert_true(tu_contains(text, "starts there again"));
+  assert_false(tu_contains(text, "zebrafish")); /* internal text is kept apart */
+  assert_false(tu_contains(text, "Escalation"));
+  assert_true(tu_contains(itext, "zebrafish"));
+  assert_true(tu_contains(itext, "Escalation"));
+  assert_false(tu_contains(itext, "spooler"));
+  free(text);
+  free(itext);
+  kb_doc_free(d);
+}
+
+/* Runs q against the index and returns the number of matches. */
+static uint32_t count(fixture *f, const kb_qnode *q) {
+  kb_search_opts o = {.limit = 10};
+  kb_results *r = NULL;
+  kb_error err = {0};
+  if (kb_index_search(f->idx, q, &o, &r, &err) != KB_OK) fail_msg("search: %s", err.message);
+  uint32_t n = (uint32_t)r->nhits;
+  kb_results_free(r);
+  return n;
+}
+
+static kb_qnode *phrase(const char *a, const char *b) {
+  kb_qnode *p = kb_qnode_new(KB_Q_PHRASE, NULL, 0);
+  kb_qnode_add(p, kb_qnode_new(KB_Q_TERM, a, strlen(a)));
+  kb_qnode_add(p, kb_qnode_new(KB_Q_TERM, b, strlen(b)));
+  return p;
+}
+
+static void test_phrases_stay_inside_segments(void **state) {
+  fixture *f = *state;
+  kb_doc *d = sample_doc("t/phrases");
+  store(f, d);
+  kb_qnode *inside = phrase("spooler", "servic");
+  assert_int_equal(count(f, inside), 1);
+  /* "...ends here" and "starts there..." are in different segments (with an
+   * internal one between); even without it positions leave a gap */
+  kb_qnode *across = phrase("here", "start");
+  assert_int_equal(count(f, across), 0);
+  kb_qnode_free(inside);
+  kb_qnode_free(across);
+  kb_doc_free(d);
+}
+
+static void test_adjacent_segments_do_not_form_phrases(void **state) {
+  fixture *f = *state;
+  kb_doc *d = kb_doc_new();
+  kb_doc_set_str(d, KB_FIELD_ID, "t/gap");
+  kb_doc_set_str(d, KB_FIELD_TYPE, "ticket");
+  add_seg(d, KB_SEG_PROBLEM, false, "alpha bravo");
+  add_seg(d, KB_SEG_RESOLUTION, false, "charlie delta");
+  store(f, d);
+  kb_qnode *in = phrase("alpha", "bravo"), *across = phrase("bravo", "charli");
+  assert_int_equal(count(f, in), 1);
+  assert_int_equal(count(f, across), 0);
+  assert_int_equal(freq(f, "XTticket"), 1);
+  kb_qnode_free(in);
+  kb_qnode_free(across);
+  kb_doc_free(d);
+}
+
+static void test_doc_without_id_or_type_fails(void **state) {
+  fixture *f = *state;
+  kb_doc *d = kb_doc_new();
+  add_seg(d, KB_SEG_BODY, false, "text");
+  kb_xdoc *xd = (kb_xdoc *)1;
+  kb_error err = {0};
+  assert_int_equal(kb_analyze_doc(f->tk, d, &xd, &err), KB_EINVAL);
+  assert_null(xd);
+  assert_int_equal(err.code, KB_EINVAL);
+  assert_true(strlen(err.message) > 0);
+  kb_doc_set_str(d, KB_FIELD_ID, "t/no-type");
+  xd = (kb_xdoc *)1;
+  assert_int_equal(kb_analyze_doc(f->tk, d, &xd, &err), KB_EINVAL);
+  assert_null(xd);
+  kb_doc_set_str(d, KB_FIELD_TYPE, "article");
+  assert_int_equal(kb_analyze_doc(f->tk, d, &xd, &err), KB_OK);
+  assert_non_null(xd);
+  kb_xdoc_free(xd);
+  kb_doc_free(d);
+}
+
+static void test_filter_term_folds(void **state) {
+  (void)state;
+  static const char *cases[][3] = {
+      {KB_PREFIX_PRODUCT, "Database", "XPdatabase"},
+      {KB_PREFIX_PRODUCT, "  Database\t", "XPdatabase"},
+      {KB_PREFIX_TAG, "标签", "XG标签"},
+      {KB_PREFIX_PRODUCT, "ＤＢ２", "XPdb2"},
+      {KB_PREFIX_PRIORITY, "P1", "XRp1"},
+      {KB_PREFIX_VISIBILITY, "public", "XVpublic"},
+  };
+  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+    kb_buf b = {0};
+    assert_int_equal(kb_filter_term(cases[i][0], cases[i][1], &b), KB_OK);
+    assert_string_equal(b.data, cases[i][2]);
+    kb_buf_free(&b);
+  }
+}
+
+static void test_id_term(void **state) {
+  (void)state;
+  kb_buf b = {0};
+  assert_int_equal(kb_id_term("a/db/ora-12170", &b), KB_OK);
+  assert_string_equal(b.data, "Qa/db/ora-12170");
+  kb_buf_free(&b);
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test_setup_teardown(test_public_words_unprefixed, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_internal_words_only_with_prefix, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_title_terms, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_bigram_terms, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_filter_terms, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_internal_document_visibility_term, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_value_slots, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_stored_data_is_fields_json, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_snippet_text_slots, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_phrases_stay_inside_segments, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_adjacent_segments_do_not_form_phrases, setup,
+                                      teardown),
+      cmocka_unit_test_setup_teardown(test_doc_without_id_or_type_fails, setup, teardown),
+      cmocka_unit_test(test_filter_term_folds),
+      cmocka_unit_test(test_id_term),
+  };
+  return cmocka_run_group_tests(tests, NULL, NULL);
+}

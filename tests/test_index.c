@@ -1,0 +1,655 @@
+/* test_index.c — the Xapian wrapper on a real index in a temporary folder:
+ * open modes and locking, replace/delete/commit/reopen, stored data and
+ * values, term and value iteration, metadata, query trees, facets, sorting
+ * and paging; and the stemmer. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "kb/index.h"
+#include "kb/query.h"
+#include "testutil.h"
+
+enum { SLOT_DATE = 0, SLOT_PRODUCT = 2 };
+
+typedef struct fixture {
+  char *dir;
+  char *path; /* the index folder */
+  kb_index *w;
+} fixture;
+
+static int setup(void **state) {
+  fixture *f = calloc(1, sizeof *f);
+  f->dir = tu_tempdir();
+  kb_buf p = {0};
+  kb_buf_printf(&p, "%s/sub/db", f->dir); /* the parent does not exist yet */
+  f->path = kb_buf_detach(&p);
+  kb_error err = {0};
+  if (kb_index_open(f->path, KB_INDEX_WRITE, &f->w, &err) != KB_OK) {
+    fprintf(stderr, "setup: %s\n", err.message);
+    return -1;
+  }
+  *state = f;
+  return 0;
+}
+
+static int teardown(void **state) {
+  fixture *f = *state;
+  kb_index_free(f->w);
+  tu_rmtree(f->dir);
+  free(f->dir);
+  free(f->path);
+  free(f);
+  return 0;
+}
+
+/* A document: words at positions 1.., a product filter term and value, a
+ * date value, and data. */
+static kb_xdoc *make_doc(const char *words, const char *product, const char *date,
+                         const char *data) {
+  kb_xdoc *d = NULL;
+  assert_int_equal(kb_xdoc_new(&d), KB_OK);
+  char *copy = strdup(words);
+  uint32_t pos = 1;
+  for (char *w = strtok(copy, " "); w; w = strtok(NULL, " "))
+    assert_int_equal(kb_xdoc_add_posting(d, w, strlen(w), pos++, 1), KB_OK);
+  free(copy);
+  if (product) {
+    kb_buf t = {0};
+    kb_buf_printf(&t, "XP%s", product);
+    assert_int_equal(kb_xdoc_add_term(d, t.data, t.len, 0), KB_OK);
+    assert_int_equal(kb_xdoc_set_value(d, SLOT_PRODUCT, product, strlen(product)), KB_OK);
+    kb_buf_free(&t);
+  }
+  if (date) assert_int_equal(kb_xdoc_set_value(d, SLOT_DATE, date, strlen(date)), KB_OK);
+  assert_int_equal(kb_xdoc_set_data(d, data, strlen(data)), KB_OK);
+  return d;
+}
+
+static void put(kb_index *idx, const char *id_term, const char *words, const char *product,
+                const char *date) {
+  kb_xdoc *d = make_doc(words, product, date, id_term);
+  kb_error err = {0};
+  if (kb_index_replace(idx, id_term, d, &err) != KB_OK) fail_msg("replace: %s", err.message);
+  kb_xdoc_free(d);
+}
+
+static void commit(kb_index *idx) {
+  kb_error err = {0};
+  if (kb_index_commit(idx, &err) != KB_OK) fail_msg("commit: %s", err.message);
+}
+
+/* Four documents; data = the id term. */
+static void put_corpus(fixture *f) {
+  put(f->w, "Qd1", "printer offline driver", "hardware", "2024-01-01");
+  put(f->w, "Qd2", "printer driver install", "hardware", "2026-05-01");
+  put(f->w, "Qd3", "database connect timeout", "database", "2025-03-03");
+  put(f->w, "Qd4", "database printer report", "database", "2023-07-07");
+  commit(f->w);
+}
+
+static kb_results *search(kb_index *idx, const kb_qnode *q, const kb_search_opts *o) {
+  kb_results *r = NULL;
+  kb_error err = {0};
+  if (kb_index_search(idx, q, o, &r, &err) != KB_OK) fail_msg("search: %s", err.message);
+  assert_non_null(r);
+  return r;
+}
+
+static kb_qnode *term(kb_qop op, const char *t) { return kb_qnode_new(op, t, strlen(t)); }
+
+static kb_qnode *node2(kb_qop op, kb_qnode *a, kb_qnode *b) {
+  kb_qnode *n = kb_qnode_new(op, NULL, 0);
+  assert_int_equal(kb_qnode_add(n, a), KB_OK);
+  assert_int_equal(kb_qnode_add(n, b), KB_OK);
+  return n;
+}
+
+/* True when the hits' data (ids) are exactly the comma-separated list, in order. */
+static void assert_hits(const kb_results *r, const char *ids) {
+  kb_buf got = {0};
+  for (size_t i = 0; i < r->nhits; i++) {
+    if (i) kb_buf_putc(&got, ',');
+    kb_buf_puts(&got, r->hits[i].data);
+  }
+  if (!got.data) kb_buf_append(&got, "", 0);
+  if (strcmp(got.data, ids) != 0) fail_msg("hits '%s', expected '%s'", got.data, ids);
+  kb_buf_free(&got);
+}
+
+/* Sorted ids of the hits, for order-free comparisons (caller frees). */
+static int cmp_str(const void *a, const void *b) {
+  return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static char *hit_set(const kb_results *r) {
+  const char **v = calloc(r->nhits + 1, sizeof *v);
+  for (size_t i = 0; i < r->nhits; i++) v[i] = r->hits[i].data;
+  qsort(v, r->nhits, sizeof *v, cmp_str);
+  kb_buf b = {0};
+  for (size_t i = 0; i < r->nhits; i++) {
+    if (i) kb_buf_putc(&b, ',');
+    kb_buf_puts(&b, v[i]);
+  }
+  free(v);
+  return kb_buf_detach(&b);
+}
+
+static void assert_hit_set(kb_index *idx, kb_qnode *q, const char *ids) {
+  kb_search_opts o = {.limit = 10};
+  kb_results *r = search(idx, q, &o);
+  char *s = hit_set(r);
+  if (strcmp(s, ids) != 0) fail_msg("hit set '%s', expected '%s'", s, ids);
+  free(s);
+  kb_results_free(r);
+  kb_qnode_free(q);
+}
+
+/* ------------------------------------------------------------------ open */
+
+static void test_open_write_creates(void **state) {
+  fixture *f = *state;
+  struct stat st;
+  assert_int_equal(stat(f->path, &st), 0);
+  assert_true(S_ISDIR(st.st_mode));
+  assert_int_equal(kb_index_doc_count(f->w), 0);
+  assert_string_equal(kb_index_path(f->w), f->path);
+}
+
+static void test_open_read_missing_fails(void **state) {
+  fixture *f = *state;
+  kb_buf p = {0};
+  kb_buf_printf(&p, "%s/nope", f->dir);
+  kb_index *r = NULL;
+  kb_error err = {0};
+  assert_int_equal(kb_index_open(p.data, KB_INDEX_READ, &r, &err), KB_ENOENT);
+  assert_int_equal(err.code, KB_ENOENT);
+  assert_true(strlen(err.message) > 0);
+  assert_true(tu_contains(err.message, p.data)); /* says which index */
+  assert_null(r);
+  /* a read never creates it */
+  struct stat st;
+  assert_int_not_equal(stat(p.data, &st), 0);
+  kb_buf_free(&p);
+}
+
+static void test_second_writer_is_locked(void **state) {
+  fixture *f = *state;
+  kb_index *second = NULL;
+  kb_error err = {0};
+  assert_int_equal(kb_index_open(f->path, KB_INDEX_WRITE, &second, &err), KB_ELOCKED);
+  assert_int_equal(err.code, KB_ELOCKED);
+  assert_true(strlen(err.message) > 0);
+  assert_null(second);
+  /* readers are not blocked by the writer */
+  put(f->w, "Qx", "x", NULL, NULL);
+  commit(f->w);
+  kb_index *reader = NULL;
+  assert_int_equal(kb_index_open(f->path, KB_INDEX_READ, &reader, &err), KB_OK);
+  kb_index_free(reader);
+  /* once the writer is closed, another may open */
+  kb_index_free(f->w);
+  f->w = NULL;
+  assert_int_equal(kb_index_open(f->path, KB_INDEX_WRITE, &f->w, &err), KB_OK);
+  assert_int_equal(kb_index_doc_count(f->w), 1);
+}
+
+static void test_free_null(void **state) {
+  (void)state;
+  kb_index_free(NULL);
+  kb_results_free(NULL);
+  kb_xdoc_free(NULL);
+}
+
+/* ---------------------------------------------------------- documents */
+
+static void test_replace_same_id_keeps_one(void **state) {
+  fixture *f = *state;
+  kb_xdoc *a = make_doc("first version", NULL, NULL, "v1");
+  kb_xdoc *b = make_doc("second version", NULL, NULL, "v2");
+  assert_int_equal(kb_index_replace(f->w, "Qsame", a, NULL), KB_OK);
+  assert_int_equal(kb_index_replace(f->w, "Qsame", b, NULL), KB_OK);
+  commit(f->w);
+  assert_int_equal(kb_index_doc_count(f->w), 1);
+  assert_int_equal(kb_index_term_freq(f->w, "Qsame"), 1);
+  assert_int_equal(kb_index_term_freq(f->w, "first"), 0); /* the old terms are gone */
+  assert_int_equal(kb_index_term_freq(f->w, "second"), 1);
+  char *data = NULL;
+  assert_int_equal(kb_index_get_data(f->w, "Qsame", &data, NULL), KB_OK);
+  assert_string_equal(data, "v2");
+  free(data);
+  kb_xdoc_free(a);
+  kb_xdoc_free(b);
+}
+
+static void test_delete_found_and_not_found(void **state) {
+  fixture *f = *state;
+  put(f->w, "Qa", "alpha", NULL, NULL);
+  put(f->w, "Qb", "bravo", NULL, NULL);
+  commit(f->w);
+  bool found = false;
+  assert_int_equal(kb_index_delete(f->w, "Qa", &found, NULL), KB_OK);
+  assert_true(found);
+  found = true;
+  assert_int_equal(kb_index_delete(f->w, "Qa", &found, NULL), KB_OK);
+  assert_false(found);
+  assert_int_equal(kb_index_delete(f->w, "Qnever", &found, NULL), KB_OK);
+  assert_false(found);
+  assert_int_equal(kb_index_delete(f->w, "Qnever", NULL, NULL), KB_OK); /* found optional */
+  commit(f->w);
+  assert_int_equal(kb_index_doc_count(f->w), 1);
+  assert_int_equal(kb_index_term_freq(f->w, "alpha"), 0);
+  assert_int_equal(kb_index_term_freq(f->w, "bravo"), 1);
+}
+
+static void test_reader_sees_commit_after_reopen(void **state) {
+  fixture *f = *state;
+  put(f->w, "Q1", "one", NULL, NULL);
+  commit(f->w);
+  kb_index *r = NULL;
+  kb_error err = {0};
+  assert_int_equal(kb_index_open(f->path, KB_INDEX_READ, &r, &err), KB_OK);
+  assert_int_equal(kb_index_doc_count(r), 1);
+  put(f->w, "Q2", "two", NULL, NULL);
+  commit(f->w);
+  bool changed = false;
+  assert_int_equal(kb_index_reopen(r, &changed, &err), KB_OK);
+  assert_true(changed);
+  assert_int_equal(kb_index_doc_count(r), 2);
+  assert_int_equal(kb_index_term_freq(r, "two"), 1);
+  changed = true;
+  assert_int_equal(kb_index_reopen(r, &changed, &err), KB_OK);
+  assert_false(changed); /* nothing new */
+  assert_int_equal(kb_index_reopen(r, NULL, &err), KB_OK);
+  kb_index_free(r);
+}
+
+static void test_uncommitted_changes_invisible_to_reader(void **state) {
+  fixture *f = *state;
+  put(f->w, "Q1", "one", NULL, NULL);
+  commit(f->w);
+  kb_index *r = NULL;
+  assert_int_equal(kb_index_open(f->path, KB_INDEX_READ, &r, NULL), KB_OK);
+  put(f->w, "Q2", "two", NULL, NULL); /* not committed */
+  bool changed = true;
+  assert_int_equal(kb_index_reopen(r, &changed, NULL), KB_OK);
+  assert_false(changed);
+  assert_int_equal(kb_index_doc_count(r), 1);
+  kb_index_free(r);
+}
+
+static void test_get_data_and_value(void **state) {
+  fixture *f = *state;
+  put_corpus(f);
+  char *data = NULL, *value = NULL;
+  assert_int_equal(kb_index_get_data(f->w, "Qd3", &data, NULL), KB_OK);
+  assert_string_equal(data, "Qd3");
+  free(data);
+  assert_int_equal(kb_index_get_value(f->w, "Qd3", SLOT_DATE, &value, NULL), KB_OK);
+  assert_string_equal(value, "2025-03-03");
+  free(value);
+  assert_int_equal(kb_index_get_value(f->w, "Qd3", SLOT_PRODUCT, &value, NULL), KB_OK);
+  assert_string_equal(value, "database");
+  free(value);
+  /* an unset slot of a present document is "" */
+  assert_int_equal(kb_index_get_value(f->w, "Qd3", 9, &value, NULL), KB_OK);
+  assert_non_null(value);
+  assert_string_equal(value, "");
+  free(value);
+  /* an absent document gives NULL */
+  data = (char *)1;
+  value = (char *)1;
+  assert_int_equal(kb_index_get_data(f->w, "Qmissing", &data, NULL), KB_OK);
+  assert_null(data);
+  assert_int_equal(kb_index_get_value(f->w, "Qmissing", SLOT_DATE, &value, NULL), KB_OK);
+  assert_null(value);
+}
+
+/* ------------------------------------------------------- terms, values */
+
+typedef struct term_list {
+  kb_buf joined;
+  int calls;
+  int stop_at;
+} term_list;
+
+static int on_term(const char *t, size_t len, uint32_t df, void *ctx) {
+  term_list *l = ctx;
+  if (l->joined.len) kb_buf_putc(&l->joined, ' ');
+  kb_buf_printf(&l->joined, "%.*s:%u", (int)len, t, df);
+  l->calls++;
+  return l->stop_at && l->calls == l->stop_at ? 99 : 0;
+}
+
+static void test_each_term_with_prefix(void **state) {
+  fixture *f = *state;
+  put_corpus(f);
+  term_list l = {0};
+  assert_int_equal(kb_index_each_term(f->w, "XP", on_term, &l, NULL), KB_OK);
+  assert_string_equal(l.joined.data, "XPdatabase:2 XPhardware:2");
+  kb_buf_free(&l.joined);
+  /* plain words, sorted, with document frequencies */
+  l = (term_list){0};
+  assert_int_equal(kb_index_each_term(f->w, "print", on_term, &l, NULL), KB_OK);
+  assert_string_equal(l.joined.data, "printer:3");
+  kb_buf_free(&l.joined);
+  /* no match: never called */
+  l = (term_list){0};
+  assert_int_equal(kb_index_each_term(f->w, "zzz", on_term, &l, NULL), KB_OK);
+  assert_int_equal(l.calls, 0);
+  /* a non-zero return stops and is returned */
+  l = (term_list){.stop_at = 1};
+  assert_int_equal(kb_index_each_term(f->w, "Q", on_term, &l, NULL), 99);
+  assert_int_equal(l.calls, 1);
+  assert_string_equal(l.joined.data, "Qd1:1");
+  kb_buf_free(&l.joined);
+}
+
+static int on_value(const char *v, size_t len, void *ctx) {
+  kb_buf *b = ctx;
+  if (b->len) kb_buf_putc(b, ' ');
+  kb_buf_append(b, v, len);
+  return 0;
+}
+
+static void test_each_value(void **state) {
+  fixture *f = *state;
+  put_corpus(f);
+  kb_buf b = {0};
+  assert_int_equal(kb_index_each_value(f->w, "XPdatabase", SLOT_DATE, on_value, &b, NULL), KB_OK);
+  assert_non_null(b.data);
+  assert_true(tu_contains(b.data, "2025-03-03"));
+  assert_true(tu_contains(b.data, "2023-07-07"));
+  assert_int_equal(b.len, strlen("2025-03-03 2023-07-07"));
+  kb_buf_free(&b);
+}
+
+static void test_counts_and_size(void **state) {
+  fixture *f = *state;
+  put_corpus(f);
+  assert_int_equal(kb_index_doc_count(f->w), 4);
+  assert_int_equal(kb_index_term_freq(f->w, "printer"), 3);
+  assert_int_equal(kb_index_term_freq(f->w, "nothing"), 0);
+  /* 8 distinct words + 2 product terms + 4 ids */
+  assert_int_equal(kb_index_unique_terms(f->w), 14);
+  assert_true(kb_index_size_bytes(f->w) > 0);
+}
+
+/* -------------------------------------------------------------- metadata */
+
+static void test_metadata(void **state) {
+  fixture *f = *state;
+  char *v = NULL;
+  assert_int_equal(kb_index_get_meta(f->w, "kb:lexicon", &v, NULL), KB_OK);
+  assert_string_equal(v, ""); /* unset */
+  free(v);
+  assert_int_equal(kb_index_get_meta(f->w, "last_commit", &v, NULL), KB_OK);
+  assert_string_equal(v, ""); /* never committed */
+  free(v);
+  assert_int_equal(kb_index_set_meta(f->w, "kb:lexicon", "转圈\n卡顿\n", NULL), KB_OK);
+  commit(f->w);
+  assert_int_equal(kb_index_get_meta(f->w, "kb:lexicon", &v, NULL), KB_OK);
+  assert_string_equal(v, "转圈\n卡顿\n");
+  free(v);
+  /* the commit stamped its time: YYYY-MM-DDTHH:MM:SSZ */
+  assert_int_equal(kb_index_get_meta(f->w, "last_commit", &v, NULL), KB_OK);
+  assert_int_equal(strlen(v), 20);
+  assert_int_equal(v[4], '-');
+  assert_int_equal(v[10], 'T');
+  assert_int_equal(v[19], 'Z');
+  free(v);
+  /* a reader sees committed metadata */
+  kb_index *r = NULL;
+  assert_int_equal(kb_index_open(f->path, KB_INDEX_READ, &r, NULL), KB_OK);
+  assert_int_equal(kb_index_get_meta(r, "kb:lexicon", &v, NULL), KB_OK);
+  assert_string_equal(v, "转圈\n卡顿\n");
+  free(v);
+  kb_index_free(r);
+}
+
+/* ---------------------------------------------------------------- search */
+
+static void test_search_term(void **state) {
+  fixture *f = *state;
+  put_corpus(f);
+  kb_qnode *q = term(KB_Q_TERM, "timeout");
+  kb_search_opts o = {.limit = 10};
+  kb_results *r = search(f->w, q, &o);
+  assert_int_equal(r->nhits, 1);
+  assert_int_equal(r->total, 1);
+  assert_string_equal(r->hits[0].data, "Qd3");
+  assert_true(r->hits[0].score > 0);
+  assert_int_equal(r->hits[0].percent, 100);
+  assert_true(r->hits[0].docid > 0);
+  kb_results_free(r);
+  kb_qnode_free(q);
+}
+
+static void test_search_no_match(void **state) {
+  fixture *f = *state;
+  put_corpus(f);
+  kb_qnode *q = term(KB_Q_TERM, "absent");
+  kb_search_opts o = {.limit = 10};
+  kb_results *r = search(f->w, q, &o);
+  assert_int_equal(r->nhits, 0);
+  assert_int_equal(r->total, 0);
+  kb_results_free(r);
+  kb_qnode_free(q);
+}
+
+static void test_search_operators(void **state) {
+  fixture *f = *state;
+  put_corpus(f);
+  assert_hit_set(f->w, term(KB_Q_TERM, "printer"), "Qd1,Qd2,Qd4");
+  assert_hit_set(f->w, node2(KB_Q_AND, term(KB_Q_TERM, "printer"), term(KB_Q_TERM, "driver")),
+                 "Qd1,Qd2");
+  assert_hit_set(f->w, node2(KB_Q_OR, term(KB_Q_TERM, "offline"), term(KB_Q_TERM, "timeout")),
+                 "Qd1,Qd3");
+  assert_hit_set(f->w,
+                 node2(KB_Q_AND_NOT, term(KB_Q_TERM, "printer"), term(KB_Q_TERM, "database")),
+                 "Qd1,Qd2");
+  assert_hit_set(f->w,
+                 node2(KB_Q_AND_MAYBE, term(KB_Q_TERM, "database"), term(KB_Q_TERM, "printer")),
+                 "Qd3,Qd4");
+  assert_hit_set(f->w,
+                 node2(KB_Q_FILTERED, term(KB_Q_TERM, "printer"), term(KB_Q_FILTER, "XPhardware")),
+                 "Qd1,Qd2");
+  assert_hit_set(f->w, kb_qnode_new(KB_Q_MATCH_ALL, NULL, 0), "Qd1,Qd2,Qd3,Qd4");
+  assert_hit_set(f->w,
+                 node2(KB_Q_SYNONYM, term(KB_Q_TERM, "offline"), term(KB_Q_TERM, "install")),
+                 "Qd1,Qd2");
+  /* an OR without kids matches nothing */
+  assert_hit_set(f->w, kb_qnode_new(KB_Q_OR, NULL, 0), "");
+}
+
+static void test_search_phrase_and_near(void **state) {
+  fixture *f = *state;
+  put_corpus(f);
+  assert_hit_set(f->w, node2(KB_Q_PHRASE, term(KB_Q_TERM, "printer"), term(KB_Q_TERM, "driver")),
+                 "Qd2");
+  assert_hit_set(f->w, node2(KB_Q_PHRASE, term(KB_Q_TERM, "driver"), term(KB_Q_TERM, "printer")),
+                 "");
+  kb_qnode *near = node2(KB_Q_NEAR, term(KB_Q_TERM, "driver"), term(KB_Q_TERM, "printer"));
+  near->window = 3;
+  assert_hit_set(f->w, near, "Qd1,Qd2");
+}
+
+static void test_filter_has_no_weight(void **state) {
+  fixture *f = *state;
+  put_corpus(f);
+  kb_qnode *q = term(KB_Q_FILTER, "XPdatabase");
+  kb_search_opts o = {.limit = 10};
+  kb_results *r = search(f->w, q, &o);
+  assert_int_equal(r->nhits, 2);
+  for (size_t i = 0; i < r->nhits; i++) assert_true(r->hits[i].score == 0.0);
+  kb_results_free(r);
+  kb_qnode_free(q);
+}
+
+static void test_scale_changes_ranking(void **state) {
+  fixture *f = *state;
+  put_corpus(f);
+  /* offline (d1) or install (d2): equal weights tie; scaling install wins */
+  kb_qnode *q = node2(KB_Q_OR, term(KB_Q_TERM, "offline"), term(KB_Q_TERM, "install"));
+  q->kids[1]->scale = 5.0;
+  kb_search_opts o = {.limit = 10};
+  kb_results *r = search(f->w, q, &o);
+  assert_hits(r, "Qd2,Qd1");
+  kb_results_free(r);
+  q->kids[1]->scale = 1.0;
+  q->kids[0]->scale = 5.0;
+  r = search(f->w, q, &o);
+  assert_hits(r, "Qd1,Qd2");
+  kb_results_free(r);
+  kb_qnode_free(q);
+}
+
+static void test_offset_and_limit(void **state) {
+  fixture *f = *state;
+  put_corpus(f);
+  kb_qnode *q = kb_qnode_new(KB_Q_MATCH_ALL, NULL, 0);
+  kb_search_opts o = {.limit = 2, .sort_by_date = true, .date_slot = SLOT_DATE};
+  kb_results *r = search(f->w, q, &o);
+  assert_int_equal(r->nhits, 2);
+  assert_int_equal(r->total, 4); /* the whole match set */
+  assert_hits(r, "Qd2,Qd3");
+  kb_results_free(r);
+  o.offset = 2;
+  r = search(f->w, q, &o);
+  assert_hits(r, "Qd1,Qd4");
+  kb_results_free(r);
+  o.offset = 10;
+  r = search(f->w, q, &o);
+  assert_int_equal(r->nhits, 0);
+  kb_results_free(r);
+  o.offset = 0;
+  o.limit = 0;
+  r = search(f->w, q, &o);
+  assert_int_equal(r->nhits, 0);
+  kb_results_free(r);
+  kb_qnode_free(q);
+}
+
+static void test_sort_by_date(void **state) {
+  fixture *f = *state;
+  put_corpus(f);
+  kb_qnode *q = term(KB_Q_TERM, "printer");
+  kb_search_opts o = {.limit = 10, .sort_by_date = true, .date_slot = SLOT_DATE};
+  kb_results *r = search(f->w, q, &o);
+  assert_hits(r, "Qd2,Qd1,Qd4"); /* 2026, 2024, 2023 */
+  kb_results_free(r);
+  kb_qnode_free(q);
+}
+
+static void test_facets_count_whole_match_set(void **state) {
+  fixture *f = *state;
+  put_corpus(f);
+  put(f->w, "Qd5", "printer jam", "hardware", "2022-02-02");
+  commit(f->w);
+  static const unsigned slots[] = {SLOT_PRODUCT, SLOT_DATE};
+  kb_qnode *q = term(KB_Q_TERM, "printer");
+  kb_search_opts o = {.limit = 1, .facet_slots = slots, .nfacets = 2, .check_at_least = 100};
+  kb_results *r = search(f->w, q, &o);
+  assert_int_equal(r->nhits, 1); /* the page is small ... */
+  assert_int_equal(r->total, 4);
+  assert_true(r->total_exact);
+  assert_int_equal(r->nfacets, 2);
+  /* ... the counts cover every match, sorted by count */
+  assert_int_equal(r->nfacet[0], 2);
+  assert_string_equal(r->facets[0][0].value, "hardware");
+  assert_int_equal(r->facets[0][0].count, 3);
+  assert_string_equal(r->facets[0][1].value, "database");
+  assert_int_equal(r->facets[0][1].count, 1);
+  for (size_t s = 0; s < r->nfacets; s++) {
+    uint32_t sum = 0;
+    for (size_t k = 0; k < r->nfacet[s]; k++) sum += r->facets[s][k].count;
+    assert_int_equal(sum, r->total);
+  }
+  assert_int_equal(r->nfacet[1], 4); /* four distinct dates */
+  kb_results_free(r);
+  kb_qnode_free(q);
+}
+
+static void test_hit_values(void **state) {
+  fixture *f = *state;
+  put_corpus(f);
+  static const unsigned slots[] = {SLOT_DATE, SLOT_PRODUCT, 9};
+  kb_qnode *q = term(KB_Q_TERM, "timeout");
+  kb_search_opts o = {.limit = 10, .value_slots = slots, .nvalues = 3};
+  kb_results *r = search(f->w, q, &o);
+  assert_int_equal(r->nhits, 1);
+  assert_int_equal(r->hits[0].nvalues, 3);
+  assert_string_equal(r->hits[0].values[0], "2025-03-03");
+  assert_int_equal(r->hits[0].value_lens[0], 10);
+  assert_string_equal(r->hits[0].values[1], "database");
+  assert_string_equal(r->hits[0].values[2], "");
+  assert_int_equal(r->hits[0].value_lens[2], 0);
+  kb_results_free(r);
+  kb_qnode_free(q);
+}
+
+static void test_reader_search(void **state) {
+  fixture *f = *state;
+  put_corpus(f);
+  kb_index *r = NULL;
+  assert_int_equal(kb_index_open(f->path, KB_INDEX_READ, &r, NULL), KB_OK);
+  assert_hit_set(r, term(KB_Q_TERM, "database"), "Qd3,Qd4");
+  kb_index_free(r);
+}
+
+/* --------------------------------------------------------------- stemmer */
+
+static void test_stemmer(void **state) {
+  (void)state;
+  kb_stemmer *s = NULL;
+  kb_error err = {0};
+  assert_int_equal(kb_stemmer_new("english", &s, &err), KB_OK);
+  static const char *cases[][2] = {
+      {"connections", "connect"}, {"running", "run"}, {"messages", "messag"}, {"driver", "driver"}};
+  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+    kb_buf b = {0};
+    assert_int_equal(kb_stemmer_stem(s, cases[i][0], strlen(cases[i][0]), &b), KB_OK);
+    assert_string_equal(b.data, cases[i][1]);
+    kb_buf_free(&b);
+  }
+  kb_stemmer_free(s);
+  kb_stemmer_free(NULL);
+  s = NULL;
+  assert_int_not_equal(kb_stemmer_new("klingon", &s, &err), KB_OK);
+  assert_null(s);
+  assert_true(strlen(err.message) > 0);
+}
+
+int main(void) {
+#define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
+  const struct CMUnitTest tests[] = {
+      T(test_open_write_creates),
+      T(test_open_read_missing_fails),
+      T(test_second_writer_is_locked),
+      cmocka_unit_test(test_free_null),
+      T(test_replace_same_id_keeps_one),
+      T(test_delete_found_and_not_found),
+      T(test_reader_sees_commit_after_reopen),
+      T(test_uncommitted_changes_invisible_to_reader),
+      T(test_get_data_and_value),
+      T(test_each_term_with_prefix),
+      T(test_each_value),
+      T(test_counts_and_size),
+      T(test_metadata),
+      T(test_search_term),
+      T(test_search_no_match),
+      T(test_search_operators),
+      T(test_search_phrase_and_near),
+      T(test_filter_has_no_weight),
+      T(test_scale_changes_ranking),
+      T(test_offset_and_limit),
+      T(test_sort_by_date),
+      T(test_facets_count_whole_match_set),
+      T(test_hit_values),
+      T(test_reader_search),
+      cmocka_unit_test(test_stemmer),
+  };
+#undef T
+  return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,451 @@
+/* test_search.c — whole searches over a small real index: ranking, what
+ * the public may see (internal documents and sections), filters, paging,
+ * date sorting, facets, snippets and the JSON response. */
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "kb/analyze.h"
+#include "kb/search.h"
+#include "testutil.h"
+
+typedef struct seg {
+  kb_segment_kind kind;
+  bool internal;
+  const char *text;
+} seg;
+
+typedef struct sample {
+  const char *id, *title, *product, *category, *priority, *visibility, *updated;
+  seg segs[3];
+} sample;
+
+/* Four documents: three public (one with an internal section), one internal.
+ * Only the title of the first holds 打印机; zebracorp appears only in
+ * internal text. */
+static const sample CORPUS[] = {
+    {"a/printer/offline", "打印机脱机怎么办", "hardware", "打印", "P2", "public", "2026-01-10",
+     {{KB_SEG_BODY, false, "显示脱机时，先检查连接线和电源，再重新安装驱动程序。"},
+      {KB_SEG_BODY, false, "如果打印机仍然脱机，重启后台服务。"}}},
+    {"a/printer/driver", "安装驱动程序", "hardware", "驱动", "P3", "public", "2025-05-05",
+     {{KB_SEG_BODY, false, "下载驱动程序，双击安装，然后打印测试页。打印机型号见标签。"},
+      {KB_SEG_HEADING, true, "内部备注"},
+      {KB_SEG_BODY, true, "供应商 zebracorp 的账号在工单系统里。"}}},
+    {"a/db/ora-12170", "ORA-12170 连接超时", "database", "网络", "P1", "public", "2024-03-03",
+     {{KB_SEG_BODY, false, "客户端连接数据库时报 ORA-12170：检查监听、防火墙和 sqlnet.ora。"}}},
+    {"t/internal-1", "打印机固件排障手册", "hardware", "打印", "P1", "internal", "2026-06-06",
+     {{KB_SEG_BODY, false, "打印机固件缺陷的绕过方法，联系 zebracorp 二线。"}}},
+};
+#define NDOCS (sizeof CORPUS / sizeof CORPUS[0])
+
+typedef struct fixture {
+  char *dir, *path;
+  kb_searcher *s;
+} fixture;
+
+static void build_index(const char *path, const char *extra_lexicon) {
+  kb_error err = {0};
+  kb_lexicon *lex = NULL;
+  kb_tokenizer *tk = NULL;
+  kb_index *w = NULL;
+  assert_int_equal(kb_lexicon_new_builtin("lexicon", &lex, &err), KB_OK);
+  if (extra_lexicon) kb_lexicon_add_text(lex, extra_lexicon, strlen(extra_lexicon));
+  assert_int_equal(kb_tokenizer_new(lex, &tk, &err), KB_OK);
+  assert_int_equal(kb_index_open(path, KB_INDEX_WRITE, &w, &err), KB_OK);
+  for (size_t i = 0; i < NDOCS; i++) {
+    const sample *c = &CORPUS[i];
+    kb_doc *d = kb_doc_new();
+    kb_doc_set_str(d, KB_FIELD_ID, c->id);
+    kb_doc_set_str(d, KB_FIELD_TYPE, "article");
+    kb_doc_set_str(d, KB_FIELD_TITLE, c->title);
+    kb_doc_set_str(d, KB_FIELD_PRODUCT, c->product);
+    kb_doc_set_str(d, KB_FIELD_CATEGORY, c->category);
+    kb_doc_set_str(d, KB_FIELD_PRIORITY, c->priority);
+    kb_doc_set_str(d, KB_FIELD_VISIBILITY, c->visibility);
+    kb_doc_set_str(d, KB_FIELD_UPDATED, c->updated);
+    kb_doc_add_segment(d, KB_SEG_TITLE, false, c->title, strlen(c->title));
+    for (size_t k = 0; k < 3 && c->segs[k].text; k++)
+      kb_doc_add_segment(d, c->segs[k].kind, c->segs[k].internal, c->segs[k].text,
+                         strlen(c->segs[k].text));
+    kb_xdoc *xd = NULL;
+    if (kb_analyze_doc(tk, d, &xd, &err) != KB_OK) fail_msg("analyze: %s", err.message);
+    kb_buf id = {0};
+    kb_id_term(c->id, &id);
+    assert_int_equal(kb_index_replace(w, id.data, xd, &err), KB_OK);
+    kb_buf_free(&id);
+    kb_xdoc_free(xd);
+    kb_doc_free(d);
+  }
+  if (extra_lexicon) assert_int_equal(kb_index_set_meta(w, KB_META_LEXICON, extra_lexicon, &err), KB_OK);
+  assert_int_equal(kb_index_commit(w, &err), KB_OK);
+  kb_index_free(w);
+  kb_tokenizer_free(tk);
+  kb_lexicon_free(lex);
+}
+
+static int setup(void **state) {
+  fixture *f = calloc(1, sizeof *f);
+  f->dir = tu_tempdir();
+  kb_buf p = {0};
+  kb_buf_printf(&p, "%s/kb.db", f->dir);
+  f->path = kb_buf_detach(&p);
+  build_index(f->path, NULL);
+  kb_error err = {0};
+  if (kb_searcher_new(f->path, &f->s, &err) != KB_OK) {
+    fprintf(stderr, "setup: %s\n", err.message);
+    return -1;
+  }
+  *state = f;
+  return 0;
+}
+
+static int teardown(void **state) {
+  fixture *f = *state;
+  kb_searcher_free(f->s);
+  tu_rmtree(f->dir);
+  free(f->dir);
+  free(f->path);
+  free(f);
+  return 0;
+}
+
+static kb_search_response *run(fixture *f, kb_search_request req) {
+  if (req.query && !req.query_len) req.query_len = strlen(req.query);
+  if (!req.limit) req.limit = 10;
+  kb_search_response *r = NULL;
+  kb_error err = {0};
+  if (kb_search(f->s, &req, &r, &err) != KB_OK) fail_msg("search: %s", err.message);
+  assert_non_null(r);
+  return r;
+}
+
+static bool has_hit(const kb_search_response *r, const char *id) {
+  for (size_t i = 0; i < r->nhits; i++)
+    if (r->hits[i].id && strcmp(r->hits[i].id, id) == 0) return true;
+  return false;
+}
+
+static const kb_search_hit *hit(const kb_search_response *r, const char *id) {
+  for (size_t i = 0; i < r->nhits; i++)
+    if (r->hits[i].id && strcmp(r->hits[i].id, id) == 0) return &r->hits[i];
+  return NULL;
+}
+
+/* ---------------------------------------------------------------- ranking */
+
+static void test_title_match_ranks_first(void **state) {
+  fixture *f = *state;
+  kb_search_response *r = run(f, (kb_search_request){.query = "打印机"});
+  assert_true(r->nhits >= 2);
+  assert_string_equal(r->hits[0].id, "a/printer/offline");
+  assert_string_equal(r->hits[0].title, "打印机脱机怎么办");
+  for (size_t i = 1; i < r->nhits; i++) assert_true(r->hits[i - 1].score >= r->hits[i].score);
+  kb_search_response_free(r);
+}
+
+static void test_technical_token_found(void **state) {
+  fixture *f = *state;
+  kb_search_response *r = run(f, (kb_search_request){.query = "ora-12170"});
+  assert_true(r->nhits >= 1);
+  assert_string_equal(r->hits[0].id, "a/db/ora-12170");
+  assert_true(tu_contains(r->hits[0].snippet, "<mark>"));
+  kb_search_response_free(r);
+}
+
+static void test_hit_fields(void **state) {
+  fixture *f = *state;
+  kb_search_response *r = run(f, (kb_search_request){.query = "ORA-12170"});
+  const kb_search_hit *h = hit(r, "a/db/ora-12170");
+  assert_non_null(h);
+  assert_string_equal(h->type, "article");
+  assert_string_equal(h->title, "ORA-12170 连接超时");
+  assert_string_equal(h->product, "database");
+  assert_string_equal(h->category, "网络");
+  assert_string_equal(h->priority, "P1");
+  assert_string_equal(h->updated, "2024-03-03");
+  assert_true(h->score > 0);
+  assert_non_null(r->explain);
+  assert_true(tu_contains(r->explain, "12170"));
+  kb_search_response_free(r);
+}
+
+/* ------------------------------------------------------------- visibility */
+
+static void test_public_never_sees_internal_document(void **state) {
+  fixture *f = *state;
+  static const char *queries[] = {"打印机", "固件", "排障手册", "", "zebracorp"};
+  for (size_t i = 0; i < sizeof queries / sizeof queries[0]; i++) {
+    kb_search_response *r = run(f, (kb_search_request){.query = queries[i]});
+    if (has_hit(r, "t/internal-1")) fail_msg("public search '%s' found the internal doc", queries[i]);
+    kb_search_response_free(r);
+  }
+  kb_search_response *r = run(f, (kb_search_request){.query = "打印机"});
+  assert_int_equal(r->total, 2);
+  kb_search_response_free(r);
+}
+
+static void test_public_never_matches_internal_section(void **state) {
+  fixture *f = *state;
+  kb_search_response *r = run(f, (kb_search_request){.query = "zebracorp"});
+  assert_int_equal(r->nhits, 0);
+  assert_int_equal(r->total, 0);
+  kb_search_response_free(r);
+  /* nor does its snippet show internal text */
+  r = run(f, (kb_search_request){.query = "驱动程序 安装"});
+  const kb_search_hit *h = hit(r, "a/printer/driver");
+  assert_non_null(h);
+  assert_false(tu_contains(h->snippet, "zebracorp"));
+  assert_false(tu_contains(h->snippet, "供应商"));
+  kb_search_response_free(r);
+}
+
+static void test_engineer_sees_internal(void **state) {
+  fixture *f = *state;
+  kb_search_response *r =
+      run(f, (kb_search_request){.query = "zebracorp", .include_internal = true});
+  assert_int_equal(r->nhits, 2);
+  assert_true(has_hit(r, "a/printer/driver"));
+  assert_true(has_hit(r, "t/internal-1"));
+  const kb_search_hit *h = hit(r, "a/printer/driver");
+  assert_true(tu_contains(h->snippet, "<mark>zebracorp</mark>"));
+  kb_search_response_free(r);
+  r = run(f, (kb_search_request){.query = "打印机", .include_internal = true});
+  assert_int_equal(r->total, 3);
+  assert_true(has_hit(r, "t/internal-1"));
+  kb_search_response_free(r);
+}
+
+/* ---------------------------------------------------------------- filters */
+
+static void test_product_filter(void **state) {
+  fixture *f = *state;
+  kb_search_response *r = run(f, (kb_search_request){.query = "连接", .product = "database"});
+  assert_int_equal(r->nhits, 1);
+  assert_string_equal(r->hits[0].id, "a/db/ora-12170");
+  kb_search_response_free(r);
+  /* values are compared folded */
+  r = run(f, (kb_search_request){.query = "", .product = "HARDWARE"});
+  assert_int_equal(r->total, 2);
+  assert_true(has_hit(r, "a/printer/offline"));
+  assert_true(has_hit(r, "a/printer/driver"));
+  kb_search_response_free(r);
+  r = run(f, (kb_search_request){.query = "打印机", .product = "database"});
+  assert_int_equal(r->nhits, 0);
+  kb_search_response_free(r);
+}
+
+static void test_other_filters(void **state) {
+  fixture *f = *state;
+  kb_search_response *r = run(f, (kb_search_request){.query = "", .priority = "P1"});
+  assert_int_equal(r->total, 1);
+  assert_string_equal(r->hits[0].id, "a/db/ora-12170");
+  kb_search_response_free(r);
+  r = run(f, (kb_search_request){.query = "", .category = "打印", .include_internal = true});
+  assert_int_equal(r->total, 2);
+  kb_search_response_free(r);
+  r = run(f, (kb_search_request){.query = "", .type = "ticket"});
+  assert_int_equal(r->total, 0);
+  kb_search_response_free(r);
+  /* filters written in the query */
+  r = run(f, (kb_search_request){.query = "product:database"});
+  assert_int_equal(r->total, 1);
+  kb_search_response_free(r);
+}
+
+/* ------------------------------------------------------------ paging, sort */
+
+static void test_offset_and_limit(void **state) {
+  fixture *f = *state;
+  kb_search_response *all = run(f, (kb_search_request){.query = "", .sort_by_date = true});
+  assert_int_equal(all->nhits, 3);
+  kb_search_response *p1 =
+      run(f, (kb_search_request){.query = "", .sort_by_date = true, .limit = 2});
+  kb_search_response *p2 =
+      run(f, (kb_search_request){.query = "", .sort_by_date = true, .offset = 2, .limit = 2});
+  kb_search_response *p3 =
+      run(f, (kb_search_request){.query = "", .sort_by_date = true, .offset = 3, .limit = 2});
+  assert_int_equal(p1->nhits, 2);
+  assert_int_equal(p1->total, 3);
+  assert_int_equal(p2->nhits, 1);
+  assert_int_equal(p3->nhits, 0);
+  assert_string_equal(p1->hits[0].id, all->hits[0].id);
+  assert_string_equal(p1->hits[1].id, all->hits[1].id);
+  assert_string_equal(p2->hits[0].id, all->hits[2].id);
+  kb_search_response_free(all);
+  kb_search_response_free(p1);
+  kb_search_response_free(p2);
+  kb_search_response_free(p3);
+}
+
+static void test_sort_by_date(void **state) {
+  fixture *f = *state;
+  kb_search_response *r = run(f, (kb_search_request){.query = "", .sort_by_date = true});
+  assert_int_equal(r->nhits, 3);
+  assert_string_equal(r->hits[0].updated, "2026-01-10");
+  assert_string_equal(r->hits[1].updated, "2025-05-05");
+  assert_string_equal(r->hits[2].updated, "2024-03-03");
+  kb_search_response_free(r);
+}
+
+static void test_facets(void **state) {
+  fixture *f = *state;
+  kb_search_response *r = run(f, (kb_search_request){.query = "", .facets = true, .limit = 1});
+  assert_non_null(r->raw);
+  assert_int_equal(r->raw->nfacets, 4);
+  /* product facet (second): hardware 2, database 1 — over all matches */
+  assert_int_equal(r->raw->nfacet[1], 2);
+  assert_string_equal(r->raw->facets[1][0].value, "hardware");
+  assert_int_equal(r->raw->facets[1][0].count, 2);
+  assert_string_equal(r->raw->facets[1][1].value, "database");
+  assert_int_equal(r->raw->facets[1][1].count, 1);
+  for (size_t s = 0; s < r->raw->nfacets; s++) {
+    uint32_t sum = 0;
+    for (size_t k = 0; k < r->raw->nfacet[s]; k++) sum += r->raw->facets[s][k].count;
+    assert_int_equal(sum, r->total);
+  }
+  kb_search_response_free(r);
+}
+
+/* ------------------------------------------------------------------- JSON */
+
+static void test_response_json(void **state) {
+  fixture *f = *state;
+  const char *query = "打印机 \"引号\" <b>";
+  kb_search_response *r = run(f, (kb_search_request){.query = "打印机 \"引号\" <b>"});
+  char *text = kb_search_response_json(r, query);
+  assert_non_null(text);
+  json_error_t jerr;
+  json_t *o = json_loads(text, 0, &jerr);
+  if (!o) fail_msg("not JSON: %s: %s", jerr.text, text);
+  assert_string_equal(json_string_value(json_object_get(o, "query")), query);
+  assert_true(json_is_integer(json_object_get(o, "total")));
+  assert_int_equal(json_integer_value(json_object_get(o, "total")), r->total);
+  json_t *hits = json_object_get(o, "hits");
+  assert_true(json_is_array(hits));
+  assert_int_equal(json_array_size(hits), r->nhits);
+  static const char *keys[] = {"id",      "type",     "title",    "score",  "snippet",
+                               "product", "category", "priority", "updated"};
+  for (size_t i = 0; i < json_array_size(hits); i++) {
+    json_t *h = json_array_get(hits, i);
+    for (size_t k = 0; k < sizeof keys / sizeof keys[0]; k++)
+      if (!json_object_get(h, keys[k])) fail_msg("hit %zu has no key '%s'", i, keys[k]);
+    assert_string_equal(json_string_value(json_object_get(h, "id")), r->hits[i].id);
+    assert_true(json_is_number(json_object_get(h, "score")));
+  }
+  assert_null(json_object_get(o, "facets")); /* not counted */
+  json_decref(o);
+  free(text);
+  kb_search_response_free(r);
+}
+
+static void test_response_json_with_facets_and_no_hits(void **state) {
+  fixture *f = *state;
+  kb_search_response *r = run(f, (kb_search_request){.query = "", .facets = true});
+  char *text = kb_search_response_json(r, NULL);
+  json_t *o = json_loads(text, 0, NULL);
+  assert_non_null(o);
+  json_t *facets = json_object_get(o, "facets");
+  assert_true(json_is_object(facets));
+  json_t *product = json_object_get(facets, "product");
+  assert_int_equal(json_integer_value(json_object_get(product, "hardware")), 2);
+  json_decref(o);
+  free(text);
+  kb_search_response_free(r);
+
+  r = run(f, (kb_search_request){.query = "nothing-matches-this"});
+  text = kb_search_response_json(r, "nothing-matches-this");
+  o = json_loads(text, 0, NULL);
+  assert_non_null(o);
+  assert_int_equal(json_integer_value(json_object_get(o, "total")), 0);
+  assert_int_equal(json_array_size(json_object_get(o, "hits")), 0);
+  json_decref(o);
+  free(text);
+  kb_search_response_free(r);
+}
+
+/* ---------------------------------------------------------------- searcher */
+
+static void test_searcher_parts(void **state) {
+  fixture *f = *state;
+  assert_non_null(kb_searcher_index(f->s));
+  assert_non_null(kb_searcher_tokenizer(f->s));
+  assert_int_equal(kb_index_doc_count(kb_searcher_index(f->s)), NDOCS);
+  kb_searcher_free(NULL);
+  kb_search_response_free(NULL);
+}
+
+static void test_searcher_missing_index(void **state) {
+  fixture *f = *state;
+  kb_buf p = {0};
+  kb_buf_printf(&p, "%s/missing.db", f->dir);
+  kb_searcher *s = NULL;
+  kb_error err = {0};
+  assert_int_equal(kb_searcher_new(p.data, &s, &err), KB_ENOENT);
+  assert_null(s);
+  assert_true(tu_contains(err.message, p.data));
+  kb_buf_free(&p);
+}
+
+static void test_searcher_uses_index_lexicon(void **state) {
+  fixture *f = *state;
+  kb_buf p = {0};
+  kb_buf_printf(&p, "%s/lex.db", f->dir);
+  build_index(p.data, "固件排障\n");
+  kb_searcher *s = NULL;
+  assert_int_equal(kb_searcher_new(p.data, &s, NULL), KB_OK);
+  kb_search_request req = {.query = "固件排障", .query_len = strlen("固件排障"), .limit = 5,
+                           .include_internal = true};
+  kb_search_response *r = NULL;
+  assert_int_equal(kb_search(s, &req, &r, NULL), KB_OK);
+  /* the query was segmented with the index's extra word */
+  assert_true(tu_contains(r->explain, "→ 固件排障"));
+  assert_true(has_hit(r, "t/internal-1"));
+  kb_search_response_free(r);
+  kb_searcher_free(s);
+  kb_buf_free(&p);
+}
+
+static void test_odd_queries_succeed(void **state) {
+  fixture *f = *state;
+  static const char odd[][16] = {"\"", "-", "OR", ":", "\xC0\xAF", "product:", "\xFF\xFE"};
+  for (size_t i = 0; i < sizeof odd / sizeof odd[0]; i++) {
+    kb_search_response *r = run(f, (kb_search_request){.query = odd[i]});
+    kb_search_response_free(r);
+  }
+}
+
+static void test_terminal_snippet_style(void **state) {
+  fixture *f = *state;
+  kb_search_response *r =
+      run(f, (kb_search_request){.query = "打印机", .snippet = &KB_SNIPPET_TERMINAL});
+  const kb_search_hit *h = hit(r, "a/printer/offline");
+  assert_non_null(h);
+  assert_true(tu_contains(h->snippet, "\033[1m打印机\033[0m"));
+  assert_false(tu_contains(h->snippet, "<mark>"));
+  kb_search_response_free(r);
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_title_match_ranks_first),
+      cmocka_unit_test(test_technical_token_found),
+      cmocka_unit_test(test_hit_fields),
+      cmocka_unit_test(test_public_never_sees_internal_document),
+      cmocka_unit_test(test_public_never_matches_internal_section),
+      cmocka_unit_test(test_engineer_sees_internal),
+      cmocka_unit_test(test_product_filter),
+      cmocka_unit_test(test_other_filters),
+      cmocka_unit_test(test_offset_and_limit),
+      cmocka_unit_test(test_sort_by_date),
+      cmocka_unit_test(test_facets),
+      cmocka_unit_test(test_response_json),
+      cmocka_unit_test(test_response_json_with_facets_and_no_hits),
+      cmocka_unit_test(test_searcher_parts),
+      cmocka_unit_test(test_searcher_missing_index),
+      cmocka_unit_test(test_searcher_uses_index_lexicon),
+      cmocka_unit_test(test_odd_queries_succeed),
+      cmocka_unit_test(test_terminal_snippet_style),
+  };
+  return cmocka_run_group_tests(tests, setup, teardown);
+}
