@@ -48,6 +48,10 @@ char *dup_string(const std::string &s) {
 
 const char *kLastCommitKey = "kb:last_commit";
 
+int read_only(kb_error *err, const char *what) {
+  return kb_error_set(err, KB_EINVAL, "%s: 索引以只读方式打开 (index opened read-only)", what);
+}
+
 }  // namespace
 
 // ------------------------------------------------------------------ stemmer
@@ -176,6 +180,7 @@ extern "C" const char *kb_index_path(const kb_index *idx) { return idx->path.c_s
 
 extern "C" int kb_index_replace(kb_index *idx, const char *id_term, const kb_xdoc *d,
                                 kb_error *err) {
+  if (!idx->wdb) return read_only(err, id_term);
   try {
     Xapian::Document doc;
     for (const Posting &p : d->postings) {
@@ -196,6 +201,7 @@ extern "C" int kb_index_replace(kb_index *idx, const char *id_term, const kb_xdo
 }
 
 extern "C" int kb_index_delete(kb_index *idx, const char *id_term, bool *found, kb_error *err) {
+  if (!idx->wdb) return read_only(err, id_term);
   try {
     bool present = idx->wdb->term_exists(id_term);
     if (present) {
@@ -353,6 +359,7 @@ extern "C" int kb_index_get_meta(kb_index *idx, const char *key, char **value, k
 
 extern "C" int kb_index_set_meta(kb_index *idx, const char *key, const char *value,
                                  kb_error *err) {
+  if (!idx->wdb) return read_only(err, key);
   try {
     idx->wdb->set_metadata(key, value);
     idx->dirty = true;

@@ -195,7 +195,9 @@ static int collect_segments(cmark_node *root, kb_doc *doc, kb_buf *first_h1) {
       bool internal = enter_heading(&st, level, marked);
       if (level == 1 && !first_h1->len && !internal) {
         kb_buf_append(first_h1, text.data ? text.data : "", text.len);
-        continue;
+        /* the H1 that repeats the title is indexed once, as the title */
+        const char *title = kb_doc_get(doc, KB_FIELD_TITLE);
+        if (!title || strcmp(title, first_h1->data) == 0) continue;
       }
       rc = kb_doc_add_segment(doc, KB_SEG_HEADING, internal, text.data, text.len);
       continue;
