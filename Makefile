@@ -135,9 +135,8 @@ build-fuzz/fuzz/%: fuzz/fuzz_%.c build-fuzz/libkb.a
 # ------------------------------------------------------------------ run
 run: all
 	$(BUILD)/kb-index --db $(KB_DB) sync articles
-	@echo
-	@for q in "打印机 脱机" "ORA-12170" "nginx 502" "磁盘满 No space left on device"; do \
-	  echo "== kb-search $$q"; $(BUILD)/kb-search --db $(KB_DB) --limit 3 $$q; echo; done
+	@echo "搜索页面 (search page): http://127.0.0.1:$(PORT)/   — Ctrl-C 停止 (stop)"
+	$(BUILD)/kb-serve --db $(KB_DB) --listen 127.0.0.1:$(PORT) --access-log -
 
 # ---------------------------------------------------------------- check
 check: all $(TESTS)

@@ -1,0 +1,383 @@
+/* test_serve.c — integration tests of kb-serve: the real server on an
+ * ephemeral loopback port over an index of articles/ plus fixtures, every
+ * endpoint, what the public may and may not see, live reload, the pages. */
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "testutil.h"
+
+static char *g_tmp;
+static char g_db[1024], g_tokens[1024], g_fixtures[1024];
+static int g_port;
+static pid_t g_pid;
+
+#define ENGINEER "Authorization: Bearer engineer-token-0123456789\r\n"
+#define ADMIN "Authorization: Bearer admin-token-0123456789abcdef\r\n"
+/* internal documents and words of the shipped articles */
+#define INTERNAL_ID "a/database/hxdb-remote-diag-account"
+#define INTERNAL_WORD "undoprobe"
+
+static int run_index(const char *a1, const char *a2) {
+  char bin[1024];
+  snprintf(bin, sizeof bin, "%s", tu_bin("kb-index"));
+  char *argv[] = {bin, "--db", g_db, (char *)a1, (char *)a2, NULL};
+  return tu_run(argv, NULL, NULL);
+}
+
+/* GET path (query already encoded) as JSON; *status gets the HTTP status. */
+static json_t *get_json(const char *path, const char *headers, int *status) {
+  kb_buf body = {0};
+  int st = tu_http(g_port, "GET", path, headers, NULL, &body);
+  if (status) *status = st;
+  json_t *j = json_loads(body.data, 0, NULL);
+  if (!j) fprintf(stderr, "GET %s: %d not JSON: %.200s\n", path, st, body.data);
+  kb_buf_free(&body);
+  return j;
+}
+
+static json_t *search(const char *q, const char *extra, const char *headers) {
+  kb_buf path = {0};
+  kb_buf_puts(&path, "/api/search?q=");
+  tu_urlencode(q, &path);
+  if (extra) kb_buf_puts(&path, extra);
+  int st;
+  json_t *j = get_json(path.data, headers, &st);
+  assert_int_equal(st, 200);
+  kb_buf_free(&path);
+  return j;
+}
+
+static json_t *hits_of(json_t *j) { return json_object_get(j, "hits"); }
+
+static bool has_id(json_t *j, const char *id) {
+  json_t *h = hits_of(j);
+  for (size_t i = 0; i < json_array_size(h); i++)
+    if (strcmp(json_string_value(json_object_get(json_array_get(h, i), "id")), id) == 0) return true;
+  return false;
+}
+
+static const char *first_id(json_t *j) {
+  return json_string_value(json_object_get(json_array_get(hits_of(j), 0), "id"));
+}
+
+/* ---------------------------------------------------------------- search */
+
+static void test_search_shape_and_ranking(void **state) {
+  (void)state;
+  json_t *j = search("打印机 脱机", NULL, NULL);
+  const char *keys[] = {"query", "total", "took_ms", "hits", "facets", "suggestion"};
+  for (size_t i = 0; i < 6; i++) assert_non_null(json_object_get(j, keys[i]));
+  assert_string_equal(first_id(j), "a/printing/printer-offline");
+  json_t *h = json_array_get(hits_of(j), 0);
+  const char *hkeys[] = {"id", "type", "title", "snippet", "score", "product", "category",
+                         "priority", "updated", "url"};
+  for (size_t i = 0; i < 10; i++) assert_non_null(json_object_get(h, hkeys[i]));
+  assert_string_equal(json_string_value(json_object_get(h, "url")), "/a/printing/printer-offline");
+  assert_true(tu_contains(json_string_value(json_object_get(h, "snippet")), "<mark>打印机</mark>"));
+  json_decref(j);
+}
+
+static void test_facets_sum_to_total(void **state) {
+  (void)state;
+  const char *headers[] = {NULL, ENGINEER};
+  for (int k = 0; k < 2; k++) {
+    json_t *j = search("连接 超时 timeout", NULL, headers[k]);
+    json_int_t total = json_integer_value(json_object_get(j, "total"));
+    assert_true(total > 0);
+    const char *facets[] = {"type", "product", "category"};
+    for (int f = 0; f < 3; f++) {
+      json_t *counts = json_object_get(json_object_get(j, "facets"), facets[f]);
+      json_int_t sum = 0;
+      const char *key;
+      json_t *v;
+      json_object_foreach(counts, key, v) sum += json_integer_value(v);
+      assert_int_equal(sum, total);
+    }
+    json_decref(j);
+  }
+}
+
+static void test_filters_and_pagination(void **state) {
+  (void)state;
+  json_t *j = search("驱动", "&product=printing", NULL);
+  for (size_t i = 0; i < json_array_size(hits_of(j)); i++)
+    assert_string_equal(json_string_value(json_object_get(json_array_get(hits_of(j), i), "product")),
+                        "printing");
+  json_decref(j);
+  json_t *all = search("服务器", "&limit=5", NULL);
+  json_t *page2 = search("服务器", "&limit=2&offset=2", NULL);
+  assert_int_equal(json_array_size(hits_of(page2)), 2);
+  assert_string_equal(json_string_value(json_object_get(json_array_get(hits_of(all), 2), "id")),
+                      first_id(page2));
+  json_decref(all);
+  json_decref(page2);
+  json_t *dated = search("服务器", "&from=2026-01-01&to=2026-12-31&sort=date", NULL);
+  json_t *h = hits_of(dated);
+  for (size_t i = 0; i < json_array_size(h); i++) {
+    const char *u = json_string_value(json_object_get(json_array_get(h, i), "updated"));
+    assert_true(strcmp(u, "2026-01-01") >= 0);
+    if (i) assert_true(strcmp(u, json_string_value(json_object_get(json_array_get(h, i - 1), "updated"))) <= 0);
+  }
+  json_decref(dated);
+}
+
+static void expect_error(const char *method, const char *path, const char *headers, int status,
+                         const char *needle) {
+  kb_buf body = {0};
+  int st = tu_http(g_port, method, path, headers, NULL, &body);
+  if (st != status) fprintf(stderr, "%s %s: %d (want %d): %s\n", method, path, st, status, body.data);
+  assert_int_equal(st, status);
+  json_t *j = json_loads(body.data, 0, NULL);
+  assert_non_null(j);
+  json_t *e = json_object_get(j, "error");
+  assert_non_null(json_object_get(e, "code"));
+  if (needle) assert_true(tu_contains(json_string_value(json_object_get(e, "message")), needle));
+  json_decref(j);
+  kb_buf_free(&body);
+}
+
+static void test_error_statuses(void **state) {
+  (void)state;
+  expect_error("GET", "/api/search?q=x&limit=101", NULL, 400, "limit");
+  expect_error("GET", "/api/search?q=x&offset=10001", NULL, 400, "offset");
+  expect_error("GET", "/api/search?q=x&type=memo", NULL, 400, "type");
+  expect_error("GET", "/api/search?q=x&priority=P9", NULL, 400, "priority");
+  expect_error("GET", "/api/search?q=x&from=2026-13-01", NULL, 400, "from");
+  expect_error("GET", "/api/search?q=x&sort=random", NULL, 400, "sort");
+  kb_buf longq = {0};
+  kb_buf_puts(&longq, "/api/search?q=");
+  for (int i = 0; i < 1001; i++) kb_buf_putc(&longq, 'a');
+  expect_error("GET", longq.data, NULL, 400, "q");
+  kb_buf_free(&longq);
+  expect_error("GET", "/api/nothing", NULL, 404, NULL);
+  expect_error("POST", "/api/search?q=x", NULL, 405, NULL);
+  expect_error("GET", "/api/gaps", NULL, 401, NULL);
+  expect_error("GET", "/api/gaps", ENGINEER, 403, NULL);
+  expect_error("GET", "/api/docs/a/no/such", NULL, 404, NULL);
+  expect_error("GET", "/api/similar", NULL, 400, "id");
+}
+
+/* ----------------------------------------------------- what the public sees */
+
+static void test_public_never_sees_internal(void **state) {
+  (void)state;
+  /* search: hits, totals, facets */
+  json_t *pub = search(INTERNAL_WORD, NULL, NULL);
+  assert_int_equal(json_integer_value(json_object_get(pub, "total")), 0);
+  assert_int_equal(json_object_size(json_object_get(json_object_get(pub, "facets"), "type")), 0);
+  json_decref(pub);
+  json_t *eng = search(INTERNAL_WORD, NULL, ENGINEER);
+  assert_true(json_integer_value(json_object_get(eng, "total")) >= 1);
+  json_decref(eng);
+  pub = search("hxsupport 诊断 账号", "&limit=100", NULL);
+  assert_false(has_id(pub, INTERNAL_ID));
+  json_decref(pub);
+  eng = search("hxsupport 诊断 账号", "&limit=100", ENGINEER);
+  assert_true(has_id(eng, INTERNAL_ID));
+  json_decref(eng);
+  /* documents by id */
+  int st;
+  json_t *d = get_json("/api/docs/" INTERNAL_ID, NULL, &st);
+  assert_int_equal(st, 404);
+  json_decref(d);
+  d = get_json("/api/docs/" INTERNAL_ID, ENGINEER, &st);
+  assert_int_equal(st, 200);
+  assert_true(json_string_length(json_object_get(d, "html")) > 0);
+  json_decref(d);
+  /* an internal section of a public article: not in the public html */
+  d = get_json("/api/docs/a/database/ora-01555-snapshot-too-old", NULL, &st);
+  assert_int_equal(st, 200);
+  assert_false(tu_contains(json_string_value(json_object_get(d, "html")), INTERNAL_WORD));
+  json_decref(d);
+  d = get_json("/api/docs/a/database/ora-01555-snapshot-too-old", ENGINEER, &st);
+  assert_true(tu_contains(json_string_value(json_object_get(d, "html")), INTERNAL_WORD));
+  assert_false(tu_contains(json_string_value(json_object_get(d, "html")), "{internal}"));
+  json_decref(d);
+  /* similar */
+  d = get_json("/api/similar?id=" INTERNAL_ID, NULL, &st);
+  assert_int_equal(st, 404);
+  json_decref(d);
+  d = get_json("/api/similar?id=a/database/ora-12170-connect-timeout&limit=100", NULL, &st);
+  assert_int_equal(st, 200);
+  assert_true(json_array_size(hits_of(d)) > 0);
+  assert_false(has_id(d, INTERNAL_ID));
+  assert_false(has_id(d, "a/database/ora-12170-connect-timeout"));
+  json_decref(d);
+  /* suggestions */
+  d = get_json("/api/suggest?q=undopr", NULL, &st);
+  assert_int_equal(json_array_size(json_object_get(d, "suggestions")), 0);
+  json_decref(d);
+  d = get_json("/api/suggest?q=hxsupp", NULL, &st);
+  assert_int_equal(json_array_size(json_object_get(d, "suggestions")), 0);
+  json_decref(d);
+  d = get_json("/api/suggest?q=hxsupp", ENGINEER, &st);
+  assert_true(json_array_size(json_object_get(d, "suggestions")) >= 1);
+  json_decref(d);
+  /* pages */
+  kb_buf body = {0};
+  assert_int_equal(tu_http(g_port, "GET", "/" INTERNAL_ID, NULL, NULL, &body), 404);
+  kb_buf_reset(&body);
+  assert_int_equal(tu_http(g_port, "GET", "/" INTERNAL_ID, ENGINEER, NULL, &body), 200);
+  kb_buf_free(&body);
+}
+
+static void test_similar_text_and_suggest(void **state) {
+  (void)state;
+  kb_buf body = {0};
+  assert_int_equal(tu_http(g_port, "POST", "/api/similar", NULL,
+                           "客户说打印机显示脱机，打不出来", &body), 200);
+  json_t *j = json_loads(body.data, 0, NULL);
+  assert_true(has_id(j, "a/printing/printer-offline"));
+  json_decref(j);
+  kb_buf_free(&body);
+  int st;
+  j = get_json("/api/suggest?q=%E6%89%93%E5%8D%B0", NULL, &st); /* 打印 */
+  json_t *s = json_object_get(j, "suggestions");
+  bool found = false;
+  for (size_t i = 0; i < json_array_size(s); i++)
+    found |= strcmp(json_string_value(json_array_get(s, i)), "打印机") == 0;
+  assert_true(found);
+  json_decref(j);
+  j = get_json("/api/suggest?q=ngin", NULL, &st);
+  assert_string_equal(json_string_value(json_array_get(json_object_get(j, "suggestions"), 0)), "nginx");
+  json_decref(j);
+}
+
+static void test_gaps_record_zero_results(void **state) {
+  (void)state;
+  json_decref(search("量子 纠缠 打印", "", NULL));
+  json_decref(search("zzqqxx  QQZZYY", "", NULL));
+  int st;
+  json_t *j = get_json("/api/gaps", ADMIN, &st);
+  assert_int_equal(st, 200);
+  json_t *g = json_object_get(j, "gaps");
+  bool found = false;
+  for (size_t i = 0; i < json_array_size(g); i++)
+    found |= strcmp(json_string_value(json_object_get(json_array_get(g, i), "query")),
+                    "zzqqxx qqzzyy") == 0;
+  assert_true(found);
+  json_decref(j);
+}
+
+/* ------------------------------------------------------ health, metrics */
+
+static void test_healthz_and_metrics(void **state) {
+  (void)state;
+  int st;
+  json_t *j = get_json("/healthz", NULL, &st);
+  assert_int_equal(st, 200);
+  assert_string_equal(json_string_value(json_object_get(j, "status")), "ok");
+  assert_true(json_integer_value(json_object_get(j, "docs")) >= 60);
+  assert_true(json_is_string(json_object_get(j, "last_commit")));
+  json_decref(j);
+  kb_buf body = {0};
+  assert_int_equal(tu_http(g_port, "GET", "/metrics", NULL, NULL, &body), 200);
+  assert_true(tu_contains(body.data, "kb_requests_total{endpoint=\"search\",status=\"200\"}"));
+  assert_true(tu_contains(body.data, "kb_request_duration_seconds_bucket{le=\"+Inf\"}"));
+  assert_true(tu_contains(body.data, "kb_documents{type=\"article\"}"));
+  assert_true(tu_contains(body.data, "kb_rejected_requests_total"));
+  kb_buf_free(&body);
+}
+
+/* ---------------------------------------------------------- live reload */
+
+static void test_commit_seen_without_restart(void **state) {
+  (void)state;
+  json_t *j = search("zebracorn", NULL, NULL);
+  assert_int_equal(json_integer_value(json_object_get(j, "total")), 0);
+  json_decref(j);
+  char path[1100];
+  snprintf(path, sizeof path, "%s/live.md", g_fixtures);
+  tu_write_str(path, "---\ntitle: zebracorn 新增文章\nproduct: os\n---\n\nzebracorn 测试\n");
+  assert_int_equal(run_index("add", path), 0);
+  j = search("zebracorn", NULL, NULL);
+  assert_int_equal(json_integer_value(json_object_get(j, "total")), 1);
+  json_decref(j);
+  kb_buf body = {0};
+  assert_int_equal(tu_http(g_port, "GET", "/metrics", NULL, NULL, &body), 200);
+  assert_false(tu_contains(body.data, "kb_index_reloads_total 0\n"));
+  kb_buf_free(&body);
+}
+
+/* ---------------------------------------------------------------- pages */
+
+static void test_pages(void **state) {
+  (void)state;
+  kb_buf body = {0};
+  assert_int_equal(tu_http(g_port, "GET", "/", NULL, NULL, &body), 200);
+  assert_true(tu_contains(body.data, "<form"));
+  kb_buf_reset(&body);
+  kb_buf path = {0};
+  kb_buf_puts(&path, "/search?q=");
+  tu_urlencode("数据库 诊断 账号 hxsupport 打印机 脱机", &path);
+  assert_int_equal(tu_http(g_port, "GET", path.data, NULL, NULL, &body), 200);
+  assert_true(tu_contains(body.data, "网络打印机显示脱机无法打印的处理方法"));
+  assert_true(tu_contains(body.data, "href=\"/a/printing/printer-offline\""));
+  assert_false(tu_contains(body.data, INTERNAL_ID));
+  kb_buf_reset(&body);
+  /* the query is escaped where it is echoed */
+  assert_int_equal(tu_http(g_port, "GET", "/search?q=%3Cscript%3Ealert(1)%3C%2Fscript%3E", NULL, NULL, &body), 200);
+  assert_false(tu_contains(body.data, "<script>alert(1)"));
+  assert_true(tu_contains(body.data, "&lt;script&gt;"));
+  kb_buf_reset(&body);
+  /* an article with raw HTML and a javascript: link renders inert */
+  assert_int_equal(tu_http(g_port, "GET", "/a/evil", NULL, NULL, &body), 200);
+  assert_true(tu_contains(body.data, "安全测试"));
+  assert_false(tu_contains(body.data, "<script>alert"));
+  assert_false(tu_contains(body.data, "javascript:"));
+  assert_false(tu_contains(body.data, "onerror="));
+  kb_buf_reset(&body);
+  /* pagination links */
+  assert_int_equal(tu_http(g_port, "GET", "/search?q=%E6%9C%8D%E5%8A%A1%E5%99%A8", NULL, NULL, &body), 200);
+  assert_true(tu_contains(body.data, "offset=10"));
+  kb_buf_free(&body);
+  kb_buf_free(&path);
+}
+
+/* ----------------------------------------------------------------- main */
+
+static int setup(void **state) {
+  (void)state;
+  g_tmp = tu_tempdir();
+  snprintf(g_db, sizeof g_db, "%s/kb.db", g_tmp);
+  snprintf(g_tokens, sizeof g_tokens, "%s/tokens", g_tmp);
+  snprintf(g_fixtures, sizeof g_fixtures, "%s/fixtures", g_tmp);
+  tu_write_str(g_tokens, "# test tokens\nengineer-token-0123456789 engineer\n"
+                         "admin-token-0123456789abcdef admin\n");
+  char path[1100];
+  snprintf(path, sizeof path, "%s/evil.md", g_fixtures);
+  tu_write_str(path, "---\ntitle: 安全测试 script\n---\n\n# 安全测试\n\n<script>alert(1)</script>\n\n"
+                     "[点我](javascript:alert(1)) <img src=x onerror=alert(1)>\n");
+  if (run_index("sync", "articles") != 0 || run_index("add", g_fixtures) != 0) return -1;
+  char bin[1024], listen[] = "127.0.0.1:0";
+  snprintf(bin, sizeof bin, "%s", tu_bin("kb-serve"));
+  char *argv[] = {bin, "--db", g_db, "--listen", listen, "--tokens", g_tokens, "--threads", "2", NULL};
+  g_port = tu_start_server(argv, &g_pid);
+  return g_port > 0 ? 0 : -1;
+}
+
+static int teardown(void **state) {
+  (void)state;
+  int rc = tu_stop_server(g_pid);
+  tu_rmtree(g_tmp);
+  free(g_tmp);
+  return rc == 0 ? 0 : -1; /* a clean stop on SIGTERM */
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_search_shape_and_ranking),
+      cmocka_unit_test(test_facets_sum_to_total),
+      cmocka_unit_test(test_filters_and_pagination),
+      cmocka_unit_test(test_error_statuses),
+      cmocka_unit_test(test_public_never_sees_internal),
+      cmocka_unit_test(test_similar_text_and_suggest),
+      cmocka_unit_test(test_gaps_record_zero_results),
+      cmocka_unit_test(test_healthz_and_metrics),
+      cmocka_unit_test(test_commit_seen_without_restart),
+      cmocka_unit_test(test_pages),
+  };
+  return cmocka_run_group_tests(tests, setup, teardown);
+}
