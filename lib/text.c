@@ -202,9 +202,23 @@ uint64_t kb_fnv1a(const void *data, size_t len) {
 /* ------------------------------------------------------------ normalisation */
 
 int kb_text_fold(const char *s, size_t len, kb_buf *out, kb_error *err) {
-  /* Fast path: ASCII needs only lower-casing. */
+  /* Fast path: ASCII needs only lower-casing, and CJK unified ideographs
+   * are their own NFKC_Casefold; anything else goes through ICU. */
   size_t i = 0;
-  while (i < len && (unsigned char)s[i] < 0x80) i++;
+  while (i < len) {
+    unsigned char c = (unsigned char)s[i];
+    if (c < 0x80) {
+      i++;
+      continue;
+    }
+    if (c < 0xE3 || c > 0xE9 || i + 2 >= len) break; /* lead bytes of U+3000–U+9FFF */
+    size_t at = i;
+    int32_t cp = kb_utf8_next(s, len, &i);
+    if (!((cp >= 0x4E00 && cp <= 0x9FFF) || (cp >= 0x3400 && cp <= 0x4DBF))) {
+      i = at;
+      break;
+    }
+  }
   if (i == len) {
     if (kb_buf_reserve(out, len) != KB_OK) return kb_error_set(err, KB_ENOMEM, "out of memory");
     for (i = 0; i < len; i++) {
