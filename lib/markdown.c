@@ -38,6 +38,15 @@ static bool valid_id(const char *v) {
   return true;
 }
 
+static const char *const known_keys[] = {"id", "title", "product", "category", "tags",
+                                         "visibility", "updated", "date", "priority"};
+
+static bool known_key(const char *k, size_t len) {
+  for (size_t i = 0; i < sizeof known_keys / sizeof known_keys[0]; i++)
+    if (strlen(known_keys[i]) == len && memcmp(known_keys[i], k, len) == 0) return true;
+  return false;
+}
+
 /* Sets one front matter key on doc; returns a reason on a bad value. */
 static const char *set_front_field(kb_doc *doc, const char *key, char *val) {
   size_t vlen = strlen(val);
@@ -91,6 +100,7 @@ static int parse_front_matter(const char *src, size_t len, const char *path, kb_
   if (!closed)
     return kb_error_set(err, KB_EPARSE, "%s:1: front matter 没有结束的 --- (unterminated front matter)", path);
   size_t line = 1;
+  bool in_tags = false;
   for (const char *s = p + 1; s < end;) {
     line++;
     const char *e = memchr(s, '\n', (size_t)(end - s));
@@ -104,6 +114,22 @@ static int parse_front_matter(const char *src, size_t len, const char *path, kb_
       s = e + 1;
       continue;
     }
+    /* an indented line or a "- item" continues the previous key (a YAML
+     * list or folded value): items of tags are tags, the rest is ignored */
+    if (ks > s || *ks == '-') {
+      if (in_tags && *ks == '-') {
+        const char *item = skip_ws(ks + 1, le);
+        const char *tags = kb_doc_get(doc, KB_FIELD_TAGS);
+        kb_buf t = {0};
+        if (tags && *tags) kb_buf_printf(&t, "%s, ", tags);
+        kb_buf_append(&t, item, (size_t)(le - item));
+        if (t.len <= FIELD_MAX) kb_doc_set(doc, KB_FIELD_TAGS, t.data, t.len);
+        kb_buf_free(&t);
+      }
+      s = e + 1;
+      continue;
+    }
+    in_tags = false;
     const char *colon = memchr(ks, ':', (size_t)(le - ks));
     if (!colon)
       return kb_error_set(err, KB_EPARSE, "%s:%zu: front matter 行缺少冒号 (expected key: value)",
@@ -112,12 +138,17 @@ static int parse_front_matter(const char *src, size_t len, const char *path, kb_
     const char *vs = skip_ws(colon + 1, le);
     if (ke == ks)
       return kb_error_set(err, KB_EPARSE, "%s:%zu: front matter 字段名为空 (empty key)", path, line);
-    if ((size_t)(le - vs) > FIELD_MAX || (size_t)(ke - ks) > 64)
-      return kb_error_set(err, KB_ETOOBIG, "%s:%zu: front matter 值过长 (value over %d bytes)",
-                          path, line, FIELD_MAX);
+    /* keys we do not know (summary, aliases…) may hold anything */
+    if ((size_t)(ke - ks) > 64 || !known_key(ks, (size_t)(ke - ks))) {
+      s = e + 1;
+      continue;
+    }
     char key[65], val[FIELD_MAX + 1];
     memcpy(key, ks, (size_t)(ke - ks));
     key[ke - ks] = '\0';
+    if ((size_t)(le - vs) > FIELD_MAX)
+      return kb_error_set(err, KB_ETOOBIG, "%s:%zu: 字段 %s 的值过长 (value over %d bytes)", path,
+                          line, key, FIELD_MAX);
     size_t vlen = (size_t)(le - vs);
     if (vlen >= 2 && (vs[0] == '"' || vs[0] == '\'') && vs[vlen - 1] == vs[0]) {
       vs++;
@@ -125,6 +156,7 @@ static int parse_front_matter(const char *src, size_t len, const char *path, kb_
     }
     memcpy(val, vs, vlen);
     val[vlen] = '\0';
+    in_tags = strcmp(key, "tags") == 0;
     const char *why = set_front_field(doc, key, val);
     if (why) return kb_error_set(err, KB_EPARSE, "%s:%zu: 字段 %s: %s", path, line, key, why);
     s = e + 1;

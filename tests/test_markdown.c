@@ -101,7 +101,7 @@ static void test_front_matter_quotes_and_comments(void **state) {
       "\n"
       "title: 'single: quoted'\n"
       "product: \"with spaces\"  \n"
-      "  category:   padded   \n"
+      "category:   padded   \n"
       "tags: a, b\n"
       "draft: true\n"
       "---\n"
@@ -114,6 +114,22 @@ static void test_front_matter_quotes_and_comments(void **state) {
   assert_null(kb_doc_get(d, KB_FIELD_ID)); /* only set by the front matter */
   assert_string_equal(kb_doc_get(d, KB_FIELD_VISIBILITY), "public"); /* the default */
   kb_doc_free(d);
+}
+
+/* YAML lists and nested values: "- item" lines of tags are tags; indented
+ * lines under other keys (aliases, summary: >) are ignored, long or not. */
+static void test_front_matter_yaml_lists(void **state) {
+  (void)state;
+  kb_buf src = {0};
+  kb_buf_puts(&src, "---\ntitle: t\ntags:\n  - nginx\n  - 负载均衡\naliases:\n  - /docs/x/\n"
+                    "summary: >\n  ");
+  for (int i = 0; i < 3000; i++) kb_buf_putc(&src, 'x');
+  kb_buf_puts(&src, "\nseo:\n  title: not the title\n---\nbody\n");
+  kb_doc *d = parse_ok(src.data, "y.md");
+  assert_string_equal(kb_doc_get(d, KB_FIELD_TAGS), "nginx, 负载均衡");
+  assert_string_equal(kb_doc_get(d, KB_FIELD_TITLE), "t");
+  kb_doc_free(d);
+  kb_buf_free(&src);
 }
 
 static void test_front_matter_internal_visibility(void **state) {
@@ -482,6 +498,7 @@ int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_front_matter_all_keys),
       cmocka_unit_test(test_front_matter_quotes_and_comments),
+      cmocka_unit_test(test_front_matter_yaml_lists),
       cmocka_unit_test(test_front_matter_internal_visibility),
       cmocka_unit_test(test_bom_and_crlf),
       cmocka_unit_test(test_title_front_matter_wins),
