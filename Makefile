@@ -7,7 +7,7 @@ BUILD ?= build
 KB_DB ?= data/kb.db
 PORT ?= 8080
 
-PKGS := xapian-core icu-uc icu-i18n libcmark jansson cmocka libmicrohttpd
+PKGS := xapian-core icu-uc icu-i18n libcmark jansson cmocka libmicrohttpd zlib
 # Debian packages the build and the tests need (tool → package).
 DEB_PKGS := build-essential pkg-config libxapian-dev libicu-dev libcmark-dev \
             libjansson-dev libcsv-dev libmicrohttpd-dev libopencc-dev libcmocka-dev \
@@ -30,11 +30,11 @@ PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 ALL_CFLAGS = $(CFLAGS_BASE) $(SAN) $(PKG_CFLAGS) $(CFLAGS)
 ALL_CXXFLAGS = $(CXXFLAGS_BASE) $(SAN) $(PKG_CFLAGS) $(CXXFLAGS)
-LDLIBS_ALL = $(PKG_LIBS) -lstdc++ -lm $(LDLIBS)
+LDLIBS_ALL = $(PKG_LIBS) -lcsv -lstdc++ -lm $(LDLIBS)
 
 LIB_C := $(wildcard lib/*.c)
 LIB_OBJ := $(LIB_C:lib/%.c=$(BUILD)/obj/lib/%.o) $(BUILD)/obj/lib/index.o \
-           $(BUILD)/obj/data/lexicon.o $(BUILD)/obj/data/stopwords.o
+           $(patsubst lib/data/%.txt,$(BUILD)/obj/data/%.o,$(wildcard lib/data/*.txt))
 LIBKB := $(BUILD)/libkb.a
 PROGS := $(BUILD)/kb-index $(BUILD)/kb-search $(BUILD)/kb-serve
 SERVER_OBJ := $(patsubst server/%.c,$(BUILD)/obj/server/%.o,$(wildcard server/*.c)) \

@@ -11,6 +11,9 @@
 #include <sys/stat.h>
 
 #include "kb/analyze.h"
+#include "kb/import.h"
+#include <time.h>
+#include <unistd.h>
 #include "kb/index.h"
 #include "kb/markdown.h"
 #include "kb/text.h"
@@ -29,6 +32,15 @@ static const char usage[] =
     "  sync DIR         使索引中来自 DIR 的文章与 DIR 完全一致 (add, update, remove)\n"
     "  delete ID...     按 id 删除文档 (e.g. a/db/ora-12170, t/10023)\n"
     "  stats [--json]   索引统计 (documents by type, visibility, product; terms; size)\n"
+    "  import [OPTIONS] FILE...|-\n"
+    "                   导入已关闭工单 (import closed tickets, JSONL or CSV, gzip ok)\n"
+    "      --format jsonl|csv        默认按扩展名 (default: by file name; .csv → CSV)\n"
+    "      --encoding auto|utf-8|gbk|gb18030|big5|...   默认自动检测 (default: detect)\n"
+    "      --map FIELD=COLUMN,...    列名映射 (column names), e.g. --map id=工单号,title=主题\n"
+    "      --rejects FILE            被拒记录原样写入 (rejected records, verbatim)\n"
+    "      --batch N                 每 N 条提交一次 (records per commit; default 5000)\n"
+    "      --progress auto|always|never  进度显示 (progress; auto = a bar on a terminal)\n"
+    "      --restart                 忽略检查点，从头读取 (ignore the checkpoint, read from the start)\n"
     "\n"
     "  --db DIR         索引目录 (index folder); default $KB_DB, else data/kb.db\n"
     "  --lexicon FILE   额外的领域词典 (extra lexicon words, one per line)\n"
@@ -452,6 +464,154 @@ static int save_lexicon(kb_index *idx, const char *path, kb_error *err) {
   return rc;
 }
 
+/* --------------------------------------------------------------- import */
+
+typedef struct import_ui {
+  FILE *rejects;
+  const char *rejects_path;
+  bool bar;          /* a progress bar on a terminal */
+  bool lines;        /* a progress line every few seconds */
+  double last_line;
+  bool bar_shown;
+} import_ui;
+
+static void clear_bar(import_ui *ui) {
+  if (ui->bar_shown) fputs("\r\033[K", stderr);
+  ui->bar_shown = false;
+}
+
+static void on_reject(const char *path, const kb_ticket_reject *rej, void *ctx) {
+  import_ui *ui = ctx;
+  clear_bar(ui);
+  fprintf(stderr, "kb-index: 拒绝 (rejected) %s:%zu:%s%s %s\n", strcmp(path, "-") ? path : "(stdin)",
+          rej->line, rej->field[0] ? " 字段 (field) " : "", rej->field, rej->reason);
+  if (ui->rejects && rej->raw) {
+    fwrite(rej->raw, 1, rej->raw_len, ui->rejects);
+    if (rej->raw_len && rej->raw[rej->raw_len - 1] != '\n') fputc('\n', ui->rejects);
+  }
+}
+
+static void on_resume(const char *path, size_t records, uint64_t offset, void *ctx) {
+  import_ui *ui = ctx;
+  clear_bar(ui);
+  fprintf(stderr, "kb-index: %s: 从检查点继续，跳过已提交的 %zu 条记录 (%llu 字节) "
+          "(resuming after %zu committed records)\n",
+          path, records, (unsigned long long)offset, records);
+}
+
+static void human_bytes(double b, char *out, size_t n) {
+  const char *units[] = {"B", "KB", "MB", "GB", "TB"};
+  int u = 0;
+  while (b >= 1000 && u < 4) b /= 1000, u++;
+  snprintf(out, n, u ? "%.1f %s" : "%.0f %s", b, units[u]);
+}
+
+static void on_progress(const char *path, const kb_import_stats *st, void *ctx) {
+  import_ui *ui = ctx;
+  size_t records = st->imported + st->updated + st->unchanged + st->rejected;
+  double rate = st->seconds > 0 ? (double)records / st->seconds : 0;
+  char bytes[32];
+  human_bytes((double)st->bytes, bytes, sizeof bytes);
+  if (ui->bar) {
+    char eta[32] = "?";
+    double frac = st->raw_total ? (double)st->raw_bytes / (double)st->raw_total : 0;
+    if (frac > 0.001 && frac <= 1) {
+      long left = (long)(st->seconds / frac - st->seconds);
+      snprintf(eta, sizeof eta, "%ldm%02lds", left / 60, left % 60);
+    }
+    char bar[21];
+    int filled = (int)(frac * 20);
+    for (int i = 0; i < 20; i++) bar[i] = i < filled ? '#' : '.';
+    bar[20] = '\0';
+    fprintf(stderr, "\r\033[K[%s] %3.0f%% %zu 条 · %s · %.0f 条/秒 · 剩余 %s · 拒绝 %zu", bar,
+            frac * 100, records, bytes, rate, eta, st->rejected);
+    ui->bar_shown = true;
+  } else if (ui->lines) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    double now = (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+    if (now - ui->last_line < 10) return;
+    ui->last_line = now;
+    fprintf(stderr, "kb-index: %s: %zu 条 (records), %s, %.0f 条/秒 (records/s), 拒绝 %zu (rejected)\n",
+            path, records, bytes, rate, st->rejected);
+  }
+  fflush(stderr);
+}
+
+static int cmd_import(indexer *ix, int argc, char **argv) {
+  kb_import_opts o = {.lexicon = ix->lex, .on_reject = on_reject, .on_progress = on_progress,
+                      .on_resume = on_resume};
+  import_ui ui = {0};
+  const char *progress = "auto";
+  int i = 0;
+  for (; i < argc && argv[i][0] == '-' && argv[i][1] == '-'; i++) {
+    const char *a = argv[i];
+    bool has = i + 1 < argc;
+    if (!strcmp(a, "--format") && has) {
+      const char *f = argv[++i];
+      if (!strcmp(f, "jsonl") || !strcmp(f, "json")) o.ticket.format = KB_TICKET_JSONL;
+      else if (!strcmp(f, "csv")) o.ticket.format = KB_TICKET_CSV;
+      else goto bad;
+    } else if (!strcmp(a, "--encoding") && has) {
+      o.ticket.encoding = argv[++i];
+    } else if (!strcmp(a, "--map") && has) {
+      o.ticket.map = argv[++i];
+    } else if (!strcmp(a, "--rejects") && has) {
+      ui.rejects_path = argv[++i];
+    } else if (!strcmp(a, "--batch") && has) {
+      char *end;
+      long n = strtol(argv[++i], &end, 10);
+      if (*end || n < 1 || n > 10000000) goto bad;
+      o.batch = (size_t)n;
+    } else if (!strcmp(a, "--progress") && has) {
+      progress = argv[++i];
+      if (strcmp(progress, "auto") && strcmp(progress, "always") && strcmp(progress, "never")) goto bad;
+    } else if (!strcmp(a, "--restart")) {
+      o.no_resume = true;
+    } else {
+      goto bad;
+    }
+    continue;
+  bad:
+    fprintf(stderr, "kb-index: import: 参数无效 (invalid argument) %s\n\n%s", a, usage);
+    return EXIT_USAGE;
+  }
+  if (i >= argc) {
+    fprintf(stderr, "kb-index: import: 需要输入文件或 - (a FILE or - is required)\n");
+    return EXIT_USAGE;
+  }
+  ui.bar = !strcmp(progress, "auto") && isatty(STDERR_FILENO);
+  ui.lines = !strcmp(progress, "always");
+  if (ui.rejects_path && !(ui.rejects = fopen(ui.rejects_path, "w"))) {
+    fprintf(stderr, "kb-index: %s: %s\n", ui.rejects_path, strerror(errno));
+    return 1;
+  }
+  o.ctx = &ui;
+  kb_import_stats st = {0};
+  int status = 0;
+  for (; i < argc; i++) {
+    kb_error err = {0};
+    if (kb_import_file(ix->idx, argv[i], &o, &st, &err) != KB_OK) {
+      clear_bar(&ui);
+      fprintf(stderr, "kb-index: %s\n", err.message);
+      status = 1;
+      break;
+    }
+  }
+  clear_bar(&ui);
+  if (ui.rejects) fclose(ui.rejects);
+  size_t records = st.imported + st.updated + st.unchanged + st.rejected;
+  char bytes[32];
+  human_bytes((double)st.bytes, bytes, sizeof bytes);
+  fprintf(stderr, "kb-index: 导入 (import): 新增 %zu, 更新 %zu, 未变 %zu, 拒绝 %zu "
+          "(imported, updated, unchanged, rejected); 检查点跳过 %zu (skipped by checkpoint); "
+          "%zu 条 (records), %s, %.1f 秒 (s), %.0f 条/秒 (records/s)\n",
+          st.imported, st.updated, st.unchanged, st.rejected, st.resumed, records, bytes,
+          st.seconds, st.seconds > 0 ? (double)records / st.seconds : 0.0);
+  if (status) return status;
+  return st.rejected ? EXIT_SKIPPED : 0;
+}
+
 /* ----------------------------------------------------------------- main */
 
 int main(int argc, char **argv) {
@@ -490,8 +650,8 @@ int main(int argc, char **argv) {
     return rc;
   }
   bool is_add = strcmp(cmd, "add") == 0, is_sync = strcmp(cmd, "sync") == 0,
-       is_delete = strcmp(cmd, "delete") == 0;
-  if (!is_add && !is_sync && !is_delete) {
+       is_delete = strcmp(cmd, "delete") == 0, is_import = strcmp(cmd, "import") == 0;
+  if (!is_add && !is_sync && !is_delete && !is_import) {
     fprintf(stderr, "kb-index: 未知命令 (unknown command) %s\n\n%s", cmd, usage);
     return EXIT_USAGE;
   }
@@ -514,6 +674,8 @@ int main(int argc, char **argv) {
     status = 1;
   } else if (is_delete) {
     status = cmd_delete(&ix, argc - i, argv + i);
+  } else if (is_import) {
+    status = cmd_import(&ix, argc - i, argv + i);
   } else {
     for (; i < argc && !ix.fatal; i++) {
       if (is_sync) sync_dir(&ix, argv[i]);

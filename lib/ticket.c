@@ -1,0 +1,835 @@
+/* ticket.c — ticket exports (JSONL, CSV; gzip; any charset) into kb_doc. */
+#include "kb/ticket.h"
+
+#include <csv.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <unistd.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unicode/ucnv.h>
+#include <unicode/ucsdet.h>
+#include <unicode/ustring.h>
+#include <zlib.h>
+
+#include "kb/text.h"
+
+extern const char _binary_ticket_fields_txt_start[], _binary_ticket_fields_txt_end[];
+extern const char _binary_priorities_txt_start[], _binary_priorities_txt_end[];
+
+#define DEFAULT_MAX_RECORD (1u << 20)
+#define CHUNK 65536
+#define SAMPLE 65536 /* bytes the charset detector looks at */
+#define MAX_COLUMNS 256
+
+/* ------------------------------------------------------------ field names */
+
+/* Ticket field names and the kb_doc field each fills. */
+static const struct {
+  const char *name;
+  kb_field field;
+  size_t max; /* bytes */
+} ticket_fields[] = {
+    {"id", KB_FIELD_ID, 200},
+    {"title", KB_FIELD_TITLE, 4096},
+    {"problem", KB_FIELD_BODY, 512 * 1024},
+    {"resolution", KB_FIELD_RESOLUTION, 512 * 1024},
+    {"product", KB_FIELD_PRODUCT, 256},
+    {"category", KB_FIELD_CATEGORY, 256},
+    {"priority", KB_FIELD_PRIORITY, 64},
+    {"status", KB_FIELD_STATUS, 256},
+    {"created", KB_FIELD_CREATED, 64},
+    {"closed", KB_FIELD_UPDATED, 64},
+    {"tags", KB_FIELD_TAGS, 4096},
+    {"visibility", KB_FIELD_VISIBILITY, 64},
+    {"customer", KB_FIELD_CUSTOMER, 512},
+};
+#define NFIELDS (sizeof ticket_fields / sizeof ticket_fields[0])
+
+static int ticket_field_index(const char *name, size_t len) {
+  for (size_t i = 0; i < NFIELDS; i++)
+    if (strlen(ticket_fields[i].name) == len && memcmp(ticket_fields[i].name, name, len) == 0)
+      return (int)i;
+  return -1;
+}
+
+/* A column name folded, without spaces, underscores or hyphens. */
+static void normalise_name(const char *s, size_t len, kb_buf *out) {
+  kb_buf folded = {0};
+  if (kb_utf8_valid(s, len, NULL) && kb_text_fold(s, len, &folded, NULL) == KB_OK) {
+    s = folded.data;
+    len = folded.len;
+  }
+  for (size_t i = 0; i < len; i++)
+    if (s[i] != ' ' && s[i] != '_' && s[i] != '-' && s[i] != '\t' && s[i] != '\r')
+      kb_buf_putc(out, s[i]);
+  if (!out->data) kb_buf_append(out, "", 0);
+  kb_buf_free(&folded);
+}
+
+/* name → ticket field, from --map first, then the defaults. */
+typedef struct name_map {
+  char **names;
+  int *fields;
+  size_t n;
+} name_map;
+
+static int map_add(name_map *m, const char *name, size_t len, int field) {
+  char **names = realloc(m->names, (m->n + 1) * sizeof *names);
+  if (names) m->names = names;
+  int *fields = realloc(m->fields, (m->n + 1) * sizeof *fields);
+  if (fields) m->fields = fields;
+  if (!names || !fields) return KB_ENOMEM;
+  kb_buf b = {0};
+  normalise_name(name, len, &b);
+  m->names[m->n] = kb_buf_detach(&b);
+  m->fields[m->n] = field;
+  m->n++;
+  return KB_OK;
+}
+
+static void map_free(name_map *m) {
+  for (size_t i = 0; i < m->n; i++) free(m->names[i]);
+  free(m->names);
+  free(m->fields);
+  *m = (name_map){0};
+}
+
+static int map_lookup(const name_map *m, const char *name, size_t len) {
+  kb_buf b = {0};
+  normalise_name(name, len, &b);
+  int f = -1;
+  for (size_t i = 0; i < m->n && f < 0; i++)
+    if (strcmp(m->names[i], b.data) == 0) f = m->fields[i];
+  kb_buf_free(&b);
+  return f;
+}
+
+/* Calls fn(key, value) for each "key: a, b, c" line of a data text. */
+typedef int (*alias_fn)(const char *key, size_t klen, const char *alias, size_t alen, void *ctx);
+static int each_alias(const char *text, const char *end, alias_fn fn, void *ctx) {
+  for (const char *s = text; s < end;) {
+    const char *e = memchr(s, '\n', (size_t)(end - s));
+    if (!e) e = end;
+    const char *colon = memchr(s, ':', (size_t)(e - s));
+    if (*s != '#' && colon) {
+      for (const char *a = colon + 1; a < e;) {
+        while (a < e && (*a == ' ' || *a == ',')) a++;
+        const char *ae = a;
+        while (ae < e && *ae != ',') ae++;
+        const char *te = ae;
+        while (te > a && (te[-1] == ' ' || te[-1] == '\r')) te--;
+        if (te > a) {
+          int rc = fn(s, (size_t)(colon - s), a, (size_t)(te - a), ctx);
+          if (rc) return rc;
+        }
+        a = ae;
+      }
+    }
+    s = e + 1;
+  }
+  return 0;
+}
+
+static int add_default_alias(const char *key, size_t klen, const char *alias, size_t alen,
+                             void *ctx) {
+  int f = ticket_field_index(key, klen);
+  return f < 0 ? 0 : map_add(ctx, alias, alen, f);
+}
+
+/* Builds the name map: --map entries, then the built-in table. */
+static int build_map(const char *map, name_map *m, kb_error *err) {
+  for (const char *p = map; p && *p;) {
+    const char *e = strchr(p, ',');
+    if (!e) e = p + strlen(p);
+    const char *eq = memchr(p, '=', (size_t)(e - p));
+    int f = eq ? ticket_field_index(p, (size_t)(eq - p)) : -1;
+    if (f < 0 || eq + 1 >= e)
+      return kb_error_set(err, KB_EINVAL,
+                          "--map: '%.*s' 应为 字段=列名，字段为 id title problem resolution product "
+                          "category priority status created closed tags visibility customer "
+                          "(expected FIELD=COLUMN)", (int)(e - p), p);
+    if (map_add(m, eq + 1, (size_t)(e - eq - 1), f) != KB_OK)
+      return kb_error_set(err, KB_ENOMEM, "out of memory");
+    p = *e ? e + 1 : e;
+  }
+  if (each_alias(_binary_ticket_fields_txt_start, _binary_ticket_fields_txt_end,
+                 add_default_alias, m))
+    return kb_error_set(err, KB_ENOMEM, "out of memory");
+  return KB_OK;
+}
+
+/* -------------------------------------------------------------- values */
+
+typedef struct priority_ctx {
+  const char *value; /* folded */
+  const char *level;
+  char level_buf[8];
+} priority_ctx;
+
+static int match_priority(const char *key, size_t klen, const char *alias, size_t alen,
+                          void *vctx) {
+  priority_ctx *c = vctx;
+  if (strlen(c->value) != alen || memcmp(c->value, alias, alen) != 0 || klen >= 8) return 0;
+  memcpy(c->level_buf, key, klen);
+  c->level_buf[klen] = '\0';
+  return 1;
+}
+
+const char *kb_ticket_priority(const char *value) {
+  static const char *const levels[] = {"P1", "P2", "P3", "P4"};
+  kb_buf folded = {0};
+  const char *v = value;
+  while (*v == ' ') v++;
+  size_t n = strlen(v);
+  while (n && v[n - 1] == ' ') n--;
+  if (!n || !kb_utf8_valid(v, n, NULL) || kb_text_fold(v, n, &folded, NULL) != KB_OK) {
+    kb_buf_free(&folded);
+    return NULL;
+  }
+  priority_ctx c = {.value = folded.data};
+  const char *level = NULL;
+  if (each_alias(_binary_priorities_txt_start, _binary_priorities_txt_end, match_priority, &c))
+    for (int i = 0; i < 4; i++)
+      if (strcmp(c.level_buf, levels[i]) == 0) level = levels[i];
+  kb_buf_free(&folded);
+  return level;
+}
+
+/* YYYY-MM-DD of an ISO 8601 or "YYYY-MM-DD HH:MM:SS" or YYYY/MM/DD date. */
+static bool date_part(const char *v, char out[11]) {
+  while (*v == ' ') v++;
+  if (strlen(v) < 10) return false;
+  memcpy(out, v, 10);
+  out[10] = '\0';
+  if (out[4] == '/' && out[7] == '/') out[4] = out[7] = '-';
+  if (!kb_text_is_date(out)) return false;
+  const char *rest = v + 10;
+  if (!*rest) return true;
+  if (*rest != 'T' && *rest != ' ') return false;
+  /* a time: digits, ':', '.', a zone */
+  for (rest++; *rest; rest++)
+    if (!strchr("0123456789:.+-Z ", *rest)) return false;
+  return true;
+}
+
+static void reject(kb_ticket_reject *rej, size_t line, const char *field, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+static void reject(kb_ticket_reject *rej, size_t line, const char *field, const char *fmt, ...) {
+  if (!rej) return;
+  rej->line = line;
+  snprintf(rej->field, sizeof rej->field, "%s", field ? field : "");
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(rej->reason, sizeof rej->reason, fmt, ap);
+  va_end(ap);
+}
+
+/* Checks and normalises the values of one record (by ticket field) into a
+ * doc. Returns KB_OK, or KB_EPARSE / KB_ETOOBIG with rej filled. */
+static int build_ticket(char *const values[NFIELDS], const size_t lens[NFIELDS], size_t line,
+                        kb_doc **out, kb_ticket_reject *rej) {
+  *out = NULL;
+  for (size_t i = 0; i < NFIELDS; i++) {
+    if (values[i] && lens[i] > ticket_fields[i].max) {
+      reject(rej, line, ticket_fields[i].name, "字段过长：%zu 字节，上限 %zu (field over its size limit)",
+             lens[i], ticket_fields[i].max);
+      return KB_ETOOBIG;
+    }
+    if (values[i] && !kb_utf8_valid(values[i], lens[i], NULL)) {
+      reject(rej, line, ticket_fields[i].name, "不是有效的 UTF-8 (invalid UTF-8)");
+      return KB_EENCODING;
+    }
+  }
+#define V(i) (values[i] && lens[i] ? values[i] : NULL)
+  const char *id = V(0);
+  while (id && *id == ' ') id++;
+  if (!id || !*id) {
+    reject(rej, line, "id", "缺少工单号 (missing id)");
+    return KB_EPARSE;
+  }
+  for (const char *p = id; *p; p++)
+    if ((unsigned char)*p < 0x20 || *p == '/') {
+      reject(rej, line, "id", "工单号不能包含 / 或控制字符 (id with / or a control character)");
+      return KB_EPARSE;
+    }
+  if (!V(1) && !V(2) && !V(3)) {
+    reject(rej, line, "", "标题、问题和解决方案都为空 (no title, problem or resolution)");
+    return KB_EPARSE;
+  }
+  const char *priority = NULL;
+  if (V(6) && !(priority = kb_ticket_priority(V(6)))) {
+    reject(rej, line, "priority", "未知的优先级 '%.40s' (unknown priority; P1–P4)", V(6));
+    return KB_EPARSE;
+  }
+  char created[11] = "", closed[11] = "";
+  if (V(8) && !date_part(V(8), created)) {
+    reject(rej, line, "created", "日期无效 '%.40s' (invalid date)", V(8));
+    return KB_EPARSE;
+  }
+  if (V(9) && !date_part(V(9), closed)) {
+    reject(rej, line, "closed", "日期无效 '%.40s' (invalid date)", V(9));
+    return KB_EPARSE;
+  }
+  const char *vis = "internal";
+  if (V(11)) {
+    kb_buf f = {0};
+    kb_text_fold(values[11], lens[11], &f, NULL);
+    if (f.data && (!strcmp(f.data, "public") || !strcmp(f.data, "公开"))) vis = "public";
+    else if (!f.data || (strcmp(f.data, "internal") && strcmp(f.data, "内部"))) {
+      kb_buf_free(&f);
+      reject(rej, line, "visibility", "应为 public 或 internal (public or internal)");
+      return KB_EPARSE;
+    }
+    kb_buf_free(&f);
+  }
+  kb_doc *doc = kb_doc_new();
+  if (!doc) return KB_ENOMEM;
+  kb_buf docid = {0};
+  kb_buf_printf(&docid, "t/%s", id);
+  kb_doc_set_str(doc, KB_FIELD_ID, docid.data);
+  kb_buf_free(&docid);
+  kb_doc_set_str(doc, KB_FIELD_TYPE, "ticket");
+  for (size_t i = 1; i < NFIELDS; i++)
+    if (V(i) && i != 6 && i != 8 && i != 9 && i != 11)
+      kb_doc_set(doc, ticket_fields[i].field, values[i], lens[i]);
+  if (priority) kb_doc_set_str(doc, KB_FIELD_PRIORITY, priority);
+  if (*created) kb_doc_set_str(doc, KB_FIELD_CREATED, created);
+  if (*closed || *created) kb_doc_set_str(doc, KB_FIELD_UPDATED, *closed ? closed : created);
+  kb_doc_set_str(doc, KB_FIELD_VISIBILITY, vis);
+  const char *title = V(1);
+  if (!title) {
+    /* a ticket without a subject is titled by the start of its problem */
+    const char *src = V(2) ? V(2) : V(3);
+    size_t n = 0, chars = 0;
+    while (src[n] && src[n] != '\n' && chars < 40) {
+      kb_utf8_next(src, strlen(src), &n);
+      chars++;
+    }
+    kb_doc_set(doc, KB_FIELD_TITLE, src, n);
+  }
+  kb_doc_add_segment(doc, KB_SEG_TITLE, false, kb_doc_get(doc, KB_FIELD_TITLE),
+                     strlen(kb_doc_get(doc, KB_FIELD_TITLE)));
+  if (V(2)) kb_doc_add_segment(doc, KB_SEG_PROBLEM, false, values[2], lens[2]);
+  if (V(3)) kb_doc_add_segment(doc, KB_SEG_RESOLUTION, false, values[3], lens[3]);
+  if (V(10)) kb_doc_add_segment(doc, KB_SEG_TAGS, false, values[10], lens[10]);
+  kb_doc_set_str(doc, KB_FIELD_LANGUAGE, kb_doc_guess_language(doc));
+#undef V
+  *out = doc;
+  return KB_OK;
+}
+
+/* ---------------------------------------------------------------- JSON */
+
+/* A JSON value as text: strings as they are, numbers printed, arrays of
+ * strings joined with ", ". NULL for null and objects. */
+static char *json_text(json_t *v) {
+  if (json_is_string(v)) return strndup(json_string_value(v), json_string_length(v));
+  if (json_is_integer(v)) {
+    char b[32];
+    snprintf(b, sizeof b, "%lld", (long long)json_integer_value(v));
+    return strdup(b);
+  }
+  if (json_is_real(v)) {
+    char b[64];
+    snprintf(b, sizeof b, "%g", json_real_value(v));
+    return strdup(b);
+  }
+  if (json_is_array(v)) {
+    kb_buf b = {0};
+    size_t i;
+    json_t *x;
+    json_array_foreach(v, i, x) {
+      if (!json_is_string(x)) continue;
+      if (b.len) kb_buf_puts(&b, ", ");
+      kb_buf_puts(&b, json_string_value(x));
+    }
+    return kb_buf_detach(&b);
+  }
+  return NULL;
+}
+
+static int ticket_from_json(const char *json, size_t len, size_t line, const name_map *m,
+                            kb_doc **doc, kb_ticket_reject *rej) {
+  *doc = NULL;
+  json_error_t jerr;
+  json_t *o = json_loadb(json, len, 0, &jerr);
+  if (!o || !json_is_object(o)) {
+    reject(rej, line, "", o ? "不是 JSON 对象 (not a JSON object)" : "JSON 无效 (invalid JSON): %s",
+           o ? "" : jerr.text);
+    json_decref(o);
+    return KB_EPARSE;
+  }
+  char *values[NFIELDS] = {0};
+  size_t lens[NFIELDS] = {0};
+  const char *key;
+  json_t *v;
+  json_object_foreach(o, key, v) {
+    int f = map_lookup(m, key, strlen(key));
+    if (f < 0 || values[f]) continue;
+    values[f] = json_text(v);
+    lens[f] = values[f] ? strlen(values[f]) : 0;
+  }
+  int rc = build_ticket(values, lens, line, doc, rej);
+  for (size_t i = 0; i < NFIELDS; i++) free(values[i]);
+  json_decref(o);
+  return rc;
+}
+
+int kb_ticket_from_json(const char *json, size_t len, size_t line, const char *map,
+                        kb_doc **doc, kb_ticket_reject *rej) {
+  name_map m = {0};
+  kb_error err = {0};
+  int rc = build_map(map, &m, &err);
+  if (rc == KB_OK) rc = ticket_from_json(json, len, line, &m, doc, rej);
+  else reject(rej, line, "", "%s", err.message);
+  map_free(&m);
+  return rc;
+}
+
+/* -------------------------------------------------------------- reader */
+
+struct kb_ticket_reader {
+  char *path;
+  gzFile gz;
+  kb_ticket_format format;
+  size_t max_record;
+  name_map names;
+  /* input buffer over gzread */
+  char *buf;
+  size_t buf_len, buf_pos;
+  bool eof;
+  uint64_t offset;     /* bytes consumed through the end of the last line */
+  uint64_t rec_offset; /* … through the end of the last finished record */
+  size_t line;         /* lines consumed */
+  /* charset */
+  UConverter *conv; /* NULL = UTF-8 */
+  char encoding[64];
+  bool detected;
+  bool first_line;
+  kb_buf raw, utf8;
+  /* CSV */
+  struct csv_parser csv;
+  bool csv_open;
+  int columns[MAX_COLUMNS]; /* column → ticket field, or -1 */
+  size_t ncolumns;
+  char *fields[MAX_COLUMNS];
+  size_t field_lens[MAX_COLUMNS];
+  size_t nfields;
+  bool record_done;
+  bool record_bad;        /* a line of it failed to convert */
+  size_t record_line;     /* where it starts */
+  size_t record_bytes;
+  size_t record_quotes;   /* '"' bytes seen in it: odd = inside a quoted field */
+  kb_buf record_raw;      /* its text, for a rejects file */
+  bool header_done;
+};
+
+/* Fills the buffer; returns bytes available. */
+static size_t fill(kb_ticket_reader *r) {
+  if (r->buf_pos < r->buf_len || r->eof) return r->buf_len - r->buf_pos;
+  int n = gzread(r->gz, r->buf, CHUNK);
+  r->buf_pos = 0;
+  r->buf_len = n > 0 ? (size_t)n : 0;
+  if (n <= 0) r->eof = true;
+  return r->buf_len;
+}
+
+/* Reads one line (with its '\n') into r->raw. Returns false at the end.
+ * A line longer than max_record is truncated and *too_long set. */
+static bool read_line(kb_ticket_reader *r, bool *too_long) {
+  kb_buf_reset(&r->raw);
+  *too_long = false;
+  bool any = false;
+  while (fill(r)) {
+    any = true;
+    char *start = r->buf + r->buf_pos;
+    size_t avail = r->buf_len - r->buf_pos;
+    char *nl = memchr(start, '\n', avail);
+    size_t take = nl ? (size_t)(nl - start) + 1 : avail;
+    if (r->raw.len + take <= r->max_record + 2) kb_buf_append(&r->raw, start, take);
+    else *too_long = true;
+    r->buf_pos += take;
+    r->offset += take;
+    if (nl) break;
+  }
+  if (any) r->line++;
+  if (!r->raw.data) kb_buf_append(&r->raw, "", 0);
+  return any;
+}
+
+/* Converts r->raw to UTF-8 in r->utf8; false on an invalid sequence. */
+static bool to_utf8(kb_ticket_reader *r) {
+  kb_buf_reset(&r->utf8);
+  const char *s = r->raw.data;
+  size_t len = r->raw.len;
+  if (r->first_line && len >= 3 && memcmp(s, "\xEF\xBB\xBF", 3) == 0) {
+    s += 3;
+    len -= 3;
+  }
+  r->first_line = false;
+  if (!r->conv) {
+    kb_buf_append(&r->utf8, s, len);
+    return kb_utf8_valid(s, len, NULL);
+  }
+  UErrorCode st = U_ZERO_ERROR;
+  int32_t need = ucnv_toUChars(r->conv, NULL, 0, s, (int32_t)len, &st);
+  if (st != U_BUFFER_OVERFLOW_ERROR && U_FAILURE(st)) return false;
+  UChar *u = malloc(sizeof(UChar) * ((size_t)need + 1));
+  if (!u) return false;
+  st = U_ZERO_ERROR;
+  ucnv_resetToUnicode(r->conv);
+  ucnv_toUChars(r->conv, u, need + 1, s, (int32_t)len, &st);
+  bool ok = U_SUCCESS(st);
+  if (ok) {
+    int32_t n8 = 0;
+    st = U_ZERO_ERROR;
+    u_strToUTF8(NULL, 0, &n8, u, need, &st);
+    st = U_ZERO_ERROR;
+    if (kb_buf_reserve(&r->utf8, (size_t)n8 + 1) == KB_OK) {
+      u_strToUTF8(r->utf8.data, n8 + 1, NULL, u, need, &st);
+      r->utf8.len = (size_t)n8;
+      ok = U_SUCCESS(st);
+    }
+  }
+  free(u);
+  return ok;
+}
+
+/* Picks the charset: given, or detected from the first bytes. */
+static int setup_charset(kb_ticket_reader *r, const char *encoding, kb_error *err) {
+  bool autodetect = !encoding || !*encoding || strcmp(encoding, "auto") == 0;
+  const char *name = encoding;
+  if (autodetect) {
+    fill(r);
+    const char *s = r->buf + r->buf_pos;
+    size_t n = r->buf_len - r->buf_pos;
+    /* valid UTF-8 (a sequence cut by the sample's end is fine) wins */
+    size_t bad = n;
+    bool utf8 = kb_utf8_valid(s, n, &bad) || (n == CHUNK && bad + 4 > n);
+    if (utf8) {
+      name = "UTF-8";
+    } else {
+      UErrorCode st = U_ZERO_ERROR;
+      UCharsetDetector *d = ucsdet_open(&st);
+      ucsdet_setText(d, s, (int32_t)(n < SAMPLE ? n : SAMPLE), &st);
+      const UCharsetMatch *m = ucsdet_detect(d, &st);
+      const char *detected = m && U_SUCCESS(st) ? ucsdet_getName(m, &st) : NULL;
+      snprintf(r->encoding, sizeof r->encoding, "%s", detected ? detected : "GB18030");
+      ucsdet_close(d);
+      /* ICU names GBK-family Chinese GB18030; keep it */
+      name = r->encoding;
+    }
+    r->detected = true;
+  }
+  if (name != r->encoding) snprintf(r->encoding, sizeof r->encoding, "%s", name);
+  if (!strcasecmp(r->encoding, "utf-8") || !strcasecmp(r->encoding, "utf8")) {
+    snprintf(r->encoding, sizeof r->encoding, "UTF-8");
+    return KB_OK;
+  }
+  UErrorCode st = U_ZERO_ERROR;
+  r->conv = ucnv_open(r->encoding, &st);
+  if (U_FAILURE(st))
+    return kb_error_set(err, KB_EINVAL, "%s: 不支持的编码 (unknown encoding) '%s'", r->path,
+                        r->encoding);
+  /* an invalid byte sequence is an error, never a silent replacement */
+  ucnv_setToUCallBack(r->conv, UCNV_TO_U_CALLBACK_STOP, NULL, NULL, NULL, &st);
+  return KB_OK;
+}
+
+/* ------------------------------------------------------------------ CSV */
+
+static void csv_field(void *s, size_t len, void *ctx) {
+  kb_ticket_reader *r = ctx;
+  if (r->nfields >= MAX_COLUMNS) return;
+  r->fields[r->nfields] = malloc(len + 1);
+  if (!r->fields[r->nfields]) return;
+  memcpy(r->fields[r->nfields], s ? s : "", len);
+  r->fields[r->nfields][len] = '\0';
+  r->field_lens[r->nfields] = len;
+  r->nfields++;
+}
+
+static void csv_record(int c, void *ctx) {
+  (void)c;
+  kb_ticket_reader *r = ctx;
+  r->record_done = true;
+}
+
+static void clear_fields(kb_ticket_reader *r) {
+  for (size_t i = 0; i < r->nfields; i++) free(r->fields[i]);
+  r->nfields = 0;
+}
+
+/* Starts a fresh CSV parser (at start, or after a malformed record). */
+static int csv_restart(kb_ticket_reader *r) {
+  if (r->csv_open) csv_free(&r->csv);
+  r->csv_open = csv_init(&r->csv, CSV_STRICT | CSV_STRICT_FINI | CSV_APPEND_NULL) == 0;
+  return r->csv_open ? KB_OK : KB_ENOMEM;
+}
+
+typedef enum csv_step { CSV_RECORD, CSV_BAD, CSV_END } csv_step;
+
+static size_t count_quotes(const char *s, size_t len) {
+  size_t n = 0;
+  for (size_t i = 0; i < len; i++) n += s[i] == '"';
+  return n;
+}
+
+/* Feeds lines to libcsv until a record is complete, a line is bad, or the
+ * input ends. The record's start line and raw text are kept. */
+static csv_step csv_next(kb_ticket_reader *r, const char **why) {
+  clear_fields(r);
+  r->record_done = false;
+  r->record_bad = false;
+  r->record_line = 0;
+  r->record_bytes = 0;
+  r->record_quotes = 0;
+  kb_buf_reset(&r->record_raw);
+  *why = NULL;
+  for (;;) {
+    bool too_long;
+    if (!read_line(r, &too_long)) {
+      if (!r->record_line) return CSV_END;
+      int rc = csv_fini(&r->csv, csv_field, csv_record, r);
+      if (rc != 0 || !r->record_done) {
+        *why = "引号没有闭合 (unterminated quoted field at end of input)";
+        csv_restart(r);
+        return CSV_BAD;
+      }
+      csv_restart(r);
+      return CSV_RECORD;
+    }
+    if (!r->record_line) {
+      /* blank lines between records are not records */
+      size_t k = 0;
+      while (k < r->raw.len && (r->raw.data[k] == '\r' || r->raw.data[k] == '\n')) k++;
+      if (k == r->raw.len) {
+        r->rec_offset = r->offset;
+        continue;
+      }
+      r->record_line = r->line;
+    }
+    r->record_bytes += r->raw.len;
+    r->record_quotes += count_quotes(r->raw.data, r->raw.len);
+    if (r->record_raw.len < r->max_record) kb_buf_append(&r->record_raw, r->raw.data, r->raw.len);
+    if (too_long || r->record_bytes > r->max_record) {
+      r->record_bad = true;
+      *why = "记录超过 1 MiB (record over 1 MiB)";
+    }
+    if (!to_utf8(r)) {
+      r->record_bad = true;
+      if (!*why) *why = "编码无效 (invalid byte sequence for the input encoding)";
+    }
+    if (!r->record_bad && csv_parse(&r->csv, r->utf8.data, r->utf8.len, csv_field, csv_record, r) !=
+                             r->utf8.len) {
+      *why = csv_error(&r->csv) == CSV_EPARSE ? "引号使用不当 (malformed quotes)"
+                                               : "CSV 解析错误 (CSV parse error)";
+      r->record_bad = true;
+    }
+    if (r->record_bad) {
+      /* skip the rest of the broken record: while an odd number of quotes
+       * has been seen, a quoted field is still open (RFC 4180 doubles the
+       * quotes inside one); '"' and '\n' are single bytes in every charset
+       * read here, so this holds before conversion too */
+      while (r->record_quotes % 2 == 1) {
+        bool tl;
+        if (!read_line(r, &tl)) break;
+        r->record_quotes += count_quotes(r->raw.data, r->raw.len);
+        if (r->record_raw.len < r->max_record) kb_buf_append(&r->record_raw, r->raw.data, r->raw.len);
+      }
+      csv_restart(r);
+      r->rec_offset = r->offset;
+      return CSV_BAD;
+    }
+    if (r->record_done) {
+      r->rec_offset = r->offset;
+      return CSV_RECORD;
+    }
+  }
+}
+
+static int read_header(kb_ticket_reader *r, kb_error *err) {
+  const char *why;
+  csv_step st = csv_next(r, &why);
+  if (st == CSV_END) return kb_error_set(err, KB_EPARSE, "%s: 文件为空，缺少表头 (no header row)", r->path);
+  if (st == CSV_BAD)
+    return kb_error_set(err, KB_EPARSE, "%s:%zu: 表头无效 (bad header row): %s", r->path,
+                        r->record_line, why);
+  r->ncolumns = r->nfields;
+  bool has_id = false, has_text = false;
+  for (size_t i = 0; i < r->nfields; i++) {
+    int f = map_lookup(&r->names, r->fields[i], r->field_lens[i]);
+    for (size_t k = 0; k < i && f >= 0; k++)
+      if (r->columns[k] == f) f = -1; /* the first column of a field wins */
+    r->columns[i] = f;
+    has_id |= f == 0;
+    has_text |= f >= 1 && f <= 3;
+  }
+  if (!has_id || !has_text)
+    return kb_error_set(err, KB_EPARSE,
+                        "%s:%zu: 表头中找不到%s列，请用 --map 指定，例如 --map id=工单号 "
+                        "(no %s column in the header; name it with --map)",
+                        r->path, r->record_line, !has_id ? "工单号 (id) " : "标题/问题/解决方案 ",
+                        !has_id ? "id" : "title/problem/resolution");
+  r->header_done = true;
+  return KB_OK;
+}
+
+static int csv_ticket(kb_ticket_reader *r, kb_doc **doc, kb_ticket_reject *rej) {
+  char *values[NFIELDS] = {0};
+  size_t lens[NFIELDS] = {0};
+  if (r->nfields > r->ncolumns) {
+    reject(rej, r->record_line, "", "列数 %zu 多于表头的 %zu 列 (more fields than the header)",
+           r->nfields, r->ncolumns);
+    return KB_EPARSE;
+  }
+  for (size_t i = 0; i < r->nfields; i++) {
+    int f = r->columns[i];
+    if (f < 0) continue;
+    values[f] = r->fields[i];
+    lens[f] = r->field_lens[i];
+  }
+  return build_ticket(values, lens, r->record_line, doc, rej);
+}
+
+/* ---------------------------------------------------------------- public */
+
+static bool ends_with(const char *s, const char *suffix) {
+  size_t n = strlen(s), m = strlen(suffix);
+  return n >= m && strcasecmp(s + n - m, suffix) == 0;
+}
+
+int kb_ticket_reader_open(const char *path, const kb_ticket_opts *opts, kb_ticket_reader **out,
+                          kb_error *err) {
+  *out = NULL;
+  kb_ticket_reader *r = calloc(1, sizeof *r);
+  if (!r) return kb_error_set(err, KB_ENOMEM, "out of memory");
+  r->path = strdup(strcmp(path, "-") == 0 ? "(stdin)" : path);
+  r->max_record = opts && opts->max_record ? opts->max_record : DEFAULT_MAX_RECORD;
+  r->first_line = true;
+  r->buf = malloc(CHUNK);
+  int rc = r->path && r->buf ? KB_OK : kb_error_set(err, KB_ENOMEM, "out of memory");
+  if (rc == KB_OK) {
+    r->gz = strcmp(path, "-") == 0 ? gzdopen(dup(0), "rb") : gzopen(path, "rb");
+    if (!r->gz) rc = kb_error_set(err, KB_EIO, "%s: 无法打开 (cannot open): %s", path, strerror(errno));
+    else gzbuffer(r->gz, CHUNK);
+  }
+  if (rc == KB_OK) rc = build_map(opts ? opts->map : NULL, &r->names, err);
+  kb_ticket_format fmt = opts ? opts->format : KB_TICKET_AUTO;
+  if (fmt == KB_TICKET_AUTO)
+    fmt = ends_with(path, ".csv") || ends_with(path, ".csv.gz") || ends_with(path, ".tsv")
+              ? KB_TICKET_CSV
+              : KB_TICKET_JSONL;
+  r->format = fmt;
+  if (rc == KB_OK) rc = setup_charset(r, opts ? opts->encoding : NULL, err);
+  if (rc == KB_OK && fmt == KB_TICKET_CSV) {
+    rc = csv_restart(r) == KB_OK ? read_header(r, err) : kb_error_set(err, KB_ENOMEM, "out of memory");
+  }
+  if (rc != KB_OK) {
+    kb_ticket_reader_free(r);
+    return rc;
+  }
+  *out = r;
+  return KB_OK;
+}
+
+void kb_ticket_reader_free(kb_ticket_reader *r) {
+  if (!r) return;
+  if (r->gz) gzclose(r->gz);
+  if (r->conv) ucnv_close(r->conv);
+  if (r->csv_open) csv_free(&r->csv);
+  clear_fields(r);
+  map_free(&r->names);
+  kb_buf_free(&r->raw);
+  kb_buf_free(&r->utf8);
+  kb_buf_free(&r->record_raw);
+  free(r->buf);
+  free(r->path);
+  free(r);
+}
+
+static int jsonl_next(kb_ticket_reader *r, kb_doc **doc, kb_ticket_reject *rej) {
+  for (;;) {
+    bool too_long;
+    if (!read_line(r, &too_long)) return KB_ENOENT;
+    r->rec_offset = r->offset;
+    kb_buf_reset(&r->record_raw);
+    kb_buf_append(&r->record_raw, r->raw.data, r->raw.len);
+    rej->raw = r->record_raw.data;
+    rej->raw_len = r->record_raw.len;
+    if (too_long) {
+      reject(rej, r->line, "", "记录超过 %zu 字节 (record over the size limit)", r->max_record);
+      return KB_ETOOBIG;
+    }
+    if (!to_utf8(r)) {
+      reject(rej, r->line, "", "编码无效 (invalid byte sequence for %s)", r->encoding);
+      return KB_EENCODING;
+    }
+    size_t n = r->utf8.len;
+    while (n && (r->utf8.data[n - 1] == '\n' || r->utf8.data[n - 1] == '\r')) n--;
+    size_t s = 0;
+    while (s < n && (r->utf8.data[s] == ' ' || r->utf8.data[s] == '\t')) s++;
+    if (s == n) continue; /* blank line */
+    return ticket_from_json(r->utf8.data + s, n - s, r->line, &r->names, doc, rej);
+  }
+}
+
+int kb_ticket_reader_next(kb_ticket_reader *r, kb_doc **doc, kb_ticket_reject *rej,
+                          kb_error *err) {
+  *doc = NULL;
+  memset(rej, 0, sizeof *rej);
+  int rc;
+  if (r->format == KB_TICKET_JSONL) {
+    rc = jsonl_next(r, doc, rej);
+  } else {
+    const char *why;
+    csv_step st = csv_next(r, &why);
+    rej->raw = r->record_raw.data;
+    rej->raw_len = r->record_raw.len;
+    if (st == CSV_END) rc = KB_ENOENT;
+    else if (st == CSV_BAD) {
+      reject(rej, r->record_line, "", "%s", why);
+      rc = strstr(why, "1 MiB") ? KB_ETOOBIG : strstr(why, "编码") ? KB_EENCODING : KB_EPARSE;
+    } else {
+      rc = csv_ticket(r, doc, rej);
+    }
+  }
+  int gzerr;
+  const char *msg = gzerror(r->gz, &gzerr);
+  if (gzerr != Z_OK && gzerr != Z_STREAM_END && rc == KB_ENOENT)
+    return kb_error_set(err, KB_EIO, "%s: 读取失败 (read error): %s", r->path, msg);
+  return rc;
+}
+
+const char *kb_ticket_reader_encoding(const kb_ticket_reader *r, bool *detected) {
+  if (detected) *detected = r->detected;
+  return r->encoding;
+}
+
+uint64_t kb_ticket_reader_offset(const kb_ticket_reader *r) { return r->rec_offset; }
+size_t kb_ticket_reader_line(const kb_ticket_reader *r) { return r->line; }
+uint64_t kb_ticket_reader_raw_offset(const kb_ticket_reader *r) {
+  return (uint64_t)gzoffset(r->gz);
+}
+
+int kb_ticket_reader_skip_to(kb_ticket_reader *r, uint64_t offset, size_t line, kb_error *err) {
+  if (offset < r->offset)
+    return kb_error_set(err, KB_EINVAL, "%s: 不能后退到 %llu (cannot seek backwards)", r->path,
+                        (unsigned long long)offset);
+  while (r->offset < offset) {
+    if (!fill(r))
+      return kb_error_set(err, KB_EIO, "%s: 输入比记录的检查点短 (input shorter than the checkpoint)",
+                          r->path);
+    size_t take = r->buf_len - r->buf_pos;
+    if (take > offset - r->offset) take = (size_t)(offset - r->offset);
+    r->buf_pos += take;
+    r->offset += take;
+  }
+  r->rec_offset = r->offset;
+  r->line = line;
+  r->first_line = false;
+  return KB_OK;
+}
