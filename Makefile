@@ -145,8 +145,23 @@ check: all $(TESTS)
 test: check
 
 # ---------------------------------------------------------------- bench
-bench: all $(BUILD)/bench/kb_bench $(BUILD)/bench/xapian_ngram
+BENCH_TICKETS ?= 200000
+bench: all $(BUILD)/bench/kb_bench $(BUILD)/bench/xapian_ngram $(BUILD)/bench/xapian_tickets \
+       $(BUILD)/bench/gen_tickets $(BUILD)/bench/measure
 	@BUILD=$(BUILD) bench/run $(BENCH_DIRS)
+	@BUILD=$(BUILD) bench/import_bench $(BENCH_TICKETS)
+
+$(BUILD)/bench/gen_tickets: $(BUILD)/obj/bench/gen_tickets.o $(LIBKB)
+	@mkdir -p $(dir $@)
+	$(CXX) $(SAN) -o $@ $^ $(LDLIBS_ALL)
+
+$(BUILD)/bench/measure: bench/measure.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -o $@ $<
+
+$(BUILD)/bench/xapian_tickets: bench/xapian_tickets.cc
+	@mkdir -p $(dir $@)
+	$(CXX) $(ALL_CXXFLAGS) -o $@ $< $(LDLIBS_ALL)
 
 $(BUILD)/bench/kb_bench: $(BUILD)/obj/bench/kb_bench.o $(LIBKB)
 	@mkdir -p $(dir $@)

@@ -152,7 +152,16 @@ static int build_data(const kb_doc *doc, kb_xdoc *xd) {
     if (b->len) kb_buf_putc(b, '\n');
     kb_buf_append(b, s->text, s->len);
   }
-  int rc = kb_xdoc_set_value(xd, KB_SLOT_TEXT, pub.data ? pub.data : "", pub.len);
+  /* a ticket's text is its problem and resolution, already in their own
+   * slots: not stored twice (kb_search joins them) */
+  kb_buf joined = {0};
+  const char *body = kb_doc_get(doc, KB_FIELD_BODY), *res = kb_doc_get(doc, KB_FIELD_RESOLUTION);
+  if (body) kb_buf_puts(&joined, body);
+  if (body && res) kb_buf_putc(&joined, '\n');
+  if (res) kb_buf_puts(&joined, res);
+  bool derivable = joined.len == pub.len && (!pub.len || memcmp(joined.data, pub.data, pub.len) == 0);
+  kb_buf_free(&joined);
+  int rc = derivable ? KB_OK : kb_xdoc_set_value(xd, KB_SLOT_TEXT, pub.data ? pub.data : "", pub.len);
   if (rc == KB_OK && internal.len)
     rc = kb_xdoc_set_value(xd, KB_SLOT_ITEXT, internal.data, internal.len);
   char *s = json_dumps(o, JSON_COMPACT);

@@ -82,23 +82,20 @@ extern "C" int kb_stemmer_stem(kb_stemmer *s, const char *word, size_t len, kb_b
 
 // -------------------------------------------------------------------- xdoc
 
-namespace {
-struct Posting {
-  std::string term;
-  uint32_t pos;
-  uint32_t wdf;
-};
-}  // namespace
-
+// The Xapian::Document is built as the analyzer goes, on the analyser's
+// thread, so that the writer only has to store it.
 struct kb_xdoc {
-  std::vector<Posting> postings;
-  std::map<unsigned, std::string> values;
-  std::string data;
+  Xapian::Document doc;
 };
 
 extern "C" int kb_xdoc_new(kb_xdoc **out) {
-  *out = new (std::nothrow) kb_xdoc();
-  return *out ? KB_OK : KB_ENOMEM;
+  try {
+    *out = new kb_xdoc();
+    return KB_OK;
+  } catch (...) {
+    *out = nullptr;
+    return KB_ENOMEM;
+  }
 }
 
 extern "C" void kb_xdoc_free(kb_xdoc *d) { delete d; }
@@ -106,7 +103,10 @@ extern "C" void kb_xdoc_free(kb_xdoc *d) { delete d; }
 extern "C" int kb_xdoc_add_posting(kb_xdoc *d, const char *term, size_t len, uint32_t pos,
                                    uint32_t wdf_inc) {
   try {
-    d->postings.push_back(Posting{std::string(term, len), pos, wdf_inc});
+    if (pos)
+      d->doc.add_posting(std::string(term, len), pos, wdf_inc);
+    else
+      d->doc.add_term(std::string(term, len), wdf_inc);
     return KB_OK;
   } catch (...) {
     return KB_ENOMEM;
@@ -119,7 +119,7 @@ extern "C" int kb_xdoc_add_term(kb_xdoc *d, const char *term, size_t len, uint32
 
 extern "C" int kb_xdoc_set_value(kb_xdoc *d, unsigned slot, const char *value, size_t len) {
   try {
-    d->values[slot] = std::string(value, len);
+    d->doc.add_value(slot, std::string(value, len));
     return KB_OK;
   } catch (...) {
     return KB_ENOMEM;
@@ -128,7 +128,7 @@ extern "C" int kb_xdoc_set_value(kb_xdoc *d, unsigned slot, const char *value, s
 
 extern "C" int kb_xdoc_set_data(kb_xdoc *d, const char *data, size_t len) {
   try {
-    d->data.assign(data, len);
+    d->doc.set_data(std::string(data, len));
     return KB_OK;
   } catch (...) {
     return KB_ENOMEM;
@@ -182,16 +182,8 @@ extern "C" int kb_index_replace(kb_index *idx, const char *id_term, const kb_xdo
                                 kb_error *err) {
   if (!idx->wdb) return read_only(err, id_term);
   try {
-    Xapian::Document doc;
-    for (const Posting &p : d->postings) {
-      if (p.pos)
-        doc.add_posting(p.term, p.pos, p.wdf);
-      else
-        doc.add_term(p.term, p.wdf);
-    }
+    Xapian::Document doc = d->doc;  // shares the built document; the id term is ours
     doc.add_boolean_term(id_term);
-    for (const auto &v : d->values) doc.add_value(v.first, v.second);
-    doc.set_data(d->data);
     idx->wdb->replace_document(id_term, doc);
     idx->dirty = true;
     return KB_OK;

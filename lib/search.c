@@ -20,7 +20,8 @@ struct kb_searcher {
 static const unsigned facet_slots[] = {KB_SLOT_TYPE, KB_SLOT_PRODUCT, KB_SLOT_CATEGORY,
                                        KB_SLOT_PRIORITY};
 /* read with each hit: the text snippets are cut from */
-static const unsigned text_slots[] = {KB_SLOT_TEXT, KB_SLOT_ITEXT};
+static const unsigned text_slots[] = {KB_SLOT_TEXT, KB_SLOT_ITEXT, KB_SLOT_BODY,
+                                      KB_SLOT_RESOLUTION};
 
 int kb_searcher_new(const char *db_path, kb_searcher **out, kb_error *err) {
   kb_searcher *s = calloc(1, sizeof *s);
@@ -72,7 +73,14 @@ static int fill_hit(kb_searcher *s, const kb_search_request *req, const kb_query
   hit->updated = json_str_dup(o, "updated");
   hit->score = raw->score;
   kb_buf text = {0}, snip = {0};
-  kb_buf_append(&text, raw->values[0], raw->value_lens[0]);
+  if (raw->value_lens[0]) {
+    kb_buf_append(&text, raw->values[0], raw->value_lens[0]);
+  } else {
+    /* not stored: the problem and resolution are the text */
+    kb_buf_append(&text, raw->values[2], raw->value_lens[2]);
+    if (raw->value_lens[2] && raw->value_lens[3]) kb_buf_putc(&text, '\n');
+    kb_buf_append(&text, raw->values[3], raw->value_lens[3]);
+  }
   if (req->include_internal && raw->value_lens[1]) {
     if (text.len) kb_buf_putc(&text, '\n');
     kb_buf_append(&text, raw->values[1], raw->value_lens[1]);

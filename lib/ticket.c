@@ -74,6 +74,7 @@ typedef struct name_map {
   char **names;
   int *fields;
   size_t n;
+  size_t nuser; /* the first nuser entries come from --map */
 } name_map;
 
 static int map_add(name_map *m, const char *name, size_t len, int field) {
@@ -97,14 +98,22 @@ static void map_free(name_map *m) {
   *m = (name_map){0};
 }
 
-static int map_lookup(const name_map *m, const char *name, size_t len) {
+static int map_lookup_user(const name_map *m, const char *name, size_t len, bool *user) {
   kb_buf b = {0};
   normalise_name(name, len, &b);
   int f = -1;
   for (size_t i = 0; i < m->n && f < 0; i++)
-    if (strcmp(m->names[i], b.data) == 0) f = m->fields[i];
+    if (strcmp(m->names[i], b.data) == 0) {
+      f = m->fields[i];
+      *user = i < m->nuser;
+    }
   kb_buf_free(&b);
   return f;
+}
+
+static int map_lookup(const name_map *m, const char *name, size_t len) {
+  bool user;
+  return map_lookup_user(m, name, len, &user);
 }
 
 /* Calls fn(key, value) for each "key: a, b, c" line of a data text. */
@@ -155,6 +164,7 @@ static int build_map(const char *map, name_map *m, kb_error *err) {
       return kb_error_set(err, KB_ENOMEM, "out of memory");
     p = *e ? e + 1 : e;
   }
+  m->nuser = m->n;
   if (each_alias(_binary_ticket_fields_txt_start, _binary_ticket_fields_txt_end,
                  add_default_alias, m))
     return kb_error_set(err, KB_ENOMEM, "out of memory");
@@ -244,9 +254,15 @@ static int build_ticket(char *const values[NFIELDS], const size_t lens[NFIELDS],
     }
   }
 #define V(i) (values[i] && lens[i] ? values[i] : NULL)
-  const char *id = V(0);
-  while (id && *id == ' ') id++;
-  if (!id || !*id) {
+  char idbuf[256] = "";
+  if (V(0)) {
+    const char *a = values[0], *e = values[0] + lens[0];
+    while (a < e && (*a == ' ' || *a == '\t')) a++;
+    while (e > a && (e[-1] == ' ' || e[-1] == '\t' || e[-1] == '\r')) e--;
+    snprintf(idbuf, sizeof idbuf, "%.*s", (int)(e - a), a);
+  }
+  const char *id = idbuf;
+  if (!*id) {
     reject(rej, line, "id", "缺少工单号 (missing id)");
     return KB_EPARSE;
   }
@@ -303,12 +319,15 @@ static int build_ticket(char *const values[NFIELDS], const size_t lens[NFIELDS],
   if (!title) {
     /* a ticket without a subject is titled by the start of its problem */
     const char *src = V(2) ? V(2) : V(3);
-    size_t n = 0, chars = 0;
-    while (src[n] && src[n] != '\n' && chars < 40) {
-      kb_utf8_next(src, strlen(src), &n);
+    while (*src == '\n' || *src == '\r' || *src == ' ' || *src == '\t') src++;
+    size_t n = 0, chars = 0, len = strlen(src);
+    while (src[n] && src[n] != '\n' && src[n] != '\r' && chars < 40) {
+      kb_utf8_next(src, len, &n);
       chars++;
     }
-    kb_doc_set(doc, KB_FIELD_TITLE, src, n);
+    while (n && (src[n - 1] == ' ' || src[n - 1] == '\t')) n--;
+    if (n) kb_doc_set(doc, KB_FIELD_TITLE, src, n);
+    else kb_doc_set_str(doc, KB_FIELD_TITLE, id);
   }
   kb_doc_add_segment(doc, KB_SEG_TITLE, false, kb_doc_get(doc, KB_FIELD_TITLE),
                      strlen(kb_doc_get(doc, KB_FIELD_TITLE)));
@@ -402,6 +421,9 @@ struct kb_ticket_reader {
   size_t buf_len, buf_pos;
   bool eof;
   uint64_t offset;     /* bytes consumed through the end of the last line */
+  size_t line_bytes;   /* length of the line just read, kept or not */
+  char delim;          /* ',' or '\t' (.tsv) */
+  int bad_code;        /* the status of the last bad CSV record */
   uint64_t rec_offset; /* … through the end of the last finished record */
   size_t line;         /* lines consumed */
   /* charset */
@@ -442,6 +464,7 @@ static size_t fill(kb_ticket_reader *r) {
 static bool read_line(kb_ticket_reader *r, bool *too_long) {
   kb_buf_reset(&r->raw);
   *too_long = false;
+  r->line_bytes = 0;
   bool any = false;
   while (fill(r)) {
     any = true;
@@ -449,11 +472,22 @@ static bool read_line(kb_ticket_reader *r, bool *too_long) {
     size_t avail = r->buf_len - r->buf_pos;
     char *nl = memchr(start, '\n', avail);
     size_t take = nl ? (size_t)(nl - start) + 1 : avail;
-    if (r->raw.len + take <= r->max_record + 2) kb_buf_append(&r->raw, start, take);
-    else *too_long = true;
+    /* keep at most max_record bytes of content plus the line end */
+    size_t room = r->max_record + 2 > r->raw.len ? r->max_record + 2 - r->raw.len : 0;
+    kb_buf_append(&r->raw, start, take < room ? take : room);
+    r->line_bytes += take;
     r->buf_pos += take;
     r->offset += take;
     if (nl) break;
+  }
+  size_t content = r->line_bytes;
+  if (content && r->raw.len && r->raw.data[r->raw.len - 1] == '\n') content--;
+  if (content && r->raw.len > 1 && r->raw.data[r->raw.len - 2] == '\r') content--;
+  *too_long = content > r->max_record;
+  if (*too_long && r->raw.len > r->max_record) {
+    /* the part kept is a fragment: never parse it as a record */
+    r->raw.len = r->max_record;
+    r->raw.data[r->raw.len] = '\0';
   }
   if (any) r->line++;
   if (!r->raw.data) kb_buf_append(&r->raw, "", 0);
@@ -567,6 +601,7 @@ static void clear_fields(kb_ticket_reader *r) {
 static int csv_restart(kb_ticket_reader *r) {
   if (r->csv_open) csv_free(&r->csv);
   r->csv_open = csv_init(&r->csv, CSV_STRICT | CSV_STRICT_FINI | CSV_APPEND_NULL) == 0;
+  if (r->csv_open) csv_set_delim(&r->csv, (unsigned char)r->delim);
   return r->csv_open ? KB_OK : KB_ENOMEM;
 }
 
@@ -596,6 +631,7 @@ static csv_step csv_next(kb_ticket_reader *r, const char **why) {
       int rc = csv_fini(&r->csv, csv_field, csv_record, r);
       if (rc != 0 || !r->record_done) {
         *why = "引号没有闭合 (unterminated quoted field at end of input)";
+        r->bad_code = KB_EPARSE;
         csv_restart(r);
         return CSV_BAD;
       }
@@ -617,17 +653,20 @@ static csv_step csv_next(kb_ticket_reader *r, const char **why) {
     if (r->record_raw.len < r->max_record) kb_buf_append(&r->record_raw, r->raw.data, r->raw.len);
     if (too_long || r->record_bytes > r->max_record) {
       r->record_bad = true;
-      *why = "记录超过 1 MiB (record over 1 MiB)";
+      r->bad_code = KB_ETOOBIG;
+      *why = "记录超过大小上限 (record over the size limit)";
     }
-    if (!to_utf8(r)) {
+    if (!r->record_bad && !to_utf8(r)) {
       r->record_bad = true;
-      if (!*why) *why = "编码无效 (invalid byte sequence for the input encoding)";
+      r->bad_code = KB_EENCODING;
+      *why = "编码无效 (invalid byte sequence for the input encoding)";
     }
     if (!r->record_bad && csv_parse(&r->csv, r->utf8.data, r->utf8.len, csv_field, csv_record, r) !=
                              r->utf8.len) {
       *why = csv_error(&r->csv) == CSV_EPARSE ? "引号使用不当 (malformed quotes)"
                                                : "CSV 解析错误 (CSV parse error)";
       r->record_bad = true;
+      r->bad_code = KB_EPARSE;
     }
     if (r->record_bad) {
       /* skip the rest of the broken record: while an odd number of quotes
@@ -660,13 +699,22 @@ static int read_header(kb_ticket_reader *r, kb_error *err) {
                         r->record_line, why);
   r->ncolumns = r->nfields;
   bool has_id = false, has_text = false;
+  /* columns named by --map first, then the default names for the fields
+   * still free; among defaults the first column of a field wins */
+  for (size_t i = 0; i < r->nfields; i++) r->columns[i] = -1;
+  for (int pass = 0; pass < 2; pass++)
+    for (size_t i = 0; i < r->nfields; i++) {
+      if (r->columns[i] >= 0) continue;
+      bool user;
+      int f = map_lookup_user(&r->names, r->fields[i], r->field_lens[i], &user);
+      if (f < 0 || (pass == 0) != user) continue;
+      bool taken = false;
+      for (size_t k = 0; k < r->nfields; k++) taken |= k != i && r->columns[k] == f;
+      if (!taken) r->columns[i] = f;
+    }
   for (size_t i = 0; i < r->nfields; i++) {
-    int f = map_lookup(&r->names, r->fields[i], r->field_lens[i]);
-    for (size_t k = 0; k < i && f >= 0; k++)
-      if (r->columns[k] == f) f = -1; /* the first column of a field wins */
-    r->columns[i] = f;
-    has_id |= f == 0;
-    has_text |= f >= 1 && f <= 3;
+    has_id |= r->columns[i] == 0;
+    has_text |= r->columns[i] >= 1 && r->columns[i] <= 3;
   }
   if (!has_id || !has_text)
     return kb_error_set(err, KB_EPARSE,
@@ -720,10 +768,12 @@ int kb_ticket_reader_open(const char *path, const kb_ticket_opts *opts, kb_ticke
   if (rc == KB_OK) rc = build_map(opts ? opts->map : NULL, &r->names, err);
   kb_ticket_format fmt = opts ? opts->format : KB_TICKET_AUTO;
   if (fmt == KB_TICKET_AUTO)
-    fmt = ends_with(path, ".csv") || ends_with(path, ".csv.gz") || ends_with(path, ".tsv")
+    fmt = ends_with(path, ".csv") || ends_with(path, ".csv.gz") || ends_with(path, ".tsv") ||
+                  ends_with(path, ".tsv.gz")
               ? KB_TICKET_CSV
               : KB_TICKET_JSONL;
   r->format = fmt;
+  r->delim = ends_with(path, ".tsv") || ends_with(path, ".tsv.gz") ? '\t' : ',';
   if (rc == KB_OK) rc = setup_charset(r, opts ? opts->encoding : NULL, err);
   if (rc == KB_OK && fmt == KB_TICKET_CSV) {
     rc = csv_restart(r) == KB_OK ? read_header(r, err) : kb_error_set(err, KB_ENOMEM, "out of memory");
@@ -792,7 +842,7 @@ int kb_ticket_reader_next(kb_ticket_reader *r, kb_doc **doc, kb_ticket_reject *r
     if (st == CSV_END) rc = KB_ENOENT;
     else if (st == CSV_BAD) {
       reject(rej, r->record_line, "", "%s", why);
-      rc = strstr(why, "1 MiB") ? KB_ETOOBIG : strstr(why, "编码") ? KB_EENCODING : KB_EPARSE;
+      rc = r->bad_code;
     } else {
       rc = csv_ticket(r, doc, rej);
     }

@@ -50,7 +50,8 @@ enum {
   KB_SLOT_VISIBILITY = 5,
   KB_SLOT_HASH = 6,   /* content hash: unchanged input is skipped */
   KB_SLOT_SOURCE = 7, /* source file of an article (sync) */
-  KB_SLOT_TEXT = 8,   /* public plain text, for snippets */
+  KB_SLOT_TEXT = 8,   /* public plain text, for snippets; absent when it is
+                         BODY + "\n" + RESOLUTION (tickets) */
   KB_SLOT_ITEXT = 9,  /* internal plain text, for engineers' snippets */
   KB_SLOT_BODY = 10,  /* the Markdown source (article) or problem (ticket) */
   KB_SLOT_RESOLUTION = 11,
