@@ -388,10 +388,12 @@ static int add_word_units(kb_query *q, const tok_list *l, kb_qnode *units, kb_qn
   for (size_t i = 0; i < l->n && rc == KB_OK; i++) {
     const tok *t = &l->v[i];
     if (t->kind == KB_TOKEN_BIGRAM) {
-      bool stop_overlap = false;
+      /* a bigram inside a stop word (怎么 of 怎么办) goes with it; one that
+       * crosses into a content word (还款 of 还|款) may be what matters */
+      bool in_stop = false;
       for (size_t k = 0; k < l->n; k++)
-        if (drop[k] && l->v[k].start < t->end && t->start < l->v[k].end) stop_overlap = true;
-      if (stop_overlap) continue;
+        if (drop[k] && l->v[k].start <= t->start && t->end <= l->v[k].end) in_stop = true;
+      if (in_stop) continue;
       add_highlight(q, t);
       rc = kb_qnode_add(bigrams, term_node(q, KB_PREFIX_BIGRAM, KB_PREFIX_INTERNAL_BIGRAM, t->term));
       continue;
