@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "kb/analyze.h"
+#include "kb/import.h"
 #include "server.h"
 
 #define Q_MAX_CHARS 1000
@@ -241,6 +242,63 @@ enum MHD_Result kb_api_suggest(struct MHD_Connection *c, request *r) {
   for (size_t i = 0; i < n; i++) json_array_append_new(list, json_string(words[i]));
   kb_search_words_free(words, n);
   return send_json(c, r, 200, json_pack("{s:s,s:o}", "query", q, "suggestions", list));
+}
+
+/* ------------------------------------------------------------- tickets */
+
+/* NDJSON tickets in the import format, validated like kb-index import,
+ * upserted and committed in one commit. The writer lock is taken for the
+ * request only: while kb-index holds it, the answer is 409. */
+enum MHD_Result kb_api_tickets(struct MHD_Connection *c, request *r) {
+  if (r->role == ROLE_PUBLIC)
+    return kb_respond_error(c, r, 401, "unauthorized", "需要管理员令牌 (admin token required)");
+  if (r->role != ROLE_ADMIN)
+    return kb_respond_error(c, r, 403, "forbidden", "需要管理员权限 (admin only)");
+  if (!r->body.len) return bad_param(c, r, "body", "需要 NDJSON 工单 (NDJSON tickets required)");
+  kb_error err = {0};
+  kb_index *idx = NULL;
+  int rc = kb_index_open(r->srv->db, KB_INDEX_WRITE, &idx, &err);
+  if (rc == KB_ELOCKED)
+    return kb_respond_error(c, r, 409, "index_busy", "索引正在被写入，请稍后重试 (index busy)");
+  if (rc != KB_OK) return index_error(c, r, &err);
+  kb_searcher *ks = kb_worker_searcher(r->srv, &err);
+  json_t *rejected = json_array();
+  size_t imported = 0, updated = 0, unchanged = 0, line = 0;
+  const char *p = r->body.data, *end = r->body.data + r->body.len;
+  while (rc == KB_OK && ks && p < end) {
+    const char *e = memchr(p, '\n', (size_t)(end - p));
+    if (!e) e = end;
+    line++;
+    size_t n = (size_t)(e - p);
+    while (n && (p[n - 1] == '\r' || p[n - 1] == ' ')) n--;
+    if (n) {
+      kb_doc *doc = NULL;
+      kb_ticket_reject rej = {0};
+      if (kb_ticket_from_json(p, n, line, NULL, &doc, &rej) != KB_OK) {
+        char msg[320];
+        snprintf(msg, sizeof msg, "%s%s%s", rej.field, rej.field[0] ? ": " : "", rej.reason);
+        json_array_append_new(rejected, json_pack("{s:i,s:s}", "line", (json_int_t)line, "error", msg));
+      } else {
+        kb_upsert outcome;
+        rc = kb_import_doc(idx, kb_searcher_tokenizer(ks), doc, &outcome, &err);
+        imported += outcome == KB_UPSERT_NEW;
+        updated += outcome == KB_UPSERT_UPDATED;
+        unchanged += outcome == KB_UPSERT_UNCHANGED;
+      }
+      kb_doc_free(doc);
+    }
+    p = e + 1;
+  }
+  if (rc == KB_OK && ks) rc = kb_index_commit(idx, &err);
+  kb_index_free(idx);
+  if (!ks || rc != KB_OK) {
+    json_decref(rejected);
+    return index_error(c, r, &err);
+  }
+  return send_json(c, r, 200,
+                   json_pack("{s:i,s:i,s:i,s:o}", "imported", (json_int_t)imported, "updated",
+                             (json_int_t)updated, "unchanged", (json_int_t)unchanged, "rejected",
+                             rejected));
 }
 
 /* ---------------------------------------------------------------- gaps */

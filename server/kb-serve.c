@@ -249,6 +249,7 @@ static enum MHD_Result route(struct MHD_Connection *c, request *r, const char *u
   else if (starts_with(url, "/api/docs/")) r->ep = EP_DOCS;
   else if (strcmp(url, "/api/similar") == 0) r->ep = EP_SIMILAR;
   else if (strcmp(url, "/api/suggest") == 0) r->ep = EP_SUGGEST;
+  else if (strcmp(url, "/api/tickets") == 0) r->ep = EP_TICKETS;
   else if (strcmp(url, "/api/gaps") == 0) r->ep = EP_GAPS;
   else if (strcmp(url, "/healthz") == 0) r->ep = EP_HEALTHZ;
   else if (strcmp(url, "/metrics") == 0) r->ep = EP_METRICS;
@@ -257,7 +258,7 @@ static enum MHD_Result route(struct MHD_Connection *c, request *r, const char *u
   else if (starts_with(url, "/a/") || starts_with(url, "/t/")) r->ep = EP_PAGE_DOC;
   else return kb_respond_error(c, r, 404, "not_found", "没有这个地址 (no such path)");
 
-  if (r->ep == EP_SIMILAR ? !(get || post) : !get)
+  if (r->ep == EP_SIMILAR ? !(get || post) : r->ep == EP_TICKETS ? !post : !get)
     return kb_respond_error(c, r, 405, "method_not_allowed", "不支持的请求方法 (method not allowed)");
   if (r->too_big)
     return kb_respond_error(c, r, 413, "too_large", "请求体过大 (request body too large)");
@@ -266,6 +267,7 @@ static enum MHD_Result route(struct MHD_Connection *c, request *r, const char *u
     case EP_DOCS: return kb_api_doc(c, r, url + strlen("/api/docs/"));
     case EP_SIMILAR: return kb_api_similar(c, r);
     case EP_SUGGEST: return kb_api_suggest(c, r);
+    case EP_TICKETS: return kb_api_tickets(c, r);
     case EP_GAPS: return kb_api_gaps(c, r);
     case EP_HEALTHZ: return kb_api_healthz(c, r);
     case EP_METRICS: return kb_api_metrics(c, r);
@@ -307,7 +309,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 static int status_index(unsigned status) {
   for (int i = 0; i < STATUS_COUNT; i++)
     if (statuses[i] == status) return i;
-  return status >= 500 ? 9 : 1;
+  return status >= 500 ? 10 : 1;
 }
 
 static const double bucket_le[LATENCY_BUCKETS] = {0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025,

@@ -16,6 +16,7 @@ typedef enum role { ROLE_PUBLIC, ROLE_ENGINEER, ROLE_ADMIN } role;
 /* Endpoints, for metrics labels. */
 #define KB_ENDPOINTS(X)                                                            \
   X(SEARCH, "search") X(DOCS, "docs") X(SIMILAR, "similar") X(SUGGEST, "suggest") \
+  X(TICKETS, "tickets") \
   X(GAPS, "gaps") X(HEALTHZ, "healthz") X(METRICS, "metrics") X(PAGE_HOME, "page_home") \
   X(PAGE_SEARCH, "page_search") X(PAGE_DOC, "page_doc") X(OTHER, "other")
 
@@ -26,8 +27,9 @@ typedef enum endpoint {
   EP_COUNT
 } endpoint;
 
-#define KB_STATUSES(X) X(200) X(400) X(401) X(403) X(404) X(405) X(413) X(414) X(429) X(500) X(503)
-enum { STATUS_COUNT = 11 };
+#define KB_STATUSES(X) \
+  X(200) X(400) X(401) X(403) X(404) X(405) X(409) X(413) X(414) X(429) X(500) X(503)
+enum { STATUS_COUNT = 12 };
 #define LATENCY_BUCKETS 12
 
 typedef struct metrics {
@@ -100,6 +102,7 @@ enum MHD_Result kb_api_search(struct MHD_Connection *c, request *r);
 enum MHD_Result kb_api_doc(struct MHD_Connection *c, request *r, const char *id);
 enum MHD_Result kb_api_similar(struct MHD_Connection *c, request *r);
 enum MHD_Result kb_api_suggest(struct MHD_Connection *c, request *r);
+enum MHD_Result kb_api_tickets(struct MHD_Connection *c, request *r);
 enum MHD_Result kb_api_gaps(struct MHD_Connection *c, request *r);
 enum MHD_Result kb_api_healthz(struct MHD_Connection *c, request *r);
 enum MHD_Result kb_api_metrics(struct MHD_Connection *c, request *r);

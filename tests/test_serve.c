@@ -301,6 +301,56 @@ static void test_commit_seen_without_restart(void **state) {
   kb_buf_free(&body);
 }
 
+/* -------------------------------------------------------------- tickets */
+
+static void test_post_tickets(void **state) {
+  (void)state;
+  const char *body =
+      "{\"id\":\"S-1\",\"title\":\"quokkafix 故障\",\"problem\":\"客户的 quokkafix 服务无法启动\","
+      "\"resolution\":\"重装后恢复\",\"priority\":\"高\"}\n"
+      "{\"id\":\"S-2\",\"title\":\"公开的 quokkafix 说明\",\"visibility\":\"public\"}\n"
+      "not json\n"
+      "{\"id\":\"S-3\",\"title\":\"x\",\"priority\":\"P7\"}\n";
+  kb_buf out = {0};
+  assert_int_equal(tu_http(g_port, "POST", "/api/tickets", NULL, body, &out), 401);
+  kb_buf_reset(&out);
+  assert_int_equal(tu_http(g_port, "POST", "/api/tickets", ENGINEER, body, &out), 403);
+  kb_buf_reset(&out);
+  assert_int_equal(tu_http(g_port, "GET", "/api/tickets", ADMIN, NULL, &out), 405);
+  kb_buf_reset(&out);
+  assert_int_equal(tu_http(g_port, "POST", "/api/tickets", ADMIN, body, &out), 200);
+  json_t *j = json_loads(out.data, 0, NULL);
+  assert_int_equal(json_integer_value(json_object_get(j, "imported")), 2);
+  assert_int_equal(json_integer_value(json_object_get(j, "updated")), 0);
+  json_t *rej = json_object_get(j, "rejected");
+  assert_int_equal(json_array_size(rej), 2);
+  assert_int_equal(json_integer_value(json_object_get(json_array_get(rej, 0), "line")), 3);
+  assert_int_equal(json_integer_value(json_object_get(json_array_get(rej, 1), "line")), 4);
+  assert_true(tu_contains(json_string_value(json_object_get(json_array_get(rej, 1), "error")), "priority"));
+  json_decref(j);
+  /* engineers find both at once; the public only the public one */
+  json_t *eng = search("quokkafix", NULL, ENGINEER);
+  assert_int_equal(json_integer_value(json_object_get(eng, "total")), 2);
+  json_decref(eng);
+  json_t *pub = search("quokkafix", NULL, NULL);
+  assert_int_equal(json_integer_value(json_object_get(pub, "total")), 1);
+  assert_string_equal(first_id(pub), "t/S-2");
+  json_decref(pub);
+  /* the same body again changes nothing */
+  kb_buf_reset(&out);
+  assert_int_equal(tu_http(g_port, "POST", "/api/tickets", ADMIN, body, &out), 200);
+  j = json_loads(out.data, 0, NULL);
+  assert_int_equal(json_integer_value(json_object_get(j, "unchanged")), 2);
+  json_decref(j);
+  /* a body over the limit */
+  kb_buf big = {0};
+  for (int i = 0; i < 120000; i++) kb_buf_puts(&big, "{\"id\":\"x\"}\n");
+  kb_buf_reset(&out);
+  assert_int_equal(tu_http(g_port, "POST", "/api/tickets", ADMIN, big.data, &out), 413);
+  kb_buf_free(&big);
+  kb_buf_free(&out);
+}
+
 /* ---------------------------------------------------------------- pages */
 
 static void test_pages(void **state) {
@@ -377,6 +427,7 @@ int main(void) {
       cmocka_unit_test(test_gaps_record_zero_results),
       cmocka_unit_test(test_healthz_and_metrics),
       cmocka_unit_test(test_commit_seen_without_restart),
+      cmocka_unit_test(test_post_tickets),
       cmocka_unit_test(test_pages),
   };
   return cmocka_run_group_tests(tests, setup, teardown);
