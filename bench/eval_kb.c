@@ -237,17 +237,6 @@ static int index_jsonl(indexer *ix, const options *o) {
   return 0;
 }
 
-static int read_file(const char *path, kb_buf *out) {
-  FILE *f = fopen(path, "rb");
-  if (!f) return KB_EIO;
-  char chunk[65536];
-  size_t n;
-  int rc = KB_OK;
-  while (rc == KB_OK && (n = fread(chunk, 1, sizeof chunk, f)) > 0)
-    rc = kb_buf_append(out, chunk, n);
-  fclose(f);
-  return rc;
-}
 
 /* {"id","text"} of an indexed article, for the peers. */
 static void dump_doc(indexer *ix, const char *id, const kb_buf *src) {
@@ -265,7 +254,7 @@ static void index_article(indexer *ix, const char *path, const char *rel) {
   kb_buf src = {0}, id = {0};
   kb_doc *doc = NULL;
   kb_error err = {0};
-  if (read_file(path, &src) != KB_OK) {
+  if (kb_buf_read_file(&src, path, 0, NULL) != KB_OK) {
     fprintf(stderr, "eval_kb: cannot read %s\n", path);
     ix->skipped++;
     goto out;

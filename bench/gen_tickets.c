@@ -32,13 +32,11 @@ static void add_sentence(pool *p, const char *s, size_t len) {
 
 /* Splits a file into sentences at 。！？ and line ends. */
 static void read_sentences(pool *p, const char *path) {
-  FILE *f = fopen(path, "rb");
-  if (!f) return;
   kb_buf b = {0};
-  char chunk[65536];
-  size_t n;
-  while ((n = fread(chunk, 1, sizeof chunk, f)) > 0) kb_buf_append(&b, chunk, n);
-  fclose(f);
+  if (kb_buf_read_file(&b, path, 0, NULL) != KB_OK) {
+    kb_buf_free(&b);
+    return;
+  }
   size_t start = 0;
   for (size_t i = 0; i < b.len;) {
     size_t at = i;

@@ -37,13 +37,11 @@ typedef struct bench {
 } bench;
 
 static void index_file(bench *b, const char *path, const char *rel) {
-  FILE *f = fopen(path, "rb");
-  if (!f) return;
   kb_buf src = {0};
-  char chunk[65536];
-  size_t n;
-  while ((n = fread(chunk, 1, sizeof chunk, f)) > 0) kb_buf_append(&src, chunk, n);
-  fclose(f);
+  if (kb_buf_read_file(&src, path, 0, NULL) != KB_OK) {
+    kb_buf_free(&src);
+    return;
+  }
   kb_doc *doc = NULL;
   kb_xdoc *xd = NULL;
   kb_error err = {0};

@@ -70,27 +70,6 @@ static void report(const char *fmt, const char *a, const char *b) {
   fprintf(stderr, fmt, a, b);
 }
 
-static int read_file(const char *path, kb_buf *out, kb_error *err) {
-  FILE *f = fopen(path, "rb");
-  if (!f) return kb_error_set(err, KB_EIO, "%s: 无法读取 (cannot read): %s", path, strerror(errno));
-  char chunk[65536];
-  size_t n;
-  int rc = KB_OK;
-  while ((n = fread(chunk, 1, sizeof chunk, f)) > 0) {
-    if (out->len + n > ARTICLE_MAX) {
-      rc = kb_error_set(err, KB_ETOOBIG, "%s: 文件超过 %u MiB (file too large)", path, ARTICLE_MAX >> 20);
-      break;
-    }
-    if (kb_buf_append(out, chunk, n) != KB_OK) {
-      rc = kb_error_set(err, KB_ENOMEM, "out of memory");
-      break;
-    }
-  }
-  if (rc == KB_OK && ferror(f)) rc = kb_error_set(err, KB_EIO, "%s: 读取错误 (read error)", path);
-  fclose(f);
-  return rc;
-}
-
 static void remember(indexer *ix, const char *abs_path, const char *id) {
   if (!ix->track) return;
   if (ix->nseen == ix->seen_cap) {
@@ -126,7 +105,7 @@ static void add_article(indexer *ix, const char *path, const char *abs_path, con
   kb_doc *doc = NULL;
   kb_xdoc *xd = NULL;
   char *old_hash = NULL;
-  if (read_file(path, &src, &err) != KB_OK ||
+  if (kb_buf_read_file(&src, path, ARTICLE_MAX, &err) != KB_OK ||
       kb_markdown_parse(src.data ? src.data : "", src.len, path, &doc, &err) != KB_OK) {
     fprintf(stderr, "kb-index: 跳过 (skipped) %s\n", err.message);
     ix->skipped++;
@@ -458,7 +437,7 @@ static int save_lexicon(kb_index *idx, const char *path, kb_error *err) {
   int rc = kb_lexicon_add_file(check, path, err); /* validates the file */
   kb_lexicon_free(check);
   kb_buf text = {0};
-  if (rc == KB_OK) rc = read_file(path, &text, err);
+  if (rc == KB_OK) rc = kb_buf_read_file(&text, path, 0, err);
   if (rc == KB_OK) rc = kb_index_set_meta(idx, KB_META_LEXICON, text.data ? text.data : "", err);
   kb_buf_free(&text);
   return rc;

@@ -1,6 +1,7 @@
 /* text.c — UTF-8 helpers, ICU normalisation and the growable buffer. */
 #include "kb/text.h"
 
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -64,6 +65,24 @@ char *kb_buf_detach(kb_buf *b) {
   b->data = NULL;
   b->len = b->cap = 0;
   return s;
+}
+
+int kb_buf_read_file(kb_buf *b, const char *path, size_t max, kb_error *err) {
+  FILE *f = fopen(path, "rb");
+  if (!f) return kb_error_set(err, KB_EIO, "%s: 无法读取 (cannot read): %s", path, strerror(errno));
+  char chunk[65536];
+  size_t n, start = b->len;
+  int rc = KB_OK;
+  while (rc == KB_OK && (n = fread(chunk, 1, sizeof chunk, f)) > 0) {
+    if (max && b->len - start + n > max)
+      rc = kb_error_set(err, KB_ETOOBIG, "%s: 文件超过 %zu 字节 (file over %zu bytes)", path, max, max);
+    else if (kb_buf_append(b, chunk, n) != KB_OK)
+      rc = kb_error_set(err, KB_ENOMEM, "%s: out of memory", path);
+  }
+  if (rc == KB_OK && ferror(f)) rc = kb_error_set(err, KB_EIO, "%s: 读取错误 (read error)", path);
+  fclose(f);
+  if (rc == KB_OK && !b->data) rc = kb_buf_append(b, "", 0);
+  return rc;
 }
 
 /* -------------------------------------------------------------------- UTF-8 */

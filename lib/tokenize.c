@@ -108,23 +108,14 @@ int kb_lexicon_new_builtin(const char *name, kb_lexicon **out, kb_error *err) {
 }
 
 int kb_lexicon_add_file(kb_lexicon *lex, const char *path, kb_error *err) {
-  FILE *f = fopen(path, "rb");
-  if (!f) return kb_error_set(err, KB_EIO, "%s: 无法打开词典文件 (cannot open lexicon)", path);
   kb_buf b = {0};
-  char chunk[65536];
-  size_t n;
-  int rc = KB_OK;
-  while ((n = fread(chunk, 1, sizeof chunk, f)) > 0)
-    if ((rc = kb_buf_append(&b, chunk, n)) != KB_OK) break;
-  fclose(f);
+  int rc = kb_buf_read_file(&b, path, 0, err);
   size_t bad;
-  if (rc == KB_OK && !kb_utf8_valid(b.data ? b.data : "", b.len, &bad))
+  if (rc == KB_OK && !kb_utf8_valid(b.data, b.len, &bad))
     rc = kb_error_set(err, KB_EENCODING, "%s:%zu: 不是有效的 UTF-8 (invalid UTF-8)", path,
                       kb_text_line_of(b.data, bad));
-  else if (rc == KB_OK && kb_data_each_word(b.data ? b.data : "", b.len, lexicon_add_cb, lex))
+  else if (rc == KB_OK && kb_data_each_word(b.data, b.len, lexicon_add_cb, lex))
     rc = kb_error_set(err, KB_ENOMEM, "out of memory");
-  else if (rc != KB_OK)
-    kb_error_set(err, rc, "out of memory");
   kb_buf_free(&b);
   return rc;
 }

@@ -40,6 +40,10 @@ void kb_buf_free(kb_buf *b);
  * Never NULL unless out of memory. */
 char *kb_buf_detach(kb_buf *b);
 
+/* Appends the whole file at path to b. max (bytes, 0 = no limit) bounds
+ * it: a bigger file is KB_ETOOBIG. Errors name the file. */
+int kb_buf_read_file(kb_buf *b, const char *path, size_t max, kb_error *err);
+
 /* ## UTF-8 */
 
 /* True when s[0..len) is well-formed UTF-8 (no overlongs, no surrogates).
