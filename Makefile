@@ -147,11 +147,16 @@ test: check
 # ---------------------------------------------------------------- bench
 BENCH_TICKETS ?= 200000
 bench: all $(BUILD)/bench/kb_bench $(BUILD)/bench/xapian_ngram $(BUILD)/bench/xapian_tickets \
+       $(BUILD)/bench/seg_f1 \
        $(BUILD)/bench/gen_tickets $(BUILD)/bench/measure
 	@BUILD=$(BUILD) bench/run $(BENCH_DIRS)
 	@BUILD=$(BUILD) bench/import_bench $(BENCH_TICKETS)
 
 $(BUILD)/bench/gen_tickets: $(BUILD)/obj/bench/gen_tickets.o $(LIBKB)
+	@mkdir -p $(dir $@)
+	$(CXX) $(SAN) -o $@ $^ $(LDLIBS_ALL)
+
+$(BUILD)/bench/seg_f1: $(BUILD)/obj/bench/seg_f1.o $(LIBKB)
 	@mkdir -p $(dir $@)
 	$(CXX) $(SAN) -o $@ $^ $(LDLIBS_ALL)
 

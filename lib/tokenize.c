@@ -4,6 +4,7 @@
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <math.h>
 #include <string.h>
 #include <unicode/ubrk.h>
 #include <unicode/utext.h>
@@ -14,22 +15,30 @@
 
 /* ------------------------------------------------------------------ lexicon */
 
+/* A word and how often it occurs in the list's source corpus (0 = not
+ * given: a domain word). */
+typedef struct lex_entry {
+  uint32_t freq;
+  char word[];
+} lex_entry;
+
 struct kb_lexicon {
-  char **slots; /* open addressing over NUL-terminated words */
+  lex_entry **slots; /* open addressing */
   size_t cap;
   size_t n;
+  uint64_t total; /* sum of the given frequencies; 0 = a plain word set */
 };
 
 static int lexicon_grow(kb_lexicon *lex) {
   size_t cap = lex->cap ? lex->cap * 2 : 1024;
-  char **slots = calloc(cap, sizeof *slots);
+  lex_entry **slots = calloc(cap, sizeof *slots);
   if (!slots) return KB_ENOMEM;
   for (size_t i = 0; i < lex->cap; i++) {
-    char *w = lex->slots[i];
-    if (!w) continue;
-    size_t j = kb_fnv1a(w, strlen(w)) & (cap - 1);
+    lex_entry *e = lex->slots[i];
+    if (!e) continue;
+    size_t j = kb_fnv1a(e->word, strlen(e->word)) & (cap - 1);
     while (slots[j]) j = (j + 1) & (cap - 1);
-    slots[j] = w;
+    slots[j] = e;
   }
   free(lex->slots);
   lex->slots = slots;
@@ -37,32 +46,53 @@ static int lexicon_grow(kb_lexicon *lex) {
   return KB_OK;
 }
 
-bool kb_lexicon_contains(const kb_lexicon *lex, const char *word, size_t len) {
-  if (!lex || !lex->n) return false;
+static lex_entry *lexicon_find(const kb_lexicon *lex, const char *word, size_t len) {
+  if (!lex || !lex->n) return NULL;
   size_t j = kb_fnv1a(word, len) & (lex->cap - 1);
-  for (char *w; (w = lex->slots[j]); j = (j + 1) & (lex->cap - 1))
-    if (strncmp(w, word, len) == 0 && w[len] == '\0') return true;
-  return false;
+  for (lex_entry *e; (e = lex->slots[j]); j = (j + 1) & (lex->cap - 1))
+    if (strncmp(e->word, word, len) == 0 && e->word[len] == '\0') return e;
+  return NULL;
 }
 
-int kb_lexicon_add(kb_lexicon *lex, const char *word, size_t len) {
+bool kb_lexicon_contains(const kb_lexicon *lex, const char *word, size_t len) {
+  return lexicon_find(lex, word, len) != NULL;
+}
+
+/* Adds word with a frequency (0 = none given); a word already there keeps
+ * the larger frequency. */
+static int lexicon_add_freq(kb_lexicon *lex, const char *word, size_t len, uint32_t freq) {
   if (len == 0 || len > KB_TERM_MAX) return KB_EINVAL;
-  if (kb_lexicon_contains(lex, word, len)) return KB_OK;
+  lex_entry *old = lexicon_find(lex, word, len);
+  if (old) {
+    if (freq > old->freq) {
+      lex->total += freq - old->freq;
+      old->freq = freq;
+    }
+    return KB_OK;
+  }
   if ((lex->n + 1) * 2 > lex->cap && lexicon_grow(lex) != KB_OK) return KB_ENOMEM;
-  char *w = malloc(len + 1);
-  if (!w) return KB_ENOMEM;
-  memcpy(w, word, len);
-  w[len] = '\0';
+  lex_entry *e = malloc(sizeof *e + len + 1);
+  if (!e) return KB_ENOMEM;
+  e->freq = freq;
+  memcpy(e->word, word, len);
+  e->word[len] = '\0';
   size_t j = kb_fnv1a(word, len) & (lex->cap - 1);
   while (lex->slots[j]) j = (j + 1) & (lex->cap - 1);
-  lex->slots[j] = w;
+  lex->slots[j] = e;
   lex->n++;
+  lex->total += freq;
   return KB_OK;
 }
 
-int kb_data_each_word(const char *text, size_t len, kb_word_fn fn, void *ctx) {
-  size_t i = 0;
-  while (i < len) {
+int kb_lexicon_add(kb_lexicon *lex, const char *word, size_t len) {
+  return lexicon_add_freq(lex, word, len, 0);
+}
+
+
+/* Adds the lines of a word list: "word [frequency] [anything]", '#'
+ * comments and blank lines skipped. */
+static int lexicon_add_lines(kb_lexicon *lex, const char *text, size_t len) {
+  for (size_t i = 0; i < len;) {
     size_t eol = i;
     while (eol < len && text[eol] != '\n') eol++;
     size_t s = i;
@@ -70,17 +100,16 @@ int kb_data_each_word(const char *text, size_t len, kb_word_fn fn, void *ctx) {
     size_t e = s;
     while (e < eol && text[e] != ' ' && text[e] != '\t' && text[e] != '\r') e++;
     if (e > s && text[s] != '#') {
-      int rc = fn(text + s, e - s, ctx);
-      if (rc) return rc;
+      size_t f = e;
+      while (f < eol && (text[f] == ' ' || text[f] == '\t')) f++;
+      unsigned long freq = 0;
+      while (f < eol && text[f] >= '0' && text[f] <= '9' && freq < 100000000UL)
+        freq = freq * 10 + (unsigned long)(text[f++] - '0');
+      if (lexicon_add_freq(lex, text + s, e - s, (uint32_t)freq) == KB_ENOMEM) return KB_ENOMEM;
     }
     i = eol + 1;
   }
-  return 0;
-}
-
-static int lexicon_add_cb(const char *w, size_t len, void *ctx) {
-  int rc = kb_lexicon_add(ctx, w, len);
-  return rc == KB_ENOMEM ? rc : 0;
+  return KB_OK;
 }
 
 kb_lexicon *kb_lexicon_new(void) { return calloc(1, sizeof(kb_lexicon)); }
@@ -99,7 +128,7 @@ int kb_lexicon_new_builtin(const char *name, kb_lexicon **out, kb_error *err) {
   }
   kb_lexicon *lex = kb_lexicon_new();
   if (!lex) return kb_error_set(err, KB_ENOMEM, "out of memory");
-  if (kb_data_each_word(text, len, lexicon_add_cb, lex)) {
+  if (lexicon_add_lines(lex, text, len) != KB_OK) {
     kb_lexicon_free(lex);
     return kb_error_set(err, KB_ENOMEM, "out of memory");
   }
@@ -114,20 +143,20 @@ int kb_lexicon_add_file(kb_lexicon *lex, const char *path, kb_error *err) {
   if (rc == KB_OK && !kb_utf8_valid(b.data, b.len, &bad))
     rc = kb_error_set(err, KB_EENCODING, "%s:%zu: 不是有效的 UTF-8 (invalid UTF-8)", path,
                       kb_text_line_of(b.data, bad));
-  else if (rc == KB_OK && kb_data_each_word(b.data, b.len, lexicon_add_cb, lex))
+  else if (rc == KB_OK && lexicon_add_lines(lex, b.data, b.len) != KB_OK)
     rc = kb_error_set(err, KB_ENOMEM, "out of memory");
   kb_buf_free(&b);
   return rc;
 }
 
 int kb_lexicon_add_text(kb_lexicon *lex, const char *text, size_t len) {
-  return kb_data_each_word(text, len, lexicon_add_cb, lex) ? KB_ENOMEM : KB_OK;
+  return lexicon_add_lines(lex, text, len);
 }
 
 int kb_lexicon_each(const kb_lexicon *lex, kb_lexicon_fn fn, void *ctx) {
   for (size_t i = 0; lex && i < lex->cap; i++) {
     if (!lex->slots[i]) continue;
-    int rc = fn(lex->slots[i], strlen(lex->slots[i]), ctx);
+    int rc = fn(lex->slots[i]->word, strlen(lex->slots[i]->word), ctx);
     if (rc) return rc;
   }
   return 0;
@@ -137,7 +166,7 @@ size_t kb_lexicon_size(const kb_lexicon *lex) { return lex ? lex->n : 0; }
 
 void kb_lexicon_free(kb_lexicon *lex) {
   if (!lex) return;
-  for (size_t i = 0; i < lex->cap; i++) free(lex->slots[i]);
+  for (size_t i = 0; i < lex->cap; i++) free(lex->slots[i]);  /* entries are one block each */
   free(lex->slots);
   free(lex);
 }
@@ -380,6 +409,13 @@ static int push_char(kb_tokenizer *t, size_t start, bool icu_start) {
  * cheapest path re-merges what ICU split (打印|机 → 打印机) and mends what it
  * cut wrongly (路|由|器重|启 → 路由器|重启) without overriding it elsewhere. */
 enum { COST_ICU = 10, COST_LEX_ALIGNED = 9, COST_LEX_ACROSS = 11, COST_CHAR = 15 };
+/* With a word list that has frequencies (jieba's dict.txt), the cheapest
+ * path is the most probable one under a unigram model: a word costs
+ * -log(freq / total). A word ICU found that the list lacks counts as rare
+ * but real (a name, a new term); a domain word without a frequency as a
+ * common one. */
+#define ICU_WORD_FREQ 3.0
+#define DOMAIN_WORD_FREQ 2000.0
 #define LEX_MAX_CHARS 8
 
 static size_t char_start(const kb_tokenizer *t, size_t c) {
@@ -440,17 +476,23 @@ static int flush_cjk(kb_tokenizer *t) {
   if (rc != KB_OK) return rc;
   for (size_t c = 0; c <= m; c++) t->cost[c] = 1 << 28;
   t->cost[0] = 0;
+  bool freq = t->lex && t->lex->total > 0;
+  double base = freq ? log((double)t->lex->total) : 0;
   for (size_t c = 0; c < m; c++) {
     if (t->chars[c].icu_start) {
       size_t e = c + 1;
       while (!boundary(t, e)) e++;
-      relax(t, c, e, COST_ICU);
+      relax(t, c, e, freq ? (int)(100 * (base - log(ICU_WORD_FREQ))) : COST_ICU);
     }
-    relax(t, c, c + 1, COST_CHAR);
-    for (size_t l = 2; l <= LEX_MAX_CHARS && c + l <= m; l++) {
+    relax(t, c, c + 1, freq ? (int)(100 * (base - log(0.5))) : COST_CHAR);
+    for (size_t l = freq ? 1 : 2; l <= LEX_MAX_CHARS && c + l <= m; l++) {
       size_t bs = char_start(t, c), be = char_start(t, c + l);
-      if (!kb_lexicon_contains(t->lex, t->text + bs, be - bs)) continue;
-      relax(t, c, c + l, boundary(t, c) && boundary(t, c + l) ? COST_LEX_ALIGNED : COST_LEX_ACROSS);
+      const lex_entry *w = lexicon_find(t->lex, t->text + bs, be - bs);
+      if (!w) continue;
+      if (freq)
+        relax(t, c, c + l, (int)(100 * (base - log(w->freq ? w->freq : DOMAIN_WORD_FREQ))));
+      else
+        relax(t, c, c + l, boundary(t, c) && boundary(t, c + l) ? COST_LEX_ALIGNED : COST_LEX_ACROSS);
     }
   }
   /* walk back, leaving in cost[start] the end of the word starting there */
