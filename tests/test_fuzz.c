@@ -11,6 +11,7 @@
 
 int kb_fuzz_markdown(const uint8_t *data, size_t size);
 int kb_fuzz_query(const uint8_t *data, size_t size);
+int kb_fuzz_ticket(const uint8_t *data, size_t size);
 
 #define MUTATIONS 400
 
@@ -82,6 +83,11 @@ static void test_fuzz_markdown(void **state) {
   run_corpus("fuzz/corpus/markdown", kb_fuzz_markdown);
 }
 
+static void test_fuzz_ticket(void **state) {
+  (void)state;
+  run_corpus("fuzz/corpus/ticket", kb_fuzz_ticket);
+}
+
 static void test_fuzz_query(void **state) {
   (void)state;
   run_corpus("fuzz/corpus/query", kb_fuzz_query);
@@ -91,6 +97,7 @@ int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_fuzz_markdown),
       cmocka_unit_test(test_fuzz_query),
+      cmocka_unit_test(test_fuzz_ticket),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
