@@ -66,8 +66,10 @@ typedef struct indexer {
   bool track;
 } indexer;
 
-static void report(const char *fmt, const char *a, const char *b) {
-  fprintf(stderr, fmt, a, b);
+/* One skipped input, named with its reason. */
+static void report_skip(indexer *ix, const char *what, const char *why) {
+  fprintf(stderr, "kb-index: 跳过 (skipped) %s: %s\n", what, why);
+  ix->skipped++;
 }
 
 static void remember(indexer *ix, const char *abs_path, const char *id) {
@@ -172,8 +174,7 @@ static int cmp_str(const void *a, const void *b) {
 static void add_tree(indexer *ix, const char *dir, const char *abs_dir, const char *rel) {
   DIR *d = opendir(dir);
   if (!d) {
-    report("kb-index: 跳过 (skipped) %s: %s\n", dir, strerror(errno));
-    ix->skipped++;
+    report_skip(ix, dir, strerror(errno));
     return;
   }
   char **names = NULL;
@@ -251,8 +252,7 @@ static void add_path(indexer *ix, const char *path) {
   char abs[PATH_MAX];
   struct stat st;
   if (stat(path, &st) != 0 || !realpath(path, abs)) {
-    report("kb-index: 跳过 (skipped) %s: %s\n", path, strerror(errno));
-    ix->skipped++;
+    report_skip(ix, path, strerror(errno));
     return;
   }
   if (S_ISDIR(st.st_mode)) {
@@ -356,8 +356,7 @@ static int cmd_delete(indexer *ix, int argc, char **argv) {
       fprintf(stderr, "kb-index: %s\n", err.message);
       ix->fatal = 1;
     } else if (!found) {
-      report("kb-index: 跳过 (skipped) %s: 索引中没有此 id (no such id)%s\n", argv[i], "");
-      ix->skipped++;
+      report_skip(ix, argv[i], "索引中没有此 id (no such id)");
     } else {
       ix->deleted++;
     }
