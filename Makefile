@@ -7,10 +7,10 @@ BUILD ?= build
 KB_DB ?= data/kb.db
 PORT ?= 8080
 
-PKGS := xapian-core icu-uc icu-i18n libcmark jansson cmocka libmicrohttpd zlib
+PKGS := xapian-core icu-uc icu-i18n libcmark jansson cmocka libmicrohttpd zlib opencc
 # Debian packages the build and the tests need (tool → package).
 DEB_PKGS := build-essential pkg-config libxapian-dev libicu-dev libcmark-dev \
-            libjansson-dev libcsv-dev libmicrohttpd-dev libopencc-dev libcmocka-dev \
+            libjansson-dev libcsv-dev libmicrohttpd-dev libopencc-dev libopencc-data libcmocka-dev \
             zlib1g-dev
 
 CC ?= cc

@@ -43,6 +43,7 @@ typedef struct options {
   size_t limit_queries; /* 0 = all */
   bool internal;        /* search as an engineer */
   bool trace;           /* one line per query on stderr */
+  const char *lexicon;  /* --lexicon: extra words, kept in the index as kb-index does */
 } options;
 
 static double now_ms(void) {
@@ -296,6 +297,13 @@ static int build_index(const options *o, size_t *docs) {
   kb_lexicon *lex = NULL;
   int rc = kb_index_open(o->db, KB_INDEX_WRITE, &ix.idx, &err);
   if (rc == KB_OK) rc = kb_lexicon_new_builtin("lexicon", &lex, &err);
+  if (rc == KB_OK && o->lexicon) {
+    kb_buf text = {0};
+    rc = kb_buf_read_file(&text, o->lexicon, 0, &err);
+    if (rc == KB_OK) rc = kb_lexicon_add_text(lex, text.data, text.len);
+    if (rc == KB_OK) rc = kb_index_set_meta(ix.idx, KB_META_LEXICON, text.data, &err);
+    kb_buf_free(&text);
+  }
   if (rc == KB_OK) rc = kb_tokenizer_new(lex, &ix.tok, &err);
   struct stat st;
   if (rc == KB_OK && o->markdown && (stat(o->markdown, &st) != 0 || !S_ISDIR(st.st_mode)))
@@ -425,6 +433,7 @@ static int parse_args(int argc, char **argv, options *o) {
     else if (strcmp(a, "--limit-queries") == 0 && has_val)
       o->limit_queries = strtoul(argv[++i], NULL, 10);
     else if (strcmp(a, "--internal") == 0) o->internal = true;
+    else if (strcmp(a, "--lexicon") == 0 && has_val) o->lexicon = argv[++i];
     else if (strcmp(a, "--trace") == 0) o->trace = true;
     else if (a[0] == '-' || npos == 2) return -1;
     else pos[npos++] = a;

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <math.h>
 #include <string.h>
+#include <opencc/opencc.h>
 #include <unicode/ubrk.h>
 #include <unicode/utext.h>
 
@@ -192,6 +193,14 @@ struct kb_tokenizer {
   size_t *back;
   size_t dp_cap;
   uint32_t *word_pos; /* position of the word holding each char */
+  /* traditional → simplified: OpenCC's Taiwan-phrase and plain converters,
+   * and which ideographs are traditional (one bit each, U+3400–U+9FFF) */
+  opencc_t tw2sp, t2s;
+  uint8_t trad[(0xA000 - 0x3400) / 8];
+  kb_buf conv;        /* the current run, converted */
+  size_t *conv_off;   /* byte offset of each of its characters in conv */
+  size_t conv_cap;
+  bool conv_active;
   /* the current call */
   const char *text;
   size_t len;
@@ -200,6 +209,44 @@ struct kb_tokenizer {
   void *ctx;
   kb_error *err;
 };
+
+/* Opens the converters and marks the traditional ideographs: those plain
+ * t2s changes when each stands alone. */
+static int open_folding(kb_tokenizer *t, kb_error *err) {
+  t->tw2sp = opencc_open("tw2sp.json");
+  t->t2s = opencc_open("t2s.json");
+  if (t->tw2sp == (opencc_t)-1 || t->t2s == (opencc_t)-1)
+    return kb_error_set(err, KB_EINTERNAL, "OpenCC: %s (is libopencc-data installed?)",
+                        opencc_error());
+  kb_buf all = {0};
+  char u[4];
+  for (int32_t c = 0x3400; c < 0xA000; c++) {
+    kb_buf_append(&all, u, kb_utf8_put(c, u));
+    kb_buf_putc(&all, '\n');
+  }
+  char *conv = opencc_convert_utf8(t->t2s, all.data, all.len);
+  if (!conv) {
+    kb_buf_free(&all);
+    return kb_error_set(err, KB_EINTERNAL, "OpenCC: %s", opencc_error());
+  }
+  size_t a = 0, b = 0, n = strlen(conv);
+  for (int32_t c = 0x3400; c < 0xA000 && a < all.len && b < n; c++) {
+    size_t ae = a, be = b;
+    while (ae < all.len && all.data[ae] != '\n') ae++;
+    while (be < n && conv[be] != '\n') be++;
+    if (ae - a != be - b || memcmp(all.data + a, conv + b, ae - a) != 0)
+      t->trad[(c - 0x3400) / 8] |= (uint8_t)(1u << ((c - 0x3400) % 8));
+    a = ae + 1;
+    b = be + 1;
+  }
+  opencc_convert_utf8_free(conv);
+  kb_buf_free(&all);
+  return KB_OK;
+}
+
+static bool is_traditional(const kb_tokenizer *t, int32_t c) {
+  return c >= 0x3400 && c < 0xA000 && (t->trad[(c - 0x3400) / 8] >> ((c - 0x3400) % 8)) & 1;
+}
 
 int kb_tokenizer_new(const kb_lexicon *lex, kb_tokenizer **out, kb_error *err) {
   kb_tokenizer *t = calloc(1, sizeof *t);
@@ -212,6 +259,7 @@ int kb_tokenizer_new(const kb_lexicon *lex, kb_tokenizer **out, kb_error *err) {
     return kb_error_set(err, KB_EICU, "ICU word break iterator: %s", u_errorName(st));
   }
   int rc = kb_stemmer_new("english", &t->stemmer, err);
+  if (rc == KB_OK) rc = open_folding(t, err);
   if (rc != KB_OK) {
     kb_tokenizer_free(t);
     return rc;
@@ -231,6 +279,10 @@ void kb_tokenizer_free(kb_tokenizer *t) {
   free(t->cost);
   free(t->back);
   free(t->word_pos);
+  if (t->tw2sp && t->tw2sp != (opencc_t)-1) opencc_close(t->tw2sp);
+  if (t->t2s && t->t2s != (opencc_t)-1) opencc_close(t->t2s);
+  kb_buf_free(&t->conv);
+  free(t->conv_off);
   free(t);
 }
 
@@ -447,6 +499,17 @@ static void relax(kb_tokenizer *t, size_t from, size_t to, int cost) {
   }
 }
 
+/* The bytes of characters [c, e) of the run: converted when the run is. */
+static void run_bytes(const kb_tokenizer *t, size_t c, size_t e, const char **p, size_t *n) {
+  if (t->conv_active) {
+    *p = t->conv.data + t->conv_off[c];
+    *n = t->conv_off[e] - t->conv_off[c];
+  } else {
+    *p = t->text + char_start(t, c);
+    *n = char_start(t, e) - char_start(t, c);
+  }
+}
+
 /* A word merged from several ICU words (打印|机 → 打印机) also yields those
  * of two or more characters as alternatives, so that 打印 still finds it. */
 static int emit_icu_parts(kb_tokenizer *t, size_t c, size_t e, uint32_t p) {
@@ -459,14 +522,56 @@ static int emit_icu_parts(kb_tokenizer *t, size_t c, size_t e, uint32_t p) {
     while (!boundary(t, ke)) ke++;
     if (ke - k >= 2) {
       size_t bs = char_start(t, k), be = char_start(t, ke);
+      const char *wp;
+      size_t wn;
+      run_bytes(t, k, ke, &wp, &wn);
       kb_buf_reset(&t->term);
-      int rc = kb_text_fold(t->text + bs, be - bs, &t->term, t->err);
+      int rc = kb_text_fold(wp, wn, &t->term, t->err);
       if (rc != KB_OK) return rc;
       if ((rc = emit(t, KB_TOKEN_CJK, true, p, bs, be))) return rc;
     }
     k = ke;
   }
   return 0;
+}
+
+/* Converts a run holding traditional characters, phrases first (印表機 →
+ * 打印机, 資料庫 → 数据库), keeping the conversion only when it has as many
+ * characters as the run, so that every character keeps its place. */
+static void convert_run(kb_tokenizer *t) {
+  t->conv_active = false;
+  size_t m = t->nchars;
+  bool any = false;
+  for (size_t c = 0; c < m && !any; c++) {
+    size_t i = t->chars[c].start;
+    any = is_traditional(t, kb_utf8_next(t->text, t->len, &i));
+  }
+  if (!any) return;
+  if (t->conv_cap < m + 1) {
+    size_t *off = realloc(t->conv_off, (m + 1) * sizeof *off);
+    if (!off) return;
+    t->conv_off = off;
+    t->conv_cap = m + 1;
+  }
+  size_t rs = t->chars[0].start;
+  opencc_t convs[2] = {t->tw2sp, t->t2s};
+  for (int k = 0; k < 2 && !t->conv_active; k++) {
+    char *out = opencc_convert_utf8(convs[k], t->text + rs, t->run_end - rs);
+    if (!out) continue;
+    size_t n = strlen(out), c = 0, i = 0;
+    while (i < n && c <= m) {
+      if (c < m) t->conv_off[c] = i;
+      kb_utf8_next(out, n, &i);
+      c++;
+    }
+    if (c == m && i == n) {
+      t->conv_off[m] = n;
+      kb_buf_reset(&t->conv);
+      kb_buf_append(&t->conv, out, n);
+      t->conv_active = true;
+    }
+    opencc_convert_utf8_free(out);
+  }
 }
 
 static int flush_cjk(kb_tokenizer *t) {
@@ -476,6 +581,9 @@ static int flush_cjk(kb_tokenizer *t) {
   if (rc != KB_OK) return rc;
   for (size_t c = 0; c <= m; c++) t->cost[c] = 1 << 28;
   t->cost[0] = 0;
+  convert_run(t);
+  const char *wp;
+  size_t wn;
   bool freq = t->lex && t->lex->total > 0;
   double base = freq ? log((double)t->lex->total) : 0;
   for (size_t c = 0; c < m; c++) {
@@ -486,8 +594,8 @@ static int flush_cjk(kb_tokenizer *t) {
     }
     relax(t, c, c + 1, freq ? (int)(100 * (base - log(0.5))) : COST_CHAR);
     for (size_t l = freq ? 1 : 2; l <= LEX_MAX_CHARS && c + l <= m; l++) {
-      size_t bs = char_start(t, c), be = char_start(t, c + l);
-      const lex_entry *w = lexicon_find(t->lex, t->text + bs, be - bs);
+      run_bytes(t, c, c + l, &wp, &wn);
+      const lex_entry *w = lexicon_find(t->lex, wp, wn);
       if (!w) continue;
       if (freq)
         relax(t, c, c + l, (int)(100 * (base - log(w->freq ? w->freq : DOMAIN_WORD_FREQ))));
@@ -504,7 +612,8 @@ static int flush_cjk(kb_tokenizer *t) {
     size_t bs = char_start(t, c), be = char_start(t, e);
     kb_buf_reset(&t->term);
     kb_buf_reset(&t->surface);
-    if ((rc = kb_text_fold(t->text + bs, be - bs, &t->term, t->err)) != KB_OK) return rc;
+    run_bytes(t, c, e, &wp, &wn);
+    if ((rc = kb_text_fold(wp, wn, &t->term, t->err)) != KB_OK) return rc;
     if ((rc = emit(t, KB_TOKEN_CJK, false, p, bs, be))) return rc;
     if ((rc = emit_icu_parts(t, c, e, p))) return rc;
     c = e;
@@ -512,7 +621,8 @@ static int flush_cjk(kb_tokenizer *t) {
   for (size_t c = 0; c + 1 < m; c++) {
     size_t bs = char_start(t, c), be = char_start(t, c + 2);
     kb_buf_reset(&t->term);
-    if ((rc = kb_text_fold(t->text + bs, be - bs, &t->term, t->err)) != KB_OK) return rc;
+    run_bytes(t, c, c + 2, &wp, &wn);
+    if ((rc = kb_text_fold(wp, wn, &t->term, t->err)) != KB_OK) return rc;
     if ((rc = emit(t, KB_TOKEN_BIGRAM, true, t->word_pos[c], bs, be))) return rc;
   }
   t->nchars = 0;
