@@ -20,6 +20,7 @@
  * given: a domain word). */
 typedef struct lex_entry {
   uint32_t freq;
+  char *canon; /* the word indexed in its place (a regional variant's mainland word), or NULL */
   char word[];
 } lex_entry;
 
@@ -61,9 +62,16 @@ bool kb_lexicon_contains(const kb_lexicon *lex, const char *word, size_t len) {
 
 /* Adds word with a frequency (0 = none given); a word already there keeps
  * the larger frequency. */
-static int lexicon_add_freq(kb_lexicon *lex, const char *word, size_t len, uint32_t freq) {
-  if (len == 0 || len > KB_TERM_MAX) return KB_EINVAL;
+static int lexicon_add_freq(kb_lexicon *lex, const char *word, size_t len, uint32_t freq,
+                            const char *canon, size_t canon_len) {
+  if (len == 0 || len > KB_TERM_MAX || canon_len > KB_TERM_MAX) return KB_EINVAL;
   lex_entry *old = lexicon_find(lex, word, len);
+  if (old && canon_len) {
+    char *c = strndup(canon, canon_len);
+    if (!c) return KB_ENOMEM;
+    free(old->canon);
+    old->canon = c;
+  }
   if (old) {
     if (freq > old->freq) {
       lex->total += freq - old->freq;
@@ -75,6 +83,11 @@ static int lexicon_add_freq(kb_lexicon *lex, const char *word, size_t len, uint3
   lex_entry *e = malloc(sizeof *e + len + 1);
   if (!e) return KB_ENOMEM;
   e->freq = freq;
+  e->canon = canon_len ? strndup(canon, canon_len) : NULL;
+  if (canon_len && !e->canon) {
+    free(e);
+    return KB_ENOMEM;
+  }
   memcpy(e->word, word, len);
   e->word[len] = '\0';
   size_t j = kb_fnv1a(word, len) & (lex->cap - 1);
@@ -86,12 +99,13 @@ static int lexicon_add_freq(kb_lexicon *lex, const char *word, size_t len, uint3
 }
 
 int kb_lexicon_add(kb_lexicon *lex, const char *word, size_t len) {
-  return lexicon_add_freq(lex, word, len, 0);
+  return lexicon_add_freq(lex, word, len, 0, NULL, 0);
 }
 
 
-/* Adds the lines of a word list: "word [frequency] [anything]", '#'
- * comments and blank lines skipped. */
+/* Adds the lines of a word list: "word [frequency | canonical word]
+ * [anything]", '#' comments and blank lines skipped. A canonical word (not
+ * a number) is indexed in the word's place: regional variants. */
 static int lexicon_add_lines(kb_lexicon *lex, const char *text, size_t len) {
   for (size_t i = 0; i < len;) {
     size_t eol = i;
@@ -103,10 +117,16 @@ static int lexicon_add_lines(kb_lexicon *lex, const char *text, size_t len) {
     if (e > s && text[s] != '#') {
       size_t f = e;
       while (f < eol && (text[f] == ' ' || text[f] == '\t')) f++;
+      size_t fe = f;
+      while (fe < eol && text[fe] != ' ' && text[fe] != '\t' && text[fe] != '\r') fe++;
       unsigned long freq = 0;
-      while (f < eol && text[f] >= '0' && text[f] <= '9' && freq < 100000000UL)
-        freq = freq * 10 + (unsigned long)(text[f++] - '0');
-      if (lexicon_add_freq(lex, text + s, e - s, (uint32_t)freq) == KB_ENOMEM) return KB_ENOMEM;
+      bool number = fe > f;
+      for (size_t k = f; k < fe && number; k++) number = text[k] >= '0' && text[k] <= '9';
+      for (size_t k = f; k < fe && number && freq < 100000000UL; k++)
+        freq = freq * 10 + (unsigned long)(text[k] - '0');
+      int rc = lexicon_add_freq(lex, text + s, e - s, (uint32_t)freq, number ? NULL : text + f,
+                                number ? 0 : fe - f);
+      if (rc == KB_ENOMEM) return rc;
     }
     i = eol + 1;
   }
@@ -118,9 +138,11 @@ kb_lexicon *kb_lexicon_new(void) { return calloc(1, sizeof(kb_lexicon)); }
 int kb_lexicon_new_builtin(const char *name, kb_lexicon **out, kb_error *err) {
   const char *text;
   size_t len;
+  bool variants = false;
   if (strcmp(name, "lexicon") == 0) {
     text = KB_DATA(lexicon);
     len = KB_DATA_LEN(lexicon);
+    variants = true;
   } else if (strcmp(name, "stopwords") == 0) {
     text = KB_DATA(stopwords);
     len = KB_DATA_LEN(stopwords);
@@ -129,7 +151,8 @@ int kb_lexicon_new_builtin(const char *name, kb_lexicon **out, kb_error *err) {
   }
   kb_lexicon *lex = kb_lexicon_new();
   if (!lex) return kb_error_set(err, KB_ENOMEM, "out of memory");
-  if (lexicon_add_lines(lex, text, len) != KB_OK) {
+  if (lexicon_add_lines(lex, text, len) != KB_OK ||
+      (variants && lexicon_add_lines(lex, KB_DATA(variants), KB_DATA_LEN(variants)) != KB_OK)) {
     kb_lexicon_free(lex);
     return kb_error_set(err, KB_ENOMEM, "out of memory");
   }
@@ -167,7 +190,11 @@ size_t kb_lexicon_size(const kb_lexicon *lex) { return lex ? lex->n : 0; }
 
 void kb_lexicon_free(kb_lexicon *lex) {
   if (!lex) return;
-  for (size_t i = 0; i < lex->cap; i++) free(lex->slots[i]);  /* entries are one block each */
+  for (size_t i = 0; i < lex->cap; i++) {
+    if (!lex->slots[i]) continue;
+    free(lex->slots[i]->canon);
+    free(lex->slots[i]);
+  }
   free(lex->slots);
   free(lex);
 }
@@ -510,28 +537,44 @@ static void run_bytes(const kb_tokenizer *t, size_t c, size_t e, const char **p,
   }
 }
 
-/* A word merged from several ICU words (打印|机 → 打印机) also yields those
- * of two or more characters as alternatives, so that 打印 still finds it. */
-static int emit_icu_parts(kb_tokenizer *t, size_t c, size_t e, uint32_t p) {
-  if (!boundary(t, c) || !boundary(t, e)) return 0;
-  size_t parts = 0;
-  for (size_t k = c; k < e; k++) parts += t->chars[k].icu_start;
-  if (parts < 2) return 0;
-  for (size_t k = c; k < e;) {
+/* Emits characters [k, ke) of the run as an alternative at position p. */
+static int emit_part(kb_tokenizer *t, size_t k, size_t ke, uint32_t p) {
+  const char *wp;
+  size_t wn;
+  run_bytes(t, k, ke, &wp, &wn);
+  kb_buf_reset(&t->term);
+  const lex_entry *w = lexicon_find(t->lex, wp, wn);
+  int rc = w && w->canon ? kb_buf_puts(&t->term, w->canon) : kb_text_fold(wp, wn, &t->term, t->err);
+  if (rc != KB_OK) return rc;
+  return emit(t, KB_TOKEN_CJK, true, p, char_start(t, k), char_start(t, ke));
+}
+
+/* A long word also yields its parts as alternatives, so that a shorter
+ * query word still finds it: the ICU words of two or more characters it
+ * was merged from (打印|机 → 打印机 gives 打印), and the lexicon words inside
+ * it (连接超时 gives 超时). */
+static int emit_word_parts(kb_tokenizer *t, size_t c, size_t e, uint32_t p) {
+  int rc;
+  bool aligned = boundary(t, c) && boundary(t, e);
+  size_t pieces = 0;
+  for (size_t k = c; k < e; k++) pieces += t->chars[k].icu_start;
+  for (size_t k = c; aligned && pieces >= 2 && k < e;) {
     size_t ke = k + 1;
     while (!boundary(t, ke)) ke++;
-    if (ke - k >= 2) {
-      size_t bs = char_start(t, k), be = char_start(t, ke);
-      const char *wp;
-      size_t wn;
-      run_bytes(t, k, ke, &wp, &wn);
-      kb_buf_reset(&t->term);
-      int rc = kb_text_fold(wp, wn, &t->term, t->err);
-      if (rc != KB_OK) return rc;
-      if ((rc = emit(t, KB_TOKEN_CJK, true, p, bs, be))) return rc;
-    }
+    if (ke - k >= 2 && (rc = emit_part(t, k, ke, p))) return rc;
     k = ke;
   }
+  if (e - c < 3) return 0;
+  for (size_t k = c; k < e; k++)
+    for (size_t l = 2; k + l <= e && l < e - c && l <= LEX_MAX_CHARS; l++) {
+      bool icu_piece = aligned && pieces >= 2 && boundary(t, k) && boundary(t, k + l);
+      for (size_t x = k + 1; icu_piece && x < k + l; x++) icu_piece = !boundary(t, x);
+      if (icu_piece) continue; /* emitted above */
+      const char *wp;
+      size_t wn;
+      run_bytes(t, k, k + l, &wp, &wn);
+      if (lexicon_find(t->lex, wp, wn) && (rc = emit_part(t, k, k + l, p))) return rc;
+    }
   return 0;
 }
 
@@ -613,9 +656,12 @@ static int flush_cjk(kb_tokenizer *t) {
     kb_buf_reset(&t->term);
     kb_buf_reset(&t->surface);
     run_bytes(t, c, e, &wp, &wn);
-    if ((rc = kb_text_fold(wp, wn, &t->term, t->err)) != KB_OK) return rc;
+    const lex_entry *w = lexicon_find(t->lex, wp, wn);
+    if (w && w->canon) rc = kb_buf_puts(&t->term, w->canon);
+    else rc = kb_text_fold(wp, wn, &t->term, t->err);
+    if (rc != KB_OK) return rc;
     if ((rc = emit(t, KB_TOKEN_CJK, false, p, bs, be))) return rc;
-    if ((rc = emit_icu_parts(t, c, e, p))) return rc;
+    if ((rc = emit_word_parts(t, c, e, p))) return rc;
     c = e;
   }
   for (size_t c = 0; c + 1 < m; c++) {
