@@ -24,6 +24,8 @@ static const char usage[] =
     "  --threads N         工作线程数 (worker threads); default: the number of cores\n"
     "  --max-connections N 最大连接数 (connection limit); default 512\n"
     "  --access-log FILE   访问日志 (access log); - = standard error\n"
+    "  --rate-limit N      每个客户端地址每秒最多 N 个请求，超出返回 429 (requests per second per\n"
+    "                      client address, bursts of 2N; default 0 = no limit)\n"
     "\n"
     "SIGTERM/SIGINT 平滑退出 (finish in-flight requests, then stop); SIGHUP 重新打开日志并\n"
     "重新读取令牌文件 (reopen logs, re-read tokens).\n";
@@ -235,6 +237,44 @@ void kb_gaps_record(server *s, const char *query) {
   kb_buf_free(&norm);
 }
 
+/* ----------------------------------------------------------- addresses */
+
+static void client_address(struct MHD_Connection *c, char *addr, size_t n) {
+  snprintf(addr, n, "-");
+  const union MHD_ConnectionInfo *ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+  if (!ci || !ci->client_addr) return;
+  const struct sockaddr *sa = ci->client_addr;
+  if (sa->sa_family == AF_INET)
+    inet_ntop(AF_INET, &((const struct sockaddr_in *)(const void *)sa)->sin_addr, addr, (socklen_t)n);
+  else if (sa->sa_family == AF_INET6)
+    inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr, addr, (socklen_t)n);
+}
+
+/* Takes one token from the client's bucket; false when it has none. */
+static bool rate_allows(server *s, struct MHD_Connection *c) {
+  if (s->rate_limit <= 0) return true;
+  char addr[48];
+  client_address(c, addr, sizeof addr);
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  double now = (double)ts.tv_sec + (double)ts.tv_nsec / 1e9, burst = 2 * s->rate_limit;
+  pthread_mutex_lock(&s->rate_lock);
+  size_t h = (size_t)(kb_fnv1a(addr, strlen(addr)) % RATE_BUCKETS);
+  rate_bucket *b = &s->buckets[h];
+  if (strcmp(b->addr, addr) != 0) { /* a new client (or a collision): a full bucket */
+    snprintf(b->addr, sizeof b->addr, "%s", addr);
+    b->tokens = burst;
+    b->last = now;
+  }
+  b->tokens += (now - b->last) * s->rate_limit;
+  if (b->tokens > burst) b->tokens = burst;
+  b->last = now;
+  bool ok = b->tokens >= 1;
+  if (ok) b->tokens -= 1;
+  pthread_mutex_unlock(&s->rate_lock);
+  return ok;
+}
+
 /* -------------------------------------------------------------- routing */
 
 static bool starts_with(const char *s, const char *prefix) {
@@ -260,6 +300,9 @@ static enum MHD_Result route(struct MHD_Connection *c, request *r, const char *u
 
   if (r->ep == EP_SIMILAR ? !(get || post) : r->ep == EP_TICKETS ? !post : !get)
     return kb_respond_error(c, r, 405, "method_not_allowed", "不支持的请求方法 (method not allowed)");
+  if (r->limited)
+    return kb_respond_error(c, r, 429, "too_many_requests",
+                            "请求过于频繁，请稍后再试 (too many requests from this address)");
   if (r->too_big)
     return kb_respond_error(c, r, 413, "too_large", "请求体过大 (request body too large)");
   switch (r->ep) {
@@ -294,6 +337,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
     snprintf(r->method, sizeof r->method, "%s", method);
     snprintf(r->path, sizeof r->path, "%s", url);
     r->role = role_of(s, c);
+    r->limited = !rate_allows(s, c);
     *con_cls = r;
     return MHD_YES;
   }
@@ -336,16 +380,8 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
     if (r->status >= 400) atomic_fetch_add(&s->m.rejected, 1);
   }
   if (s->access_log) {
-    char addr[64] = "-";
-    const union MHD_ConnectionInfo *ci =
-        MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
-    if (ci && ci->client_addr) {
-      const struct sockaddr *sa = ci->client_addr;
-      if (sa->sa_family == AF_INET)
-        inet_ntop(AF_INET, &((const struct sockaddr_in *)(const void *)sa)->sin_addr, addr, sizeof addr);
-      else if (sa->sa_family == AF_INET6)
-        inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr, addr, sizeof addr);
-    }
+    char addr[64];
+    client_address(c, addr, sizeof addr);
     char when[32];
     time_t now = time(NULL);
     struct tm tm;
@@ -401,6 +437,7 @@ static void free_server(server *s) {
   for (size_t i = 0; i < s->ngaps; i++) free(s->gaps[i].query);
   free(s->gaps);
   free(s->gaps_path);
+  free(s->buckets);
   if (s->access_log && s->access_log != stderr) fclose(s->access_log);
 }
 
@@ -427,6 +464,9 @@ int main(int argc, char **argv) {
     } else if (!strcmp(a, "--threads") && has) {
       threads = strtol(argv[++i], NULL, 10);
       if (threads < 1 || threads > 256) goto bad;
+    } else if (!strcmp(a, "--rate-limit") && has) {
+      s.rate_limit = strtod(argv[++i], NULL);
+      if (s.rate_limit < 0 || s.rate_limit > 1e6) goto bad;
     } else if (!strcmp(a, "--max-connections") && has) {
       max_conn = strtol(argv[++i], NULL, 10);
       if (max_conn < 1 || max_conn > 100000) goto bad;
@@ -455,6 +495,8 @@ int main(int argc, char **argv) {
   pthread_rwlock_init(&s.tokens_lock, NULL);
   pthread_mutex_init(&s.log_lock, NULL);
   pthread_mutex_init(&s.gaps_lock, NULL);
+  pthread_mutex_init(&s.rate_lock, NULL);
+  if (s.rate_limit > 0 && !(s.buckets = calloc(RATE_BUCKETS, sizeof *s.buckets))) return 1;
   if (load_tokens(&s) != 0 && !s.tokens) {
     free_server(&s);
     return 1;

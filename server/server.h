@@ -69,7 +69,22 @@ typedef struct server {
   char *gaps_path;
   metrics m;
   size_t max_body;
+  /* requests per second per client address (0 = no limit): token buckets */
+  double rate_limit;
+  pthread_mutex_t rate_lock;
+  struct rate_bucket *buckets;
+  size_t nbuckets;
 } server;
+
+/* One client address's allowance: tokens refill at rate_limit a second up
+ * to twice that (a burst). */
+typedef struct rate_bucket {
+  char addr[48];
+  double tokens;
+  double last; /* seconds, monotonic */
+} rate_bucket;
+
+#define RATE_BUCKETS 4096
 
 /* Per-request state, freed in the completion callback. */
 typedef struct request {
@@ -77,6 +92,7 @@ typedef struct request {
   struct timespec start;
   kb_buf body;
   bool too_big;
+  bool limited; /* over the client's request rate: 429 */
   role role;
   endpoint ep;
   unsigned status;

@@ -386,6 +386,34 @@ static void test_pages(void **state) {
   kb_buf_free(&path);
 }
 
+/* ----------------------------------------------------------- rate limit */
+
+static void test_rate_limit_429(void **state) {
+  (void)state;
+  /* a second server on the same index, 5 requests a second per address */
+  char bin[1024], listen[] = "127.0.0.1:0";
+  snprintf(bin, sizeof bin, "%s", tu_bin("kb-serve"));
+  char *argv[] = {bin, "--db", g_db, "--listen", listen, "--rate-limit", "5", NULL};
+  pid_t pid;
+  int port = tu_start_server(argv, &pid);
+  assert_true(port > 0);
+  int ok = 0, limited = 0;
+  for (int i = 0; i < 30; i++) {
+    kb_buf body = {0};
+    int st = tu_http(port, "GET", "/healthz", NULL, NULL, &body);
+    ok += st == 200;
+    if (st == 429) {
+      limited++;
+      assert_true(tu_contains(body.data, "too_many_requests"));
+    }
+    kb_buf_free(&body);
+  }
+  assert_true(ok >= 10);   /* the burst */
+  assert_true(limited > 0);
+  assert_int_equal(ok + limited, 30);
+  assert_int_equal(tu_stop_server(pid), 0);
+}
+
 /* ----------------------------------------------------------------- main */
 
 static int setup(void **state) {
@@ -429,6 +457,7 @@ int main(void) {
       cmocka_unit_test(test_commit_seen_without_restart),
       cmocka_unit_test(test_post_tickets),
       cmocka_unit_test(test_pages),
+      cmocka_unit_test(test_rate_limit_429),
   };
   return cmocka_run_group_tests(tests, setup, teardown);
 }
