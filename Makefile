@@ -103,10 +103,11 @@ $(BUILD)/tests/%: $(BUILD)/obj/tests/%.o $(BUILD)/obj/tests/testutil.o $(LIBKB)
 FUZZ_TARGETS := $(patsubst fuzz/fuzz_%.c,%,$(wildcard fuzz/fuzz_*.c))
 $(BUILD)/obj/fuzz/replay_%.o: fuzz/fuzz_%.c $(HEADERS)
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -DLLVMFuzzerTestOneInput=kb_fuzz_$* -c $< -o $@
+	$(CC) $(ALL_CFLAGS) -Iserver -DLLVMFuzzerTestOneInput=kb_fuzz_$* -c $< -o $@
 
+# the server's parameter code is fuzzed too (fuzz/fuzz_params.c)
 $(BUILD)/tests/test_fuzz: $(BUILD)/obj/tests/test_fuzz.o $(BUILD)/obj/tests/testutil.o \
-    $(FUZZ_TARGETS:%=$(BUILD)/obj/fuzz/replay_%.o) $(LIBKB)
+    $(FUZZ_TARGETS:%=$(BUILD)/obj/fuzz/replay_%.o) $(BUILD)/obj/server/params.o $(LIBKB)
 	@mkdir -p $(dir $@)
 	$(CXX) $(SAN) -o $@ $^ $(LDLIBS_ALL)
 
@@ -116,7 +117,7 @@ FUZZ_FLAGS := -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=
 fuzz:
 	@$(MAKE) deps EXTRA_DEB="clang libclang-rt-14-dev"
 	@$(MAKE) BUILD=build-fuzz CC=clang CXX=clang++ SAN="$(FUZZ_FLAGS)" OPT="-O1 -g" \
-	  $(FUZZ_TARGETS:%=build-fuzz/fuzz/%)
+	  build-fuzz/obj/server/params.o $(FUZZ_TARGETS:%=build-fuzz/fuzz/%)
 	@for t in $(FUZZ_TARGETS); do \
 	  mkdir -p build-fuzz/corpus/$$t; \
 	  echo "== fuzz $$t ($(FUZZ_SECONDS) s)"; \
@@ -124,10 +125,10 @@ fuzz:
 	    build-fuzz/corpus/$$t fuzz/corpus/$$t || exit 1; \
 	done
 
-build-fuzz/fuzz/%: fuzz/fuzz_%.c build-fuzz/libkb.a
+build-fuzz/fuzz/%: fuzz/fuzz_%.c build-fuzz/libkb.a build-fuzz/obj/server/params.o
 	@mkdir -p $(dir $@)
-	clang $(CFLAGS_BASE) $(FUZZ_FLAGS) -O1 -g -c -o $@.o $<
-	clang++ $(FUZZ_FLAGS) -fsanitize=fuzzer -o $@ $@.o build-fuzz/libkb.a $(LDLIBS_ALL)
+	clang $(CFLAGS_BASE) -Iserver $(FUZZ_FLAGS) -O1 -g -c -o $@.o $<
+	clang++ $(FUZZ_FLAGS) -fsanitize=fuzzer -o $@ $@.o build-fuzz/obj/server/params.o build-fuzz/libkb.a $(LDLIBS_ALL)
 
 # the relevance evaluation (make eval), kept in its own file
 -include bench/eval.mk

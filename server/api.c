@@ -5,11 +5,8 @@
 
 #include "kb/analyze.h"
 #include "kb/import.h"
+#include "params.h"
 #include "server.h"
-
-#define Q_MAX_CHARS 1000
-#define LIMIT_MAX 100
-#define OFFSET_MAX 10000
 
 static enum MHD_Result send_json(struct MHD_Connection *c, request *r, unsigned status, json_t *o) {
   char *body = json_dumps(o, JSON_COMPACT);
@@ -25,81 +22,18 @@ static enum MHD_Result index_error(struct MHD_Connection *c, request *r, const k
 
 /* ------------------------------------------------------------ params */
 
-static size_t utf8_chars(const char *s) {
-  size_t n = 0;
-  for (; *s; s++) n += ((unsigned char)*s & 0xC0) != 0x80;
-  return n;
+static const char *mhd_arg(void *ctx, const char *name) {
+  return MHD_lookup_connection_value(ctx, MHD_GET_ARGUMENT_KIND, name);
 }
-
-static bool parse_uint(const char *s, size_t max, size_t *out) {
-  if (!s) return true;
-  char *end;
-  if (!*s || *s == '-') return false;
-  unsigned long long v = strtoull(s, &end, 10);
-  if (*end || v > max) return false;
-  *out = (size_t)v;
-  return true;
-}
-
-static bool valid_date(const char *s) { return !s || kb_text_is_date(s); }
 
 static const char *arg(struct MHD_Connection *c, const char *name) {
-  const char *v = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, name);
+  const char *v = mhd_arg(c, name);
   return v && *v ? v : NULL;
 }
 
 bool kb_parse_search_params(struct MHD_Connection *c, kb_search_request *req,
                             const char **bad_param, const char **why) {
-  const char *q = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "q");
-  q = q ? q : "";
-  if (!kb_utf8_valid(q, strlen(q), NULL)) {
-    *bad_param = "q", *why = "不是有效的 UTF-8 (not valid UTF-8)";
-    return false;
-  }
-  if (utf8_chars(q) > Q_MAX_CHARS) {
-    *bad_param = "q", *why = "超过 1000 个字符 (over 1000 characters)";
-    return false;
-  }
-  req->query = q;
-  req->query_len = strlen(q);
-  req->limit = 10;
-  if (!parse_uint(arg(c, "limit"), LIMIT_MAX, &req->limit) || req->limit == 0) {
-    *bad_param = "limit", *why = "应为 1 到 100 的整数 (an integer from 1 to 100)";
-    return false;
-  }
-  if (!parse_uint(arg(c, "offset"), OFFSET_MAX, &req->offset)) {
-    *bad_param = "offset", *why = "应为 0 到 10000 的整数 (an integer from 0 to 10000)";
-    return false;
-  }
-  const char *type = arg(c, "type");
-  if (type && strcmp(type, "article") && strcmp(type, "ticket")) {
-    *bad_param = "type", *why = "应为 article 或 ticket (article or ticket)";
-    return false;
-  }
-  req->type = type;
-  const char *prio = arg(c, "priority");
-  if (prio && !(strlen(prio) == 2 && (prio[0] == 'P' || prio[0] == 'p') && prio[1] >= '1' &&
-                prio[1] <= '4')) {
-    *bad_param = "priority", *why = "应为 P1、P2、P3 或 P4 (P1 to P4)";
-    return false;
-  }
-  req->priority = prio;
-  req->product = arg(c, "product");
-  req->category = arg(c, "category");
-  req->date_from = arg(c, "from");
-  req->date_to = arg(c, "to");
-  if (!valid_date(req->date_from) || !valid_date(req->date_to)) {
-    *bad_param = valid_date(req->date_from) ? "to" : "from";
-    *why = "日期应为 YYYY-MM-DD (a date YYYY-MM-DD)";
-    return false;
-  }
-  const char *sort = arg(c, "sort");
-  if (sort && strcmp(sort, "relevance") && strcmp(sort, "date")) {
-    *bad_param = "sort", *why = "应为 relevance 或 date (relevance or date)";
-    return false;
-  }
-  req->sort_by_date = sort && strcmp(sort, "date") == 0;
-  return true;
+  return kb_params_search(mhd_arg, c, req, bad_param, why);
 }
 
 static enum MHD_Result bad_param(struct MHD_Connection *c, request *r, const char *name,
@@ -195,7 +129,7 @@ enum MHD_Result kb_api_doc(struct MHD_Connection *c, request *r, const char *id)
 
 enum MHD_Result kb_api_similar(struct MHD_Connection *c, request *r) {
   kb_search_request req = {.limit = 10, .include_internal = r->role != ROLE_PUBLIC};
-  if (!parse_uint(arg(c, "limit"), LIMIT_MAX, &req.limit) || req.limit == 0)
+  if (!kb_params_uint(arg(c, "limit"), KB_LIMIT_MAX, &req.limit) || req.limit == 0)
     return bad_param(c, r, "limit", "应为 1 到 100 的整数 (an integer from 1 to 100)");
   req.type = arg(c, "type");
   kb_error err = {0};
@@ -229,7 +163,7 @@ enum MHD_Result kb_api_similar(struct MHD_Connection *c, request *r) {
 enum MHD_Result kb_api_suggest(struct MHD_Connection *c, request *r) {
   const char *q = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "q");
   q = q ? q : "";
-  if (strlen(q) > 4 * Q_MAX_CHARS || utf8_chars(q) > Q_MAX_CHARS)
+  if (strlen(q) > 4 * KB_Q_MAX_CHARS || kb_params_chars(q) > KB_Q_MAX_CHARS)
     return bad_param(c, r, "q", "超过 1000 个字符 (over 1000 characters)");
   kb_error err = {0};
   kb_searcher *ks = kb_worker_searcher(r->srv, &err);

@@ -12,6 +12,7 @@
 int kb_fuzz_markdown(const uint8_t *data, size_t size);
 int kb_fuzz_query(const uint8_t *data, size_t size);
 int kb_fuzz_ticket(const uint8_t *data, size_t size);
+int kb_fuzz_params(const uint8_t *data, size_t size);
 
 #define MUTATIONS 400
 
@@ -88,6 +89,11 @@ static void test_fuzz_ticket(void **state) {
   run_corpus("fuzz/corpus/ticket", kb_fuzz_ticket);
 }
 
+static void test_fuzz_params(void **state) {
+  (void)state;
+  run_corpus("fuzz/corpus/params", kb_fuzz_params);
+}
+
 static void test_fuzz_query(void **state) {
   (void)state;
   run_corpus("fuzz/corpus/query", kb_fuzz_query);
@@ -98,6 +104,7 @@ int main(void) {
       cmocka_unit_test(test_fuzz_markdown),
       cmocka_unit_test(test_fuzz_query),
       cmocka_unit_test(test_fuzz_ticket),
+      cmocka_unit_test(test_fuzz_params),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

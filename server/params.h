@@ -1,0 +1,30 @@
+/* params.h — request parameters of kb-serve: checked, bounded, and turned
+ * into a kb_search_request. */
+#ifndef KB_PARAMS_H
+#define KB_PARAMS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "kb/search.h"
+
+#define KB_Q_MAX_CHARS 1000
+#define KB_LIMIT_MAX 100
+#define KB_OFFSET_MAX 10000
+
+/* Looks a parameter up by name: its value (borrowed), or NULL. */
+typedef const char *(*kb_param_fn)(void *ctx, const char *name);
+
+/* Fills req from q, limit, offset, type, product, category, priority,
+ * from, to, sort. On a bad one, *bad_param names it, *why says why, and it
+ * returns false. Strings in req are borrowed from the lookup. */
+bool kb_params_search(kb_param_fn get, void *ctx, kb_search_request *req, const char **bad_param,
+                      const char **why);
+
+/* An unsigned integer of at most max; NULL (absent) leaves *out alone. */
+bool kb_params_uint(const char *s, size_t max, size_t *out);
+
+/* Characters in a UTF-8 string. */
+size_t kb_params_chars(const char *s);
+
+#endif
