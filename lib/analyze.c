@@ -15,6 +15,7 @@ typedef struct analyze_ctx {
   const char *bigram_prefix;
   uint32_t weight;
   bool title;
+  bool public_doc; /* only a public document's words may be suggested */
   int rc;
 } analyze_ctx;
 
@@ -34,6 +35,8 @@ static int add_token(const kb_token *tok, void *vctx) {
     kb_buf_puts(&c->term, KB_PREFIX_SURFACE);
     kb_buf_append(&c->term, tok->surface, tok->surface_len);
     c->rc = kb_xdoc_add_term(c->xd, c->term.data, c->term.len, 0);
+    if (c->rc == KB_OK && c->public_doc && tok->surface_len >= 3 && tok->surface_len <= 30)
+      c->rc = kb_xdoc_add_spelling(c->xd, tok->surface, tok->surface_len);
   }
   if (c->rc == KB_OK && c->title && !bigram) {
     kb_buf_reset(&c->term);
@@ -180,7 +183,7 @@ int kb_analyze_doc(kb_tokenizer *t, const kb_doc *doc, kb_xdoc **out, kb_error *
     return kb_error_set(err, KB_EINVAL, "document without id or type");
   kb_xdoc *xd;
   if (kb_xdoc_new(&xd) != KB_OK) return kb_error_set(err, KB_ENOMEM, "out of memory");
-  analyze_ctx c = {.xd = xd};
+  analyze_ctx c = {.xd = xd, .public_doc = !kb_doc_is_internal(doc)};
   uint32_t pos = 1;
   int rc = KB_OK;
   for (size_t i = 0; i < kb_doc_segment_count(doc) && rc == KB_OK; i++) {

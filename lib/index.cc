@@ -86,6 +86,7 @@ extern "C" int kb_stemmer_stem(kb_stemmer *s, const char *word, size_t len, kb_b
 // thread, so that the writer only has to store it.
 struct kb_xdoc {
   Xapian::Document doc;
+  std::vector<std::string> spellings;
 };
 
 extern "C" int kb_xdoc_new(kb_xdoc **out) {
@@ -120,6 +121,15 @@ extern "C" int kb_xdoc_add_term(kb_xdoc *d, const char *term, size_t len, uint32
 extern "C" int kb_xdoc_set_value(kb_xdoc *d, unsigned slot, const char *value, size_t len) {
   try {
     d->doc.add_value(slot, std::string(value, len));
+    return KB_OK;
+  } catch (...) {
+    return KB_ENOMEM;
+  }
+}
+
+extern "C" int kb_xdoc_add_spelling(kb_xdoc *d, const char *word, size_t len) {
+  try {
+    d->spellings.emplace_back(word, len);
     return KB_OK;
   } catch (...) {
     return KB_ENOMEM;
@@ -185,6 +195,7 @@ extern "C" int kb_index_replace(kb_index *idx, const char *id_term, const kb_xdo
     Xapian::Document doc = d->doc;  // shares the built document; the id term is ours
     doc.add_boolean_term(id_term);
     idx->wdb->replace_document(id_term, doc);
+    for (const std::string &w : d->spellings) idx->wdb->add_spelling(w);
     idx->dirty = true;
     return KB_OK;
   } catch (...) {
@@ -278,6 +289,15 @@ extern "C" int kb_index_get_value(kb_index *idx, const char *id_term, unsigned s
     return KB_OK;
   } catch (...) {
     return fail(err, id_term);
+  }
+}
+
+extern "C" int kb_index_spelling(kb_index *idx, const char *word, kb_buf *out, kb_error *err) {
+  try {
+    std::string s = idx->db->get_spelling_suggestion(word, 2);
+    return kb_buf_append(out, s.data(), s.size());
+  } catch (...) {
+    return fail(err, "spelling");
   }
 }
 

@@ -171,6 +171,47 @@ static int make_response(kb_searcher *s, const kb_search_request *req, const kb_
   return KB_OK;
 }
 
+/* The query with each Latin word that no public document has replaced by
+ * the index's spelling suggestion; NULL when nothing changes. Spelling data
+ * holds public documents' words only, so nothing internal is suggested. */
+static char *did_you_mean(kb_searcher *s, const char *q, size_t len) {
+  kb_buf out = {0}, word = {0}, term = {0}, fix = {0};
+  bool changed = false;
+  for (size_t i = 0; i < len;) {
+    size_t e = i;
+    while (e < len && q[e] != ' ') e++;
+    bool latin = e - i >= 3 && e - i <= 30;
+    for (size_t k = i; k < e && latin; k++)
+      latin = (q[k] >= 'a' && q[k] <= 'z') || (q[k] >= 'A' && q[k] <= 'Z');
+    kb_buf_reset(&fix);
+    if (latin) {
+      kb_buf_reset(&word);
+      kb_text_fold(q + i, e - i, &word, NULL);
+      kb_buf_reset(&term);
+      kb_buf_printf(&term, "%s%s", KB_PREFIX_SURFACE, word.data);
+      if (kb_index_term_freq(s->idx, term.data) == 0)
+        kb_index_spelling(s->idx, word.data, &fix, NULL);
+    }
+    if (out.len) kb_buf_putc(&out, ' ');
+    if (fix.len) {
+      kb_buf_append(&out, fix.data, fix.len);
+      changed = true;
+    } else {
+      kb_buf_append(&out, q + i, e - i);
+    }
+    i = e;
+    while (i < len && q[i] == ' ') i++;
+  }
+  kb_buf_free(&word);
+  kb_buf_free(&term);
+  kb_buf_free(&fix);
+  if (!changed) {
+    kb_buf_free(&out);
+    return NULL;
+  }
+  return kb_buf_detach(&out);
+}
+
 int kb_search(kb_searcher *s, const kb_search_request *req, kb_search_response **out,
               kb_error *err) {
   double t0 = now_ms();
@@ -189,6 +230,8 @@ int kb_search(kb_searcher *s, const kb_search_request *req, kb_search_response *
   if (!tree) rc = kb_error_set(err, KB_ENOMEM, "out of memory");
   else rc = kb_index_search(s->idx, tree, &so, &raw, err);
   if (rc == KB_OK) rc = make_response(s, req, q, raw, t0, out, err);
+  if (rc == KB_OK && req->query && req->query_len)
+    (*out)->suggestion = did_you_mean(s, req->query, req->query_len);
   kb_query_free(q);
   return rc;
 }
@@ -390,6 +433,7 @@ void kb_search_response_free(kb_search_response *r) {
   free(r->hits);
   kb_results_free(r->raw);
   free(r->explain);
+  free(r->suggestion);
   free(r);
 }
 
@@ -416,6 +460,7 @@ char *kb_search_response_json(const kb_search_response *r, const char *query) {
     json_array_append_new(hits, j);
   }
   json_object_set_new(o, "hits", hits);
+  json_object_set_new(o, "suggestion", str_or_null(r->suggestion));
   if (r->raw && r->raw->nfacets) {
     static const char *names[] = {"type", "product", "category", "priority"};
     json_t *facets = json_object();

@@ -87,10 +87,10 @@ enum MHD_Result kb_api_search(struct MHD_Connection *c, request *r) {
   kb_search_response *resp = NULL;
   if (!ks || kb_search(ks, &req, &resp, &err) != KB_OK) return index_error(c, r, &err);
   if (resp->total == 0 && req.query_len && req.offset == 0) kb_gaps_record(r->srv, req.query);
-  json_t *o = json_pack("{s:s,s:i,s:b,s:f,s:o,s:o,s:n}", "query", req.query, "total",
+  json_t *o = json_pack("{s:s,s:i,s:b,s:f,s:o,s:o,s:o}", "query", req.query, "total",
                         (json_int_t)resp->total, "exact", resp->total_exact, "took_ms",
                         resp->took_ms, "hits", hits_json(resp), "facets", facets_json(resp),
-                        "suggestion");
+                        "suggestion", str_or_null(resp->suggestion));
   kb_search_response_free(resp);
   return send_json(c, r, 200, o);
 }

@@ -245,6 +245,20 @@ static void test_similar_text_and_suggest(void **state) {
   json_decref(j);
 }
 
+static void test_did_you_mean(void **state) {
+  (void)state;
+  json_t *j = search("ngnix 502 gatway", NULL, NULL);
+  assert_string_equal(json_string_value(json_object_get(j, "suggestion")), "nginx 502 gateway");
+  json_decref(j);
+  j = search("nginx 502", NULL, NULL);
+  assert_true(json_is_null(json_object_get(j, "suggestion")));
+  json_decref(j);
+  /* words of internal documents are never suggested */
+  j = search("hxsuport", NULL, NULL);
+  assert_true(json_is_null(json_object_get(j, "suggestion")));
+  json_decref(j);
+}
+
 static void test_gaps_record_zero_results(void **state) {
   (void)state;
   json_decref(search("量子 纠缠 打印", "", NULL));
@@ -452,6 +466,7 @@ int main(void) {
       cmocka_unit_test(test_error_statuses),
       cmocka_unit_test(test_public_never_sees_internal),
       cmocka_unit_test(test_similar_text_and_suggest),
+      cmocka_unit_test(test_did_you_mean),
       cmocka_unit_test(test_gaps_record_zero_results),
       cmocka_unit_test(test_healthz_and_metrics),
       cmocka_unit_test(test_commit_seen_without_restart),

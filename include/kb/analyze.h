@@ -64,7 +64,7 @@ enum {
 
 /* Changes whenever analysis changes, so that re-indexing redoes everything
  * (it is part of every content hash). */
-#define KB_ANALYZER_VERSION "kb-analyzer-3"
+#define KB_ANALYZER_VERSION "kb-analyzer-4"
 
 /* Appends the filter term of a field value: prefix + value, trimmed and
  * case-folded ("XPdatabase"). */

@@ -44,6 +44,9 @@ int kb_xdoc_add_posting(kb_xdoc *d, const char *term, size_t len, uint32_t pos, 
 int kb_xdoc_add_term(kb_xdoc *d, const char *term, size_t len, uint32_t wdf_inc);
 int kb_xdoc_set_value(kb_xdoc *d, unsigned slot, const char *value, size_t len);
 int kb_xdoc_set_data(kb_xdoc *d, const char *data, size_t len);
+/* A word for the index's spelling data ("did you mean"), added when the
+ * document is stored. */
+int kb_xdoc_add_spelling(kb_xdoc *d, const char *word, size_t len);
 
 /* ## Index */
 
@@ -73,6 +76,10 @@ int kb_index_get_data(kb_index *idx, const char *id_term, char **data, kb_error 
 /* Value slot of the document with this unique term, or NULL when absent. */
 int kb_index_get_value(kb_index *idx, const char *id_term, unsigned slot, char **value,
                        kb_error *err);
+
+/* Appends Xapian's spelling suggestion for word (within two edits, from the
+ * spelling data of stored documents); nothing when it has none. */
+int kb_index_spelling(kb_index *idx, const char *word, kb_buf *out, kb_error *err);
 
 /* Calls fn for every term starting with prefix (in sorted order) with its
  * document frequency; a non-zero return stops and is returned. */

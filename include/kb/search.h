@@ -51,6 +51,7 @@ typedef struct kb_search_response {
   bool total_exact;
   kb_results *raw; /* facets: raw->facets in order type, product, category, priority */
   char *explain;   /* how the query was analysed */
+  char *suggestion; /* "did you mean": the query with misspelt words corrected, or NULL */
   double took_ms;
 } kb_search_response;
 
