@@ -16,7 +16,6 @@
  * (0 = none), query, first relevant id, top hit. --internal searches as an
  * engineer (internal documents and sections too); the default is the public.
  */
-#include <dirent.h>
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -275,20 +274,9 @@ out:
   kb_buf_free(&id);
 }
 
-static void walk(indexer *ix, const char *dir, const char *rel) {
-  DIR *d = opendir(dir);
-  if (!d) return;
-  for (struct dirent *e; (e = readdir(d));) {
-    if (e->d_name[0] == '.') continue;
-    char path[4096], r[4096];
-    snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
-    snprintf(r, sizeof r, "%s%s%s", rel, *rel ? "/" : "", e->d_name);
-    struct stat st;
-    if (stat(path, &st) != 0) continue;
-    if (S_ISDIR(st.st_mode)) walk(ix, path, r);
-    else if (ends_with(e->d_name, ".md")) index_article(ix, path, r);
-  }
-  closedir(d);
+static int eval_file(const char *path, const char *rel, const char *why, void *ctx) {
+  if (!why) index_article(ctx, path, rel);
+  return 0;
 }
 
 static int build_index(const options *o, size_t *docs) {
@@ -311,7 +299,7 @@ static int build_index(const options *o, size_t *docs) {
   if (rc == KB_OK && o->dump_docs && !(ix.dump = fopen(o->dump_docs, "w")))
     rc = kb_error_set(&err, KB_EIO, "cannot write %s", o->dump_docs);
   if (rc == KB_OK) {
-    if (o->markdown) walk(&ix, o->markdown, "");
+    if (o->markdown) kb_markdown_each_file(o->markdown, eval_file, &ix);
     else if (index_jsonl(&ix, o) != 0) rc = KB_EIO;
   }
   if (rc == KB_OK) rc = kb_index_commit(ix.idx, &err);

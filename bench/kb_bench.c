@@ -4,7 +4,6 @@
  *   kb_bench index DIR DB          index every .md under DIR into DB
  *   kb_bench query DB QUERIES N    run each query (one per line) N times
  */
-#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -71,21 +70,9 @@ static void index_file(bench *b, const char *path, const char *rel) {
   kb_buf_free(&term);
 }
 
-static void walk(bench *b, const char *dir, const char *rel) {
-  DIR *d = opendir(dir);
-  if (!d) return;
-  for (struct dirent *e; (e = readdir(d));) {
-    if (e->d_name[0] == '.') continue;
-    char path[4096], r[4096];
-    snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
-    snprintf(r, sizeof r, "%s%s%s", rel, *rel ? "/" : "", e->d_name);
-    struct stat st;
-    if (stat(path, &st) != 0) continue;
-    size_t len = strlen(e->d_name);
-    if (S_ISDIR(st.st_mode)) walk(b, path, r);
-    else if (len > 3 && strcmp(e->d_name + len - 3, ".md") == 0) index_file(b, path, r);
-  }
-  closedir(d);
+static int bench_file(const char *path, const char *rel, const char *why, void *ctx) {
+  if (!why) index_file(ctx, path, rel);
+  return 0;
 }
 
 static int cmd_index(const char *dir, const char *db) {
@@ -99,7 +86,7 @@ static int cmd_index(const char *dir, const char *db) {
     return 1;
   }
   double t0 = now_s();
-  walk(&b, dir, "");
+  kb_markdown_each_file(dir, bench_file, &b);
   double tc = now_s();
   kb_index_commit(b.idx, &err);
   double t1 = now_s();

@@ -1,7 +1,6 @@
 /* kb-index.c — the indexer: add and sync Markdown articles, delete by id,
  * show statistics. Exit status: 0 all went in, 3 some input was skipped,
  * 1 fatal error, 2 usage error. */
-#include <dirent.h>
 #include <errno.h>
 #include <jansson.h>
 #include <limits.h>
@@ -161,52 +160,28 @@ out:
   kb_buf_free(&id_term);
 }
 
-static bool has_md_suffix(const char *name) {
-  size_t n = strlen(name);
-  return n > 3 && strcmp(name + n - 3, ".md") == 0;
+typedef struct tree_ctx {
+  indexer *ix;
+  const char *abs_dir;
+} tree_ctx;
+
+static int add_tree_file(const char *path, const char *rel, const char *why, void *vctx) {
+  tree_ctx *c = vctx;
+  if (why) {
+    report_skip(c->ix, path, why);
+    return 0;
+  }
+  kb_buf abs = {0};
+  kb_buf_printf(&abs, "%s/%s", c->abs_dir, rel);
+  add_article(c->ix, path, abs.data, rel);
+  kb_buf_free(&abs);
+  return c->ix->fatal;
 }
 
-static int cmp_str(const void *a, const void *b) {
-  return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-/* Walks dir (relative part rel under root) in name order. */
-static void add_tree(indexer *ix, const char *dir, const char *abs_dir, const char *rel) {
-  DIR *d = opendir(dir);
-  if (!d) {
-    report_skip(ix, dir, strerror(errno));
-    return;
-  }
-  char **names = NULL;
-  size_t n = 0, cap = 0;
-  for (struct dirent *e; (e = readdir(d));) {
-    if (e->d_name[0] == '.') continue; /* hidden files, . and .. */
-    if (n == cap) {
-      cap = cap ? cap * 2 : 64;
-      char **p = realloc(names, cap * sizeof *p);
-      if (!p) break;
-      names = p;
-    }
-    names[n++] = strdup(e->d_name);
-  }
-  closedir(d);
-  if (n) qsort(names, n, sizeof *names, cmp_str);
-  for (size_t i = 0; i < n && !ix->fatal; i++) {
-    kb_buf path = {0}, abs = {0}, r = {0};
-    kb_buf_printf(&path, "%s/%s", dir, names[i]);
-    kb_buf_printf(&abs, "%s/%s", abs_dir, names[i]);
-    kb_buf_printf(&r, "%s%s%s", rel, *rel ? "/" : "", names[i]);
-    struct stat st;
-    if (stat(path.data, &st) == 0 && S_ISDIR(st.st_mode))
-      add_tree(ix, path.data, abs.data, r.data);
-    else if (S_ISREG(st.st_mode) && has_md_suffix(names[i]))
-      add_article(ix, path.data, abs.data, r.data);
-    kb_buf_free(&path);
-    kb_buf_free(&abs);
-    kb_buf_free(&r);
-  }
-  for (size_t i = 0; i < n; i++) free(names[i]);
-  free(names);
+/* Every article under dir (abs_dir is its real path). */
+static void add_tree(indexer *ix, const char *dir, const char *abs_dir) {
+  tree_ctx c = {ix, abs_dir};
+  kb_markdown_each_file(dir, add_tree_file, &c);
 }
 
 /* The folders articles were added from, newline-separated, in metadata. */
@@ -257,7 +232,7 @@ static void add_path(indexer *ix, const char *path) {
   }
   if (S_ISDIR(st.st_mode)) {
     note_root(ix, abs);
-    add_tree(ix, path, abs, "");
+    add_tree(ix, path, abs);
     return;
   }
   kb_buf root = {0};
@@ -326,7 +301,7 @@ static void sync_dir(indexer *ix, const char *dir) {
   }
   ix->track = true;
   note_root(ix, abs);
-  add_tree(ix, dir, abs, "");
+  add_tree(ix, dir, abs);
   if (ix->fatal) return;
   stale_ctx c = {.ix = ix, .dir = abs};
   kb_error err = {0};

@@ -3,6 +3,9 @@
 #include "kb/markdown.h"
 
 #include <cmark.h>
+#include <dirent.h>
+#include <errno.h>
+#include <sys/stat.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -341,6 +344,54 @@ int kb_markdown_article_id(const char *rel_path, kb_buf *out) {
   if (n > 3 && strcmp(rel_path + n - 3, ".md") == 0) n -= 3;
   if (kb_buf_puts(out, "a/") != KB_OK) return KB_ENOMEM;
   return kb_buf_append(out, rel_path, n);
+}
+
+/* -------------------------------------------------------------- folders */
+
+static int cmp_name(const void *a, const void *b) {
+  return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static bool is_md(const char *name) {
+  size_t n = strlen(name);
+  return n > 3 && strcmp(name + n - 3, ".md") == 0;
+}
+
+static int walk(const char *dir, const char *rel, kb_markdown_file_fn fn, void *ctx) {
+  DIR *d = opendir(dir);
+  if (!d) return fn(dir, rel, strerror(errno), ctx);
+  char **names = NULL;
+  size_t n = 0, cap = 0;
+  for (struct dirent *e; (e = readdir(d));) {
+    if (e->d_name[0] == '.') continue; /* hidden files, . and .. */
+    if (n == cap) {
+      cap = cap ? cap * 2 : 64;
+      char **p = realloc(names, cap * sizeof *p);
+      if (!p) break;
+      names = p;
+    }
+    if ((names[n] = strdup(e->d_name))) n++;
+  }
+  closedir(d);
+  if (n) qsort(names, n, sizeof *names, cmp_name);
+  int rc = 0;
+  for (size_t i = 0; i < n && !rc; i++) {
+    kb_buf path = {0}, r = {0};
+    kb_buf_printf(&path, "%s/%s", dir, names[i]);
+    kb_buf_printf(&r, "%s%s%s", rel, *rel ? "/" : "", names[i]);
+    struct stat st;
+    if (stat(path.data, &st) == 0 && S_ISDIR(st.st_mode)) rc = walk(path.data, r.data, fn, ctx);
+    else if (S_ISREG(st.st_mode) && is_md(names[i])) rc = fn(path.data, r.data, NULL, ctx);
+    kb_buf_free(&path);
+    kb_buf_free(&r);
+  }
+  for (size_t i = 0; i < n; i++) free(names[i]);
+  free(names);
+  return rc;
+}
+
+int kb_markdown_each_file(const char *dir, kb_markdown_file_fn fn, void *ctx) {
+  return walk(dir, "", fn, ctx);
 }
 
 /* ------------------------------------------------------------------ render */

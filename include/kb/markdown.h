@@ -30,6 +30,14 @@ int kb_markdown_parse(const char *src, size_t len, const char *path, kb_doc **ou
  * add or sync): "a/" + rel_path without ".md". */
 int kb_markdown_article_id(const char *rel_path, kb_buf *out);
 
+/* Calls fn for every Markdown file (*.md) under dir, recursively, in name
+ * order, skipping hidden files and folders: path is dir + rel, rel the path
+ * relative to dir. why is NULL, or says why the folder path could not be
+ * read (then rel is that folder). A non-zero return stops the walk and is
+ * returned. */
+typedef int (*kb_markdown_file_fn)(const char *path, const char *rel, const char *why, void *ctx);
+int kb_markdown_each_file(const char *dir, kb_markdown_file_fn fn, void *ctx);
+
 /* Appends md rendered by cmark in safe mode (raw HTML and javascript: links
  * removed), without internal sections unless include_internal. */
 int kb_markdown_to_html(const char *md, size_t len, bool include_internal, kb_buf *out,
