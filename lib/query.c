@@ -54,6 +54,90 @@ void kb_qnode_free(kb_qnode *n) {
   free(n);
 }
 
+/* --------------------------------------------------------------- synonyms */
+
+extern const char _binary_synonyms_txt_start[], _binary_synonyms_txt_end[];
+
+/* A member: its primary terms in order (one term, or a phrase). */
+typedef struct syn_member {
+  char **terms;
+  size_t nterms;
+  size_t group;
+} syn_member;
+
+struct kb_synonyms {
+  syn_member *m;
+  size_t n, ngroups;
+};
+
+static int collect_terms(const kb_token *t, void *ctx) {
+  syn_member *m = ctx;
+  if (t->alt) return 0;
+  char **v = realloc(m->terms, (m->nterms + 1) * sizeof *v);
+  if (!v) return KB_ENOMEM;
+  m->terms = v;
+  if (!(m->terms[m->nterms] = strndup(t->term, t->term_len))) return KB_ENOMEM;
+  m->nterms++;
+  return 0;
+}
+
+static int add_member(kb_synonyms *s, kb_tokenizer *t, const char *text, size_t len, size_t group) {
+  syn_member m = {.group = group};
+  uint32_t pos = 1;
+  int rc = kb_tokenizer_run(t, text, len, &pos, collect_terms, &m, NULL);
+  if (rc == KB_OK && m.nterms) {
+    syn_member *v = realloc(s->m, (s->n + 1) * sizeof *v);
+    if (!v) rc = KB_ENOMEM;
+    else {
+      s->m = v;
+      s->m[s->n++] = m;
+      return KB_OK;
+    }
+  }
+  for (size_t i = 0; i < m.nterms; i++) free(m.terms[i]);
+  free(m.terms);
+  return rc > 0 ? KB_OK : rc;
+}
+
+int kb_synonyms_new_builtin(kb_tokenizer *t, kb_synonyms **out, kb_error *err) {
+  kb_synonyms *s = calloc(1, sizeof *s);
+  if (!s) return kb_error_set(err, KB_ENOMEM, "out of memory");
+  const char *text = _binary_synonyms_txt_start, *end = _binary_synonyms_txt_end;
+  int rc = KB_OK;
+  for (const char *p = text; p < end && rc == KB_OK;) {
+    const char *e = memchr(p, '\n', (size_t)(end - p));
+    if (!e) e = end;
+    if (*p != '#' && e > p) {
+      size_t group = s->ngroups++;
+      for (const char *a = p; a < e && rc == KB_OK;) {
+        const char *sep = a;
+        while (sep < e && !(sep + 2 < e && sep[0] == ' ' && sep[1] == '=' && sep[2] == ' ')) sep++;
+        rc = add_member(s, t, a, (size_t)(sep - a), group);
+        a = sep < e ? sep + 3 : e;
+      }
+    }
+    p = e + 1;
+  }
+  if (rc != KB_OK) {
+    kb_synonyms_free(s);
+    return kb_error_set(err, rc, "synonyms: out of memory");
+  }
+  *out = s;
+  return KB_OK;
+}
+
+void kb_synonyms_free(kb_synonyms *s) {
+  if (!s) return;
+  for (size_t i = 0; i < s->n; i++) {
+    for (size_t k = 0; k < s->m[i].nterms; k++) free(s->m[i].terms[k]);
+    free(s->m[i].terms);
+  }
+  free(s->m);
+  free(s);
+}
+
+size_t kb_synonyms_count(const kb_synonyms *s) { return s ? s->ngroups : 0; }
+
 /* ------------------------------------------------------------------ items */
 
 typedef enum item_kind { ITEM_WORDS, ITEM_PHRASE, ITEM_TITLE, ITEM_FILTER } item_kind;
@@ -340,6 +424,42 @@ static kb_qnode *phrase_node(const kb_query *q, const tok_list *l, size_t from, 
   return any;
 }
 
+/* A member of a synonym group as a query: a term, or a phrase. */
+static kb_qnode *member_node(const kb_query *q, const syn_member *m) {
+  if (m->nterms == 1) return word_node(q, m->terms[0]);
+  kb_qnode *ph = kb_qnode_new(KB_Q_PHRASE, NULL, 0);
+  for (size_t i = 0; i < m->nterms && ph; i++)
+    if (kb_qnode_add(ph, kb_qnode_new(KB_Q_TERM, m->terms[i], strlen(m->terms[i]))) != KB_OK) {
+      kb_qnode_free(ph);
+      ph = NULL;
+    }
+  return ph;
+}
+
+/* The unit n for term, widened to its synonyms (weighted as one term). */
+static kb_qnode *with_synonyms(const kb_query *q, kb_qnode *n, const char *term) {
+  const kb_synonyms *s = q->opts.synonyms;
+  if (!n || !s) return n;
+  size_t group = (size_t)-1;
+  for (size_t i = 0; i < s->n && group == (size_t)-1; i++)
+    if (s->m[i].nterms == 1 && strcmp(s->m[i].terms[0], term) == 0) group = s->m[i].group;
+  if (group == (size_t)-1) return n;
+  kb_qnode *syn = kb_qnode_new(KB_Q_SYNONYM, NULL, 0);
+  if (!syn || kb_qnode_add(syn, n) != KB_OK) {
+    kb_qnode_free(syn);
+    return NULL;
+  }
+  for (size_t i = 0; i < s->n; i++) {
+    const syn_member *m = &s->m[i];
+    if (m->group != group || (m->nterms == 1 && strcmp(m->terms[0], term) == 0)) continue;
+    if (kb_qnode_add(syn, member_node(q, m)) != KB_OK) {
+      kb_qnode_free(syn);
+      return NULL;
+    }
+  }
+  return syn;
+}
+
 static void add_highlight(kb_query *q, const tok *t) {
   if (t->kind == KB_TOKEN_BIGRAM) {
     kb_buf b = {0};
@@ -403,7 +523,7 @@ static int add_word_units(kb_query *q, const tok_list *l, kb_qnode *units, kb_qn
     add_highlight(q, t);
     q->units++;
     if (t->kind != KB_TOKEN_TECH) {
-      rc = kb_qnode_add(units, word_node(q, t->term));
+      rc = kb_qnode_add(units, with_synonyms(q, word_node(q, t->term), t->term));
       continue;
     }
     /* a technical token: its whole, or its parts in order */

@@ -15,6 +15,7 @@ struct kb_searcher {
   kb_lexicon *lexicon;
   kb_lexicon *stopwords;
   kb_tokenizer *tok;
+  kb_synonyms *synonyms;
 };
 
 static const unsigned facet_slots[] = {KB_SLOT_TYPE, KB_SLOT_PRODUCT, KB_SLOT_CATEGORY,
@@ -39,6 +40,7 @@ int kb_searcher_new(const char *db_path, kb_searcher **out, kb_error *err) {
   if (rc == KB_OK) rc = kb_lexicon_add_text(s->lexicon, extra, strlen(extra));
   free(extra);
   if (rc == KB_OK) rc = kb_tokenizer_new(s->lexicon, &s->tok, err);
+  if (rc == KB_OK) rc = kb_synonyms_new_builtin(s->tok, &s->synonyms, err);
   if (rc != KB_OK) {
     kb_searcher_free(s);
     return rc;
@@ -49,6 +51,7 @@ int kb_searcher_new(const char *db_path, kb_searcher **out, kb_error *err) {
 
 void kb_searcher_free(kb_searcher *s) {
   if (!s) return;
+  kb_synonyms_free(s->synonyms);
   kb_tokenizer_free(s->tok);
   kb_lexicon_free(s->lexicon);
   kb_lexicon_free(s->stopwords);
@@ -107,7 +110,8 @@ static double now_ms(void) {
 /* The query of a request: its text, filters and visibility. */
 static int request_query(kb_searcher *s, const kb_search_request *req, kb_query **q,
                          kb_error *err) {
-  kb_query_opts qo = {.include_internal = req->include_internal, .stopwords = s->stopwords};
+  kb_query_opts qo = {.include_internal = req->include_internal, .stopwords = s->stopwords,
+                      .synonyms = s->synonyms};
   int rc = kb_query_parse(s->tok, req->query ? req->query : "", req->query_len, &qo, q, err);
   if (rc != KB_OK) return rc;
   if (req->type) rc = kb_query_add_filter(*q, KB_PREFIX_TYPE, req->type);

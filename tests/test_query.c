@@ -588,6 +588,55 @@ static void test_qnode_building(void **state) {
   kb_query_free(NULL);
 }
 
+/* A word with synonyms becomes one weighted unit of all of them; a
+ * member of several words is a phrase. */
+static bool tree_has_term(const kb_qnode *n, const char *term) {
+  if (!n) return false;
+  if (n->term && strcmp(n->term, term) == 0) return true;
+  for (size_t i = 0; i < n->nkids; i++)
+    if (tree_has_term(n->kids[i], term)) return true;
+  return false;
+}
+
+static bool tree_has_op(const kb_qnode *n, kb_qop op) {
+  if (!n) return false;
+  if (n->op == op) return true;
+  for (size_t i = 0; i < n->nkids; i++)
+    if (tree_has_op(n->kids[i], op)) return true;
+  return false;
+}
+
+static void test_synonyms_widen_a_word(void **state) {
+  (void)state;
+  kb_lexicon *lex = NULL;
+  kb_tokenizer *t = NULL;
+  kb_synonyms *syn = NULL;
+  assert_int_equal(kb_lexicon_new_builtin("lexicon", &lex, NULL), KB_OK);
+  assert_int_equal(kb_tokenizer_new(lex, &t, NULL), KB_OK);
+  assert_int_equal(kb_synonyms_new_builtin(t, &syn, NULL), KB_OK);
+  assert_true(kb_synonyms_count(syn) > 10);
+  kb_query_opts o = {.include_internal = true, .synonyms = syn};
+  kb_query *q = NULL;
+  assert_int_equal(kb_query_parse(t, "printer", 7, &o, &q, NULL), KB_OK);
+  const kb_qnode *tree = kb_query_tree(q);
+  assert_true(tree_has_op(tree, KB_Q_SYNONYM));
+  assert_true(tree_has_term(tree, "打印机"));
+  kb_query_free(q);
+  assert_int_equal(kb_query_parse(t, "蓝屏", strlen("蓝屏"), &o, &q, NULL), KB_OK);
+  tree = kb_query_tree(q);
+  assert_true(tree_has_term(tree, "bsod"));
+  assert_true(tree_has_op(tree, KB_Q_PHRASE)); /* blue screen */
+  kb_query_free(q);
+  /* without synonyms, no widening */
+  o.synonyms = NULL;
+  assert_int_equal(kb_query_parse(t, "printer", 7, &o, &q, NULL), KB_OK);
+  assert_false(tree_has_term(kb_query_tree(q), "打印机"));
+  kb_query_free(q);
+  kb_synonyms_free(syn);
+  kb_tokenizer_free(t);
+  kb_lexicon_free(lex);
+}
+
 int main(void) {
 #define T(name) cmocka_unit_test(name)
   const struct CMUnitTest tests[] = {
@@ -623,6 +672,7 @@ int main(void) {
       T(test_explain_mentions_words),
       T(test_highlights),
       T(test_qnode_building),
+      T(test_synonyms_widen_a_word),
   };
 #undef T
   return cmocka_run_group_tests(tests, setup, teardown);

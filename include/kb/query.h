@@ -30,6 +30,19 @@ kb_qnode *kb_qnode_new(kb_qop op, const char *term, size_t len);
 int kb_qnode_add(kb_qnode *parent, kb_qnode *kid);
 void kb_qnode_free(kb_qnode *n);
 
+/* ## Synonyms
+ *
+ * Groups of words a query may find each other by (lib/data/synonyms.txt:
+ * "打印机 = printer = 打印設備"), analysed with the tokenizer so that they
+ * meet query terms as the analyzer makes them. Immutable once built. */
+typedef struct kb_synonyms kb_synonyms;
+
+/* The built-in groups, analysed with t. Caller frees. */
+int kb_synonyms_new_builtin(kb_tokenizer *t, kb_synonyms **out, kb_error *err);
+void kb_synonyms_free(kb_synonyms *s);
+/* Number of groups. */
+size_t kb_synonyms_count(const kb_synonyms *s);
+
 /* ## Queries */
 
 typedef struct kb_query kb_query;
@@ -37,6 +50,7 @@ typedef struct kb_query kb_query;
 typedef struct kb_query_opts {
   bool include_internal; /* engineers: internal documents and sections too */
   const kb_lexicon *stopwords; /* borrowed; NULL = none */
+  const kb_synonyms *synonyms; /* borrowed; NULL = none */
 } kb_query_opts;
 
 /* Parses text (any bytes; invalid UTF-8 is skipped). t is used during the
