@@ -260,7 +260,7 @@ int kb_import_file(kb_index *idx, const char *path, const kb_import_opts *opts,
   while (rc == KB_OK && pop(&p, &it)) {
     records++;
     if (it.xd) {
-      kb_upsert outcome;
+      kb_upsert outcome = KB_UPSERT_UNCHANGED;
       rc = store(idx, it.id_term, it.hash, it.xd, &outcome, err);
       if (outcome == KB_UPSERT_NEW) stats->imported++;
       else if (outcome == KB_UPSERT_UPDATED) stats->updated++;

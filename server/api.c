@@ -213,7 +213,7 @@ enum MHD_Result kb_api_tickets(struct MHD_Connection *c, request *r) {
         snprintf(msg, sizeof msg, "%s%s%s", rej.field, rej.field[0] ? ": " : "", rej.reason);
         json_array_append_new(rejected, json_pack("{s:i,s:s}", "line", (json_int_t)line, "error", msg));
       } else {
-        kb_upsert outcome;
+        kb_upsert outcome = KB_UPSERT_UNCHANGED;
         rc = kb_import_doc(idx, kb_searcher_tokenizer(ks), doc, &outcome, &err);
         imported += outcome == KB_UPSERT_NEW;
         updated += outcome == KB_UPSERT_UPDATED;
