@@ -421,6 +421,7 @@ static int save_lexicon(kb_index *idx, const char *path, kb_error *err) {
 
 typedef struct import_ui {
   FILE *rejects;
+  char *header_for; /* the input whose CSV header the rejects file has */
   const char *rejects_path;
   bool bar;          /* a progress bar on a terminal */
   bool lines;        /* a progress line every few seconds */
@@ -433,8 +434,16 @@ static void clear_bar(import_ui *ui) {
   ui->bar_shown = false;
 }
 
-static void on_reject(const char *path, const kb_ticket_reject *rej, void *ctx) {
+static void on_reject(const char *path, const char *header, size_t header_len,
+                      const kb_ticket_reject *rej, void *ctx) {
   import_ui *ui = ctx;
+  /* a CSV rejects file starts with its header, so that it can be fixed and
+   * imported again */
+  if (ui->rejects && header && (!ui->header_for || strcmp(ui->header_for, path) != 0)) {
+    fwrite(header, 1, header_len, ui->rejects);
+    free(ui->header_for);
+    ui->header_for = strdup(path);
+  }
   clear_bar(ui);
   fprintf(stderr, "kb-index: 拒绝 (rejected) %s:%zu:%s%s %s\n", strcmp(path, "-") ? path : "(stdin)",
           rej->line, rej->field[0] ? " 字段 (field) " : "", rej->field, rej->reason);
@@ -553,6 +562,7 @@ static int cmd_import(indexer *ix, int argc, char **argv) {
   }
   clear_bar(&ui);
   if (ui.rejects) fclose(ui.rejects);
+  free(ui.header_for);
   size_t records = st.imported + st.updated + st.unchanged + st.rejected;
   char bytes[32];
   human_bytes((double)st.bytes, bytes, sizeof bytes);

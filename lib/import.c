@@ -267,7 +267,9 @@ int kb_import_file(kb_index *idx, const char *path, const kb_import_opts *opts,
       else stats->unchanged++;
     } else {
       stats->rejected++;
-      if (opts->on_reject) opts->on_reject(path, &it.rej, opts->ctx);
+      size_t hlen;
+      const char *header = kb_ticket_reader_header(p.reader, &hlen);
+      if (opts->on_reject) opts->on_reject(path, header, hlen, &it.rej, opts->ctx);
     }
     last_offset = it.offset;
     stats->bytes = base_bytes + it.offset;

@@ -447,6 +447,7 @@ struct kb_ticket_reader {
   size_t record_quotes;   /* '"' bytes seen in it: odd = inside a quoted field */
   kb_buf record_raw;      /* its text, for a rejects file */
   bool header_done;
+  kb_buf header_raw; /* a CSV header row as it was, for a rejects file */
 };
 
 /* Fills the buffer; returns bytes available. */
@@ -698,6 +699,7 @@ static int read_header(kb_ticket_reader *r, kb_error *err) {
     return kb_error_set(err, KB_EPARSE, "%s:%zu: 表头无效 (bad header row): %s", r->path,
                         r->record_line, why);
   r->ncolumns = r->nfields;
+  kb_buf_append(&r->header_raw, r->record_raw.data ? r->record_raw.data : "", r->record_raw.len);
   bool has_id = false, has_text = false;
   /* columns named by --map first, then the default names for the fields
    * still free; among defaults the first column of a field wins */
@@ -796,6 +798,7 @@ void kb_ticket_reader_free(kb_ticket_reader *r) {
   kb_buf_free(&r->raw);
   kb_buf_free(&r->utf8);
   kb_buf_free(&r->record_raw);
+  kb_buf_free(&r->header_raw);
   free(r->buf);
   free(r->path);
   free(r);
@@ -857,6 +860,11 @@ int kb_ticket_reader_next(kb_ticket_reader *r, kb_doc **doc, kb_ticket_reject *r
 const char *kb_ticket_reader_encoding(const kb_ticket_reader *r, bool *detected) {
   if (detected) *detected = r->detected;
   return r->encoding;
+}
+
+const char *kb_ticket_reader_header(const kb_ticket_reader *r, size_t *len) {
+  *len = r->header_raw.len;
+  return r->header_raw.len ? r->header_raw.data : NULL;
 }
 
 uint64_t kb_ticket_reader_offset(const kb_ticket_reader *r) { return r->rec_offset; }

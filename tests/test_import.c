@@ -153,9 +153,17 @@ static void test_csv_multiline_bom_crlf_map(void **state) {
                "T-2,打印机卡纸,\"纸盒\r\n卡住\",,P5,printing\r\n"
                "T-3,蓝屏,\"BSOD 0x0000007B\",更新驱动,低,os\r\n");
   kb_buf err = {0};
-  assert_int_equal(import(db, &err, "--map", "id=编号X", file, NULL, NULL), 3);
+  char rejects[1100];
+  path_in(rejects, sizeof rejects, "rejects.csv");
+  assert_int_equal(import(db, &err, "--map", "id=编号X", "--rejects", rejects, file), 3);
   assert_true(tu_contains(err.data, "export.csv:5: 字段 (field) priority"));
   assert_true(tu_contains(err.data, "新增 2, 更新 0, 未变 0, 拒绝 1"));
+  /* the CSV rejects file: the header, then the bad record as it was */
+  kb_buf rej = {0};
+  assert_int_equal(tu_read_file(rejects, &rej), 0);
+  assert_string_equal(rej.data, "\xEF\xBB\xBF" "编号X,主题,问题描述,解决方案,优先级,产品\r\n"
+                                "T-2,打印机卡纸,\"纸盒\r\n卡住\",,P5,printing\r\n");
+  kb_buf_free(&rej);
   json_t *j = search(db, "\"No space left on device\"");
   assert_string_equal(json_string_value(json_object_get(json_array_get(json_object_get(j, "hits"), 0), "id")),
                       "t/T-1");

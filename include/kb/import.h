@@ -46,8 +46,10 @@ typedef struct kb_import_opts {
   size_t batch;               /* records per commit; 0 = KB_IMPORT_BATCH */
   bool no_resume;             /* ignore a checkpoint: read the input from its start */
   const kb_lexicon *lexicon;  /* for the analysing thread's tokenizer */
-  /* called in order, on the calling thread */
-  void (*on_reject)(const char *path, const kb_ticket_reject *rej, void *ctx);
+  /* called in order, on the calling thread; header is a CSV input's header
+   * row (NULL for JSONL), so that a rejects file can be re-imported */
+  void (*on_reject)(const char *path, const char *header, size_t header_len,
+                    const kb_ticket_reject *rej, void *ctx);
   void (*on_progress)(const char *path, const kb_import_stats *st, void *ctx);
   void (*on_resume)(const char *path, size_t records, uint64_t offset, void *ctx);
   void *ctx;

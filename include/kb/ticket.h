@@ -64,6 +64,10 @@ int kb_ticket_reader_next(kb_ticket_reader *r, kb_doc **doc, kb_ticket_reject *r
  * was detected rather than given. Static or reader-owned storage. */
 const char *kb_ticket_reader_encoding(const kb_ticket_reader *r, bool *detected);
 
+/* A CSV input's header row as it was in the input (its charset, its line
+ * end), or NULL for JSONL. Owned by the reader. */
+const char *kb_ticket_reader_header(const kb_ticket_reader *r, size_t *len);
+
 /* Bytes of the (uncompressed) input consumed through the end of the last
  * record returned or rejected, and the lines so far. */
 uint64_t kb_ticket_reader_offset(const kb_ticket_reader *r);
