@@ -161,6 +161,17 @@ $(BUILD)/bench/seg_f1: $(BUILD)/obj/bench/seg_f1.o $(LIBKB)
 	@mkdir -p $(dir $@)
 	$(CXX) $(SAN) -o $@ $^ $(LDLIBS_ALL)
 
+$(BUILD)/bench/mhd_fixed: bench/mhd_fixed.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -o $@ $< $(LDLIBS_ALL)
+
+# the HTTP load benchmark (wrk): make load [LOAD_DOCS=100000]
+LOAD_DOCS ?= 100000
+load: all $(BUILD)/bench/gen_tickets $(BUILD)/bench/mhd_fixed
+	@$(MAKE) deps EXTRA_DEB="wrk"
+	@BUILD=$(BUILD) bench/load_bench $(LOAD_DOCS)
+.PHONY: load
+
 $(BUILD)/bench/measure: bench/measure.c
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -o $@ $<
