@@ -397,6 +397,33 @@ static int ticket_from_json(const char *json, size_t len, size_t line, const nam
   return rc;
 }
 
+struct kb_ticket_json {
+  name_map names;
+};
+
+int kb_ticket_json_new(const char *map, kb_ticket_json **out, kb_error *err) {
+  kb_ticket_json *p = calloc(1, sizeof *p);
+  if (!p) return kb_error_set(err, KB_ENOMEM, "out of memory");
+  int rc = build_map(map, &p->names, err);
+  if (rc != KB_OK) {
+    kb_ticket_json_free(p);
+    return rc;
+  }
+  *out = p;
+  return KB_OK;
+}
+
+void kb_ticket_json_free(kb_ticket_json *p) {
+  if (!p) return;
+  map_free(&p->names);
+  free(p);
+}
+
+int kb_ticket_json_parse(const kb_ticket_json *p, const char *json, size_t len, size_t line,
+                         kb_doc **doc, kb_ticket_reject *rej) {
+  return ticket_from_json(json, len, line, &p->names, doc, rej);
+}
+
 int kb_ticket_from_json(const char *json, size_t len, size_t line, const char *map,
                         kb_doc **doc, kb_ticket_reject *rej) {
   name_map m = {0};

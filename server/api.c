@@ -196,6 +196,8 @@ enum MHD_Result kb_api_tickets(struct MHD_Connection *c, request *r) {
     return kb_respond_error(c, r, 409, "index_busy", "索引正在被写入，请稍后重试 (index busy)");
   if (rc != KB_OK) return index_error(c, r, &err);
   kb_searcher *ks = kb_worker_searcher(r->srv, &err);
+  kb_ticket_json *parser = NULL;
+  if (rc == KB_OK) rc = kb_ticket_json_new(NULL, &parser, &err);
   json_t *rejected = json_array();
   size_t imported = 0, updated = 0, unchanged = 0, line = 0;
   const char *p = r->body.data, *end = r->body.data + r->body.len;
@@ -208,7 +210,7 @@ enum MHD_Result kb_api_tickets(struct MHD_Connection *c, request *r) {
     if (n) {
       kb_doc *doc = NULL;
       kb_ticket_reject rej = {0};
-      if (kb_ticket_from_json(p, n, line, NULL, &doc, &rej) != KB_OK) {
+      if (kb_ticket_json_parse(parser, p, n, line, &doc, &rej) != KB_OK) {
         char msg[320];
         snprintf(msg, sizeof msg, "%s%s%s", rej.field, rej.field[0] ? ": " : "", rej.reason);
         json_array_append_new(rejected, json_pack("{s:i,s:s}", "line", (json_int_t)line, "error", msg));
@@ -224,6 +226,7 @@ enum MHD_Result kb_api_tickets(struct MHD_Connection *c, request *r) {
     p = e + 1;
   }
   if (rc == KB_OK && ks) rc = kb_index_commit(idx, &err);
+  kb_ticket_json_free(parser);
   kb_index_free(idx);
   if (!ks || rc != KB_OK) {
     json_decref(rejected);

@@ -79,8 +79,22 @@ uint64_t kb_ticket_reader_raw_offset(const kb_ticket_reader *r);
  * to resume an import. Only forward from where the reader is. */
 int kb_ticket_reader_skip_to(kb_ticket_reader *r, uint64_t offset, size_t line, kb_error *err);
 
+/* ## JSON records one at a time
+ *
+ * A kb_ticket_json holds the field-name map (built once: --map, then the
+ * defaults) for many records, e.g. the lines of a POST body. */
+typedef struct kb_ticket_json kb_ticket_json;
+
+/* map as in kb_ticket_opts (NULL = defaults). Caller frees. */
+int kb_ticket_json_new(const char *map, kb_ticket_json **out, kb_error *err);
+void kb_ticket_json_free(kb_ticket_json *p);
+/* One JSON object as a ticket; line is used in *rej. Returns as
+ * kb_ticket_reader_next (KB_OK with *doc, or a reject code). */
+int kb_ticket_json_parse(const kb_ticket_json *p, const char *json, size_t len, size_t line,
+                         kb_doc **doc, kb_ticket_reject *rej);
+
 /* One JSON object (a JSONL line, or a POST body line) as a ticket; line is
- * used in *rej. */
+ * used in *rej. Builds the name map for this one call. */
 int kb_ticket_from_json(const char *json, size_t len, size_t line, const char *map,
                         kb_doc **doc, kb_ticket_reject *rej);
 
