@@ -62,13 +62,7 @@ int kb_doc_set_str(kb_doc *doc, kb_field f, const char *value) {
 int kb_doc_add_segment(kb_doc *doc, kb_segment_kind kind, bool internal, const char *text,
                        size_t len) {
   if (len == 0) return KB_OK;
-  if (doc->nsegs == doc->cap) {
-    size_t cap = doc->cap ? doc->cap * 2 : 16;
-    kb_segment *s = realloc(doc->segs, cap * sizeof *s);
-    if (!s) return KB_ENOMEM;
-    doc->segs = s;
-    doc->cap = cap;
-  }
+  if (kb_grow(&doc->segs, &doc->cap, doc->nsegs + 1, sizeof *doc->segs) != KB_OK) return KB_ENOMEM;
   char *copy = malloc(len + 1);
   if (!copy) return KB_ENOMEM;
   memcpy(copy, text, len);

@@ -364,12 +364,7 @@ static int walk(const char *dir, const char *rel, kb_markdown_file_fn fn, void *
   size_t n = 0, cap = 0;
   for (struct dirent *e; (e = readdir(d));) {
     if (e->d_name[0] == '.') continue; /* hidden files, . and .. */
-    if (n == cap) {
-      cap = cap ? cap * 2 : 64;
-      char **p = realloc(names, cap * sizeof *p);
-      if (!p) break;
-      names = p;
-    }
+    if (kb_grow(&names, &cap, n + 1, sizeof *names) != KB_OK) break;
     if ((names[n] = strdup(e->d_name))) n++;
   }
   closedir(d);

@@ -31,15 +31,9 @@ kb_qnode *kb_qnode_new(kb_qop op, const char *term, size_t len) {
 
 int kb_qnode_add(kb_qnode *parent, kb_qnode *kid) {
   if (!kid) return KB_ENOMEM;
-  if (parent->nkids == parent->cap) {
-    size_t cap = parent->cap ? parent->cap * 2 : 4;
-    kb_qnode **k = realloc(parent->kids, cap * sizeof *k);
-    if (!k) {
-      kb_qnode_free(kid);
-      return KB_ENOMEM;
-    }
-    parent->kids = k;
-    parent->cap = cap;
+  if (kb_grow(&parent->kids, &parent->cap, parent->nkids + 1, sizeof *parent->kids) != KB_OK) {
+    kb_qnode_free(kid);
+    return KB_ENOMEM;
   }
   parent->kids[parent->nkids++] = kid;
   return KB_OK;
@@ -323,13 +317,7 @@ typedef struct tok_list {
 
 static int collect_tok(const kb_token *t, void *ctx) {
   tok_list *l = ctx;
-  if (l->n == l->cap) {
-    size_t cap = l->cap ? l->cap * 2 : 32;
-    tok *v = realloc(l->v, cap * sizeof *v);
-    if (!v) return KB_ENOMEM;
-    l->v = v;
-    l->cap = cap;
-  }
+  if (kb_grow(&l->v, &l->cap, l->n + 1, sizeof *l->v) != KB_OK) return KB_ENOMEM;
   tok *o = &l->v[l->n];
   o->term = dup_range(t->term, t->term_len);
   o->surface = dup_range(t->surface, t->surface_len);
@@ -618,18 +606,13 @@ static int add_grouped(kb_qnode **list, kb_qop list_op, kb_qnode *n, bool or_pre
   if (or_prev && l->nkids) {
     kb_qnode *last = l->kids[l->nkids - 1];
     if (last->op != KB_Q_OR || last->scale != 1.0 || last->term) {
+      /* the previous clause moves into a new OR group with n */
       kb_qnode *g = kb_qnode_new(KB_Q_OR, NULL, 0);
-      if (!g) {
-        kb_qnode_free(n);
-        return KB_ENOMEM;
-      }
-      g->kids = malloc(4 * sizeof *g->kids);
-      if (!g->kids) {
+      if (!g || kb_grow(&g->kids, &g->cap, 1, sizeof *g->kids) != KB_OK) {
         kb_qnode_free(g);
         kb_qnode_free(n);
         return KB_ENOMEM;
       }
-      g->cap = 4;
       g->kids[g->nkids++] = last;
       l->kids[l->nkids - 1] = g;
       last = g;

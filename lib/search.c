@@ -340,13 +340,7 @@ typedef struct cand_list {
 
 static int add_cand(const char *term, size_t len, uint32_t freq, void *ctx) {
   cand_list *l = ctx;
-  if (l->n == l->cap) {
-    size_t cap = l->cap ? l->cap * 2 : 64;
-    cand *v = realloc(l->v, cap * sizeof *v);
-    if (!v) return KB_ENOMEM;
-    l->v = v;
-    l->cap = cap;
-  }
+  if (kb_grow(&l->v, &l->cap, l->n + 1, sizeof *l->v) != KB_OK) return KB_ENOMEM;
   l->v[l->n].word = strndup(term + l->skip, len - l->skip);
   l->v[l->n].freq = freq;
   l->n++;

@@ -67,6 +67,19 @@ char *kb_buf_detach(kb_buf *b) {
   return s;
 }
 
+int kb_grow(void *arrayp, size_t *cap, size_t need, size_t elem) {
+  if (need <= *cap) return KB_OK;
+  size_t n = *cap ? *cap : 16;
+  while (n < need) n *= 2;
+  void *array;
+  memcpy(&array, arrayp, sizeof array);
+  void *grown = realloc(array, n * elem);
+  if (!grown) return KB_ENOMEM;
+  memcpy(arrayp, &grown, sizeof grown);
+  *cap = n;
+  return KB_OK;
+}
+
 int kb_buf_read_file(kb_buf *b, const char *path, size_t max, kb_error *err) {
   FILE *f = fopen(path, "rb");
   if (!f) return kb_error_set(err, KB_EIO, "%s: 无法读取 (cannot read): %s", path, strerror(errno));

@@ -472,13 +472,8 @@ static int tech_run(kb_tokenizer *t, size_t s, size_t e) {
 /* ----------------------------------------------------------- Chinese runs */
 
 static int push_char(kb_tokenizer *t, size_t start, bool icu_start) {
-  if (t->nchars + 1 >= t->chars_cap) {
-    size_t cap = t->chars_cap ? t->chars_cap * 2 : 256;
-    cjk_char *c = realloc(t->chars, cap * sizeof *c);
-    if (!c) return kb_error_set(t->err, KB_ENOMEM, "out of memory");
-    t->chars = c;
-    t->chars_cap = cap;
-  }
+  if (kb_grow(&t->chars, &t->chars_cap, t->nchars + 1, sizeof *t->chars) != KB_OK)
+    return kb_error_set(t->err, KB_ENOMEM, "out of memory");
   t->chars[t->nchars++] = (cjk_char){start, icu_start};
   return KB_OK;
 }

@@ -40,6 +40,11 @@ void kb_buf_free(kb_buf *b);
  * Never NULL unless out of memory. */
 char *kb_buf_detach(kb_buf *b);
 
+/* Makes room in a growable array: *arrayp (a pointer to the array's
+ * pointer) holds at least need elements of elem bytes afterwards, *cap
+ * doubling from 16. KB_OK or KB_ENOMEM (the array is then unchanged). */
+int kb_grow(void *arrayp, size_t *cap, size_t need, size_t elem);
+
 /* Appends the whole file at path to b. max (bytes, 0 = no limit) bounds
  * it: a bigger file is KB_ETOOBIG. Errors name the file. */
 int kb_buf_read_file(kb_buf *b, const char *path, size_t max, kb_error *err);
