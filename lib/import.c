@@ -72,57 +72,80 @@ int kb_import_doc(kb_index *idx, kb_tokenizer *t, kb_doc *doc, kb_upsert *outcom
 
 /* ----------------------------------------------------------------- queue */
 
+/* One queue per writer; the reader routes a document to writer
+ * (hash of id) % writers, so that every version of an id meets the same
+ * writer, and rejects to writer 0, the calling thread. */
 typedef struct item {
   kb_xdoc *xd; /* NULL for a reject */
   char *id_term;
   char hash[17];
   kb_ticket_reject rej; /* rej.raw owned by the item */
   uint64_t offset, raw_offset;
-  size_t line;
+  size_t line, records; /* records read so far, this one included */
 } item;
+
+typedef struct queue {
+  pthread_cond_t not_empty, not_full;
+  item q[QUEUE_CAP];
+  size_t head, count, cap; /* the writers share QUEUE_CAP: memory stays bounded */
+} queue;
 
 typedef struct pipeline {
   pthread_mutex_t lock;
-  pthread_cond_t not_empty, not_full;
-  item q[QUEUE_CAP];
-  size_t head, count;
+  queue *queues;
+  size_t nqueues;
   bool done;     /* the reader has finished */
-  bool stop;     /* the writer gave up */
+  bool stop;     /* a writer gave up */
   int read_rc;   /* the reader's fatal error, if any */
   kb_error read_err;
+  size_t records; /* where the reader starts counting (a checkpoint's count) */
   kb_ticket_reader *reader;
   const kb_lexicon *lexicon;
 } pipeline;
 
-static void push(pipeline *p, item *it) {
+static void item_free(item *it) {
+  kb_xdoc_free(it->xd);
+  free(it->id_term);
+  free(it->rej.raw);
+}
+
+static void push(pipeline *p, size_t k, item *it) {
+  queue *q = &p->queues[k];
   pthread_mutex_lock(&p->lock);
-  while (p->count == QUEUE_CAP && !p->stop) pthread_cond_wait(&p->not_full, &p->lock);
+  while (q->count == q->cap && !p->stop) pthread_cond_wait(&q->not_full, &p->lock);
   if (p->stop) {
     pthread_mutex_unlock(&p->lock);
-    kb_xdoc_free(it->xd);
-    free(it->id_term);
-    free(it->rej.raw);
+    item_free(it);
     return;
   }
-  p->q[(p->head + p->count) % QUEUE_CAP] = *it;
-  p->count++;
-  pthread_cond_signal(&p->not_empty);
+  q->q[(q->head + q->count) % QUEUE_CAP] = *it;
+  q->count++;
+  pthread_cond_signal(&q->not_empty);
   pthread_mutex_unlock(&p->lock);
 }
 
-/* Takes the next item; false when the reader is done and the queue empty. */
-static bool pop(pipeline *p, item *it) {
+/* Takes the next item of queue k; false when the reader is done and the
+ * queue empty. */
+static bool pop(pipeline *p, size_t k, item *it) {
+  queue *q = &p->queues[k];
   pthread_mutex_lock(&p->lock);
-  while (p->count == 0 && !p->done) pthread_cond_wait(&p->not_empty, &p->lock);
-  bool got = p->count > 0;
+  while (q->count == 0 && !p->done) pthread_cond_wait(&q->not_empty, &p->lock);
+  bool got = q->count > 0;
   if (got) {
-    *it = p->q[p->head];
-    p->head = (p->head + 1) % QUEUE_CAP;
-    p->count--;
-    pthread_cond_signal(&p->not_full);
+    *it = q->q[q->head];
+    q->head = (q->head + 1) % QUEUE_CAP;
+    q->count--;
+    pthread_cond_signal(&q->not_full);
   }
   pthread_mutex_unlock(&p->lock);
   return got;
+}
+
+static void stop_all(pipeline *p) {
+  pthread_mutex_lock(&p->lock);
+  p->stop = true;
+  for (size_t k = 0; k < p->nqueues; k++) pthread_cond_broadcast(&p->queues[k].not_full);
+  pthread_mutex_unlock(&p->lock);
 }
 
 /* The reading and analysing thread. */
@@ -130,6 +153,7 @@ static void *read_and_analyse(void *arg) {
   pipeline *p = arg;
   kb_tokenizer *t = NULL;
   kb_error err = {0};
+  size_t records = p->records;
   int rc = kb_tokenizer_new(p->lexicon, &t, &err);
   while (rc == KB_OK) {
     pthread_mutex_lock(&p->lock);
@@ -142,11 +166,12 @@ static void *read_and_analyse(void *arg) {
     if (r == KB_ENOENT) break;
     item it = {.offset = kb_ticket_reader_offset(p->reader),
                .raw_offset = kb_ticket_reader_raw_offset(p->reader),
-               .line = kb_ticket_reader_line(p->reader)};
+               .line = kb_ticket_reader_line(p->reader),
+               .records = ++records};
     if (r == KB_EPARSE || r == KB_EENCODING || r == KB_ETOOBIG) {
       it.rej = rej;
       it.rej.raw = rej.raw ? strndup(rej.raw, rej.raw_len) : NULL;
-      push(p, &it);
+      push(p, 0, &it);
       continue;
     }
     if (r != KB_OK) {
@@ -160,16 +185,17 @@ static void *read_and_analyse(void *arg) {
       kb_buf term = {0};
       kb_id_term(kb_doc_get(doc, KB_FIELD_ID), &term);
       it.id_term = kb_buf_detach(&term);
-      push(p, &it);
+      push(p, kb_fnv1a(it.id_term, strlen(it.id_term)) % p->nqueues, &it);
     }
     kb_doc_free(doc);
   }
   kb_tokenizer_free(t);
   pthread_mutex_lock(&p->lock);
+  p->records = records;
   p->done = true;
   p->read_rc = rc;
   if (rc != KB_OK) p->read_err = err;
-  pthread_cond_broadcast(&p->not_empty);
+  for (size_t k = 0; k < p->nqueues; k++) pthread_cond_broadcast(&p->queues[k].not_empty);
   pthread_mutex_unlock(&p->lock);
   return NULL;
 }
@@ -195,6 +221,22 @@ static void input_identity(const char *path, kb_buf *key, uint64_t *size) {
   kb_buf_free(&id);
 }
 
+typedef struct checkpoint {
+  uint64_t offset;
+  size_t line, records;
+} checkpoint;
+
+static bool read_checkpoint(kb_index *idx, const char *key, checkpoint *c) {
+  char *v = NULL;
+  kb_error err = {0};
+  unsigned long long off;
+  bool ok = kb_index_get_meta(idx, key, &v, &err) == KB_OK && *v &&
+            sscanf(v, "%llu %zu %zu", &off, &c->line, &c->records) == 3;
+  if (ok) c->offset = off;
+  free(v);
+  return ok;
+}
+
 static double now_s(void) {
   struct timespec ts;
   clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -203,20 +245,97 @@ static double now_s(void) {
 
 /* Sets the checkpoint and commits: the batch and its checkpoint are one
  * commit. */
-static int commit_batch(kb_index *idx, const char *key, uint64_t offset, size_t line,
-                        size_t records, kb_error *err) {
+static int commit_batch(kb_index *idx, const char *key, const checkpoint *c, kb_error *err) {
   if (*key) {
     char v[96];
-    snprintf(v, sizeof v, "%llu %zu %zu", (unsigned long long)offset, line, records);
+    snprintf(v, sizeof v, "%llu %zu %zu", (unsigned long long)c->offset, c->line, c->records);
     int rc = kb_index_set_meta(idx, key, v, err);
     if (rc != KB_OK) return rc;
   }
   return kb_index_commit(idx, err);
 }
 
+/* --------------------------------------------------------------- writers */
+
+/* A writer stores the documents of its queue into its index: the index
+ * itself, or one staging shard of a sharded import. */
+typedef struct writer {
+  pipeline *p;
+  size_t k;
+  kb_index *idx;
+  kb_index *main; /* a sharded import's reader of the index: what is already there */
+  const char *key;
+  size_t batch, in_batch;
+  checkpoint done; /* of the last document written */
+  size_t imported, updated, unchanged;
+  int rc;
+  kb_error err;
+} writer;
+
+/* In a sharded import a document the index already holds with the same
+ * content is left there; a changed one goes to the shard and replaces the
+ * index's copy when the shards are merged. */
+static int write_item(writer *w, const item *it) {
+  kb_upsert outcome = KB_UPSERT_UNCHANGED;
+  int rc = KB_OK;
+  char *old = NULL;
+  if (w->main && kb_index_term_freq(w->idx, it->id_term) == 0 &&
+      (rc = kb_index_get_value(w->main, it->id_term, KB_SLOT_HASH, &old, &w->err)) == KB_OK &&
+      old) {
+    if (strcmp(old, it->hash) != 0) {
+      outcome = KB_UPSERT_UPDATED;
+      rc = kb_index_replace(w->idx, it->id_term, it->xd, &w->err);
+    }
+  } else if (rc == KB_OK) {
+    rc = store(w->idx, it->id_term, it->hash, it->xd, &outcome, &w->err);
+  }
+  free(old);
+  pthread_mutex_lock(&w->p->lock); /* the counts are read for progress */
+  if (outcome == KB_UPSERT_NEW) w->imported++;
+  else if (outcome == KB_UPSERT_UPDATED) w->updated++;
+  else w->unchanged++;
+  pthread_mutex_unlock(&w->p->lock);
+  w->done = (checkpoint){it->offset, it->line, it->records};
+  if (rc == KB_OK && ++w->in_batch >= w->batch) {
+    rc = commit_batch(w->idx, w->key, &w->done, &w->err);
+    w->in_batch = 0;
+  }
+  return rc;
+}
+
+/* The loop of writers 1..n-1, each on its own thread. */
+static void *write_shard(void *arg) {
+  writer *w = arg;
+  item it;
+  while (w->rc == KB_OK && pop(w->p, w->k, &it)) {
+    w->rc = write_item(w, &it);
+    item_free(&it);
+  }
+  if (w->rc != KB_OK) stop_all(w->p);
+  return NULL;
+}
+
+/* ---------------------------------------------------------------- import */
+
+static void staging_path(const kb_index *idx, size_t k, char *out, size_t n) {
+  snprintf(out, n, "%s/staging-%zu", kb_index_path(idx), k);
+}
+
+size_t kb_import_staged(const kb_index *idx) {
+  size_t n = 0;
+  for (;; n++) {
+    char path[PATH_MAX + 32], ver[PATH_MAX + 48];
+    staging_path(idx, n, path, sizeof path);
+    snprintf(ver, sizeof ver, "%s/iamglass", path);
+    struct stat st;
+    if (stat(ver, &st) != 0) return n;
+  }
+}
+
 int kb_import_file(kb_index *idx, const char *path, const kb_import_opts *opts,
                    kb_import_stats *stats, kb_error *err) {
   double t0 = now_s();
+  size_t nw = opts->shards > 1 ? opts->shards : 1;
   size_t batch = opts->batch ? opts->batch : KB_IMPORT_BATCH;
   kb_buf key = {0};
   uint64_t size;
@@ -224,94 +343,181 @@ int kb_import_file(kb_index *idx, const char *path, const kb_import_opts *opts,
   if (!key.data) kb_buf_append(&key, "", 0);
   stats->raw_total += size;
 
-  pipeline p = {.lexicon = opts->lexicon};
-  int rc = kb_ticket_reader_open(path, &opts->ticket, &p.reader, err);
-  if (rc != KB_OK) {
-    kb_buf_free(&key);
-    return rc;
-  }
-  /* resume after the last committed batch of this same input */
-  size_t records = 0;
-  char *ckpt = NULL;
-  if (*key.data && !opts->no_resume && kb_index_get_meta(idx, key.data, &ckpt, err) == KB_OK &&
-      *ckpt) {
-    unsigned long long off;
-    size_t line, n;
-    if (sscanf(ckpt, "%llu %zu %zu", &off, &line, &n) == 3 &&
-        kb_ticket_reader_skip_to(p.reader, off, line, err) == KB_OK) {
-      records = n;
-      stats->resumed += n;
-      if (opts->on_resume) opts->on_resume(path, n, off, opts->ctx);
+  writer *w = calloc(nw, sizeof *w);
+  pipeline p = {.lexicon = opts->lexicon, .nqueues = nw, .queues = calloc(nw, sizeof(queue))};
+  int rc = w && p.queues ? KB_OK : kb_error_set(err, KB_ENOMEM, "out of memory");
+  /* the writers: the index itself, or the staging shards (each committing
+   * its share of a batch, so that memory stays that of one batch) */
+  for (size_t k = 0; k < nw && rc == KB_OK; k++) {
+    w[k] = (writer){.p = &p, .k = k, .idx = idx, .key = key.data,
+                    .batch = nw > 1 ? (batch + nw - 1) / nw : batch};
+    if (nw > 1) {
+      char sp[PATH_MAX + 32];
+      staging_path(idx, k, sp, sizeof sp);
+      rc = kb_index_open(sp, KB_INDEX_WRITE, &w[k].idx, err);
+      if (rc == KB_OK) rc = kb_index_open(kb_index_path(idx), KB_INDEX_READ, &w[k].main, err);
     }
   }
-  free(ckpt);
+  if (rc == KB_OK) rc = kb_ticket_reader_open(path, &opts->ticket, &p.reader, err);
+  if (rc != KB_OK) goto out;
+
+  /* resume after the last committed batch of this same input (of every shard) */
+  checkpoint from = {0};
+  bool resume = *key.data && !opts->no_resume;
+  for (size_t k = 0; k < nw && resume; k++) {
+    checkpoint c;
+    resume = read_checkpoint(w[k].idx, key.data, &c);
+    if (resume && (k == 0 || c.offset < from.offset)) from = c;
+  }
+  if (resume && kb_ticket_reader_skip_to(p.reader, from.offset, from.line, err) == KB_OK) {
+    p.records = from.records;
+    stats->resumed += from.records;
+    if (opts->on_resume) opts->on_resume(path, from.records, from.offset, opts->ctx);
+  }
 
   pthread_mutex_init(&p.lock, NULL);
-  pthread_cond_init(&p.not_empty, NULL);
-  pthread_cond_init(&p.not_full, NULL);
-  pthread_t reader;
+  for (size_t k = 0; k < nw; k++) {
+    pthread_cond_init(&p.queues[k].not_empty, NULL);
+    pthread_cond_init(&p.queues[k].not_full, NULL);
+    p.queues[k].cap = QUEUE_CAP / nw;
+  }
+  pthread_t reader, *threads = calloc(nw, sizeof *threads);
   pthread_create(&reader, NULL, read_and_analyse, &p);
+  for (size_t k = 1; k < nw; k++) pthread_create(&threads[k], NULL, write_shard, &w[k]);
 
-  size_t in_batch = 0;
-  uint64_t last_offset = kb_ticket_reader_offset(p.reader);
+  /* writer 0, on this thread, also reports rejects and progress */
   uint64_t base_raw = stats->raw_bytes, base_bytes = stats->bytes;
+  size_t base_counts[3] = {stats->imported, stats->updated, stats->unchanged};
   double last_progress = 0;
   item it;
-  while (rc == KB_OK && pop(&p, &it)) {
-    records++;
+  while (w[0].rc == KB_OK && pop(&p, 0, &it)) {
     if (it.xd) {
-      kb_upsert outcome = KB_UPSERT_UNCHANGED;
-      rc = store(idx, it.id_term, it.hash, it.xd, &outcome, err);
-      if (outcome == KB_UPSERT_NEW) stats->imported++;
-      else if (outcome == KB_UPSERT_UPDATED) stats->updated++;
-      else stats->unchanged++;
+      w[0].rc = write_item(&w[0], &it);
     } else {
       stats->rejected++;
       size_t hlen;
       const char *header = kb_ticket_reader_header(p.reader, &hlen);
       if (opts->on_reject) opts->on_reject(path, header, hlen, &it.rej, opts->ctx);
     }
-    last_offset = it.offset;
     stats->bytes = base_bytes + it.offset;
     stats->raw_bytes = base_raw + it.raw_offset;
-    kb_xdoc_free(it.xd);
-    free(it.id_term);
-    free(it.rej.raw);
-    if (rc == KB_OK && ++in_batch >= batch) {
-      rc = commit_batch(idx, key.data, it.offset, it.line, records, err);
-      in_batch = 0;
-    }
+    item_free(&it);
     double now = now_s();
     if (opts->on_progress && now - last_progress >= 0.2) {
+      stats->imported = base_counts[0];
+      stats->updated = base_counts[1];
+      stats->unchanged = base_counts[2];
+      for (size_t k = 0; k < nw; k++) {
+        pthread_mutex_lock(&p.lock);
+        stats->imported += w[k].imported;
+        stats->updated += w[k].updated;
+        stats->unchanged += w[k].unchanged;
+        pthread_mutex_unlock(&p.lock);
+      }
       stats->seconds += now - t0;
       opts->on_progress(path, stats, opts->ctx);
       stats->seconds -= now - t0;
       last_progress = now;
     }
   }
-  /* stop the reader if the writer failed, then collect it */
-  pthread_mutex_lock(&p.lock);
-  p.stop = true;
-  pthread_cond_broadcast(&p.not_full);
-  pthread_mutex_unlock(&p.lock);
+  if (w[0].rc != KB_OK) stop_all(&p);
+  for (size_t k = 1; k < nw; k++) pthread_join(threads[k], NULL);
+  free(threads);
+  /* stop the reader if a writer failed, then collect it */
+  stop_all(&p);
   pthread_join(reader, NULL);
-  while (pop(&p, &it)) {
-    kb_xdoc_free(it.xd);
-    free(it.id_term);
-    free(it.rej.raw);
+  for (size_t k = 0; k < nw; k++)
+    while (pop(&p, k, &it)) item_free(&it);
+  stats->imported = base_counts[0];
+  stats->updated = base_counts[1];
+  stats->unchanged = base_counts[2];
+  for (size_t k = 0; k < nw; k++) {
+    stats->imported += w[k].imported;
+    stats->updated += w[k].updated;
+    stats->unchanged += w[k].unchanged;
+    if (rc == KB_OK && w[k].rc != KB_OK) {
+      rc = w[k].rc;
+      if (err) *err = w[k].err;
+    }
   }
   if (rc == KB_OK && p.read_rc != KB_OK) {
     rc = p.read_rc;
     if (err) *err = p.read_err;
   }
-  /* the last batch: committed with the input's end as checkpoint */
-  if (rc == KB_OK)
-    rc = commit_batch(idx, key.data, last_offset, kb_ticket_reader_line(p.reader), records, err);
-  kb_ticket_reader_free(p.reader);
+  /* the last batch of every writer: committed with the input's end */
+  checkpoint end = {kb_ticket_reader_offset(p.reader), kb_ticket_reader_line(p.reader),
+                    p.records};
+  for (size_t k = 0; k < nw && rc == KB_OK; k++) rc = commit_batch(w[k].idx, key.data, &end, err);
   pthread_mutex_destroy(&p.lock);
-  pthread_cond_destroy(&p.not_empty);
-  pthread_cond_destroy(&p.not_full);
+  for (size_t k = 0; k < nw; k++) {
+    pthread_cond_destroy(&p.queues[k].not_empty);
+    pthread_cond_destroy(&p.queues[k].not_full);
+  }
+out:
+  kb_ticket_reader_free(p.reader);
+  for (size_t k = 0; w && nw > 1 && k < nw; k++) {
+    kb_index_free(w[k].idx);
+    kb_index_free(w[k].main);
+  }
+  free(w);
+  free(p.queues);
   kb_buf_free(&key);
   stats->seconds += now_s() - t0;
+  return rc;
+}
+
+/* ----------------------------------------------------------------- merge */
+
+static int copy_checkpoint(const char *key, const char *value, void *ctx) {
+  kb_index *idx = ctx;
+  return kb_index_set_meta(idx, key, value, NULL);
+}
+
+typedef struct dedup_ctx {
+  kb_index **shards;
+  size_t n;
+  kb_buf ids; /* NUL-separated: deleted after the walk, not during it */
+} dedup_ctx;
+
+/* Collects the ids of the index that a shard holds a newer version of. */
+static int find_replaced(const char *term, size_t len, uint32_t freq, void *vctx) {
+  (void)freq;
+  dedup_ctx *c = vctx;
+  for (size_t k = 0; k < c->n; k++)
+    if (kb_index_term_freq(c->shards[k], term)) {
+      if (kb_buf_append(&c->ids, term, len + 1) != KB_OK) return KB_ENOMEM;
+      break;
+    }
+  return KB_OK;
+}
+
+int kb_import_merge(kb_index **idx, kb_error *err) {
+  size_t n = kb_import_staged(*idx);
+  if (!n) return KB_OK;
+  kb_index **shards = calloc(n, sizeof *shards);
+  char **paths = calloc(n, sizeof *paths);
+  int rc = shards && paths ? KB_OK : kb_error_set(err, KB_ENOMEM, "out of memory");
+  for (size_t k = 0; k < n && rc == KB_OK; k++) {
+    char sp[PATH_MAX + 32];
+    staging_path(*idx, k, sp, sizeof sp);
+    paths[k] = strdup(sp);
+    rc = paths[k] ? kb_index_open(sp, KB_INDEX_READ, &shards[k], err)
+                  : kb_error_set(err, KB_ENOMEM, "out of memory");
+  }
+  /* ids in both: the shards' version wins; checkpoints: the shards' (all
+   * shards end a file with the same one), since the index's metadata wins
+   * in the compaction */
+  dedup_ctx d = {shards, n, {0}};
+  if (rc == KB_OK) rc = kb_index_each_term(*idx, KB_PREFIX_ID, find_replaced, &d, err);
+  for (size_t i = 0; rc == KB_OK && i < d.ids.len; i += strlen(d.ids.data + i) + 1)
+    rc = kb_index_delete(*idx, d.ids.data + i, NULL, err);
+  kb_buf_free(&d.ids);
+  if (rc == KB_OK) rc = kb_index_each_meta(shards[0], CHECKPOINT_PREFIX, copy_checkpoint, *idx, err);
+  if (rc == KB_OK) rc = kb_index_commit(*idx, err);
+  for (size_t k = 0; k < n; k++) kb_index_free(shards[k]);
+  if (rc == KB_OK) rc = kb_index_replace_by_compaction(idx, (const char *const *)paths, n, err);
+  for (size_t k = 0; paths && k < n; k++) free(paths[k]);
+  free(paths);
+  free(shards);
   return rc;
 }

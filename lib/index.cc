@@ -14,7 +14,10 @@
 #include <map>
 #include <new>
 #include <string>
+#include <system_error>
 #include <vector>
+
+#include <sys/stat.h>
 
 namespace {
 
@@ -152,7 +155,39 @@ struct kb_index {
   Xapian::Database *db = nullptr;       // the reader (== wdb for a writer)
   Xapian::WritableDatabase *wdb = nullptr;
   bool dirty = false;
+  ino_t ino = 0;  // of the version file: a new one means the folder was replaced
 };
+
+namespace {
+
+// A replacement (kb_index_replace_by_compaction) writes PATH.merge, renames
+// PATH to PATH.old and PATH.merge to PATH, then removes PATH.old.
+std::string merge_path(const std::string &p) { return p + ".merge"; }
+std::string old_path(const std::string &p) { return p + ".old"; }
+
+ino_t version_inode(const std::string &path) {
+  struct stat st;
+  return stat((path + "/iamglass").c_str(), &st) == 0 ? st.st_ino : 0;
+}
+
+bool is_index(const std::string &path) { return version_inode(path) != 0; }
+
+// Before taking the lock: a replacement cut between its two renames is
+// finished (PATH.merge was complete once PATH.old existed).
+void finish_cut_replacement(const std::string &path) {
+  if (!std::filesystem::exists(path) && is_index(merge_path(path)) &&
+      std::filesystem::exists(old_path(path)))
+    std::filesystem::rename(merge_path(path), path);
+}
+
+// Holding the lock: leftovers of a replacement that finished or died.
+void remove_replacement_leftovers(const std::string &path) {
+  std::error_code ec;
+  std::filesystem::remove_all(old_path(path), ec);
+  std::filesystem::remove_all(merge_path(path), ec);
+}
+
+}  // namespace
 
 extern "C" int kb_index_open(const char *path, kb_index_mode mode, kb_index **out,
                              kb_error *err) {
@@ -163,11 +198,14 @@ extern "C" int kb_index_open(const char *path, kb_index_mode mode, kb_index **ou
     if (mode == KB_INDEX_WRITE) {
       std::filesystem::path parent = std::filesystem::path(path).parent_path();
       if (!parent.empty()) std::filesystem::create_directories(parent);
+      finish_cut_replacement(idx->path);
       idx->wdb = new Xapian::WritableDatabase(path, Xapian::DB_CREATE_OR_OPEN);
       idx->db = idx->wdb;
+      remove_replacement_leftovers(idx->path);
     } else {
       idx->db = new Xapian::Database(path);
     }
+    idx->ino = version_inode(idx->path);
     *out = idx;
     return KB_OK;
   } catch (...) {
@@ -237,6 +275,16 @@ extern "C" int kb_index_commit(kb_index *idx, kb_error *err) {
 
 extern "C" int kb_index_reopen(kb_index *idx, bool *changed, kb_error *err) {
   try {
+    ino_t ino = version_inode(idx->path);
+    if (!idx->wdb && ino && ino != idx->ino) {
+      // the folder was replaced by a merged one: the old handle's files are gone
+      Xapian::Database *fresh = new Xapian::Database(idx->path);
+      delete idx->db;
+      idx->db = fresh;
+      idx->ino = ino;
+      if (changed) *changed = true;
+      return KB_OK;
+    }
     bool moved = idx->db->reopen();
     if (changed) *changed = moved;
     return KB_OK;
@@ -379,6 +427,49 @@ extern "C" int kb_index_set_meta(kb_index *idx, const char *key, const char *val
   } catch (...) {
     return fail(err, key);
   }
+}
+
+extern "C" int kb_index_each_meta(kb_index *idx, const char *prefix, kb_meta_fn fn, void *ctx,
+                                  kb_error *err) {
+  try {
+    for (Xapian::TermIterator k = idx->db->metadata_keys_begin(prefix);
+         k != idx->db->metadata_keys_end(prefix); ++k) {
+      std::string key = *k, value = idx->db->get_metadata(key);
+      int rc = fn(key.c_str(), value.c_str(), ctx);
+      if (rc) return rc;
+    }
+    return KB_OK;
+  } catch (...) {
+    return fail(err, "metadata");
+  }
+}
+
+extern "C" int kb_index_replace_by_compaction(kb_index **main, const char *const *shards,
+                                              size_t n, kb_error *err) {
+  kb_index *idx = *main;
+  if (!idx->wdb) return read_only(err, "compact");
+  const std::string path = idx->path, merged = merge_path(path), old = old_path(path);
+  try {
+    if (idx->dirty) idx->wdb->commit();
+    Xapian::Database sources(path);
+    for (size_t i = 0; i < n; i++) sources.add_database(Xapian::Database(shards[i]));
+    std::error_code ec;
+    std::filesystem::remove_all(merged, ec);
+    sources.compact(merged);
+    sources.close();
+    // the lock stays with the old folder (held by idx) until the swap is done
+    std::filesystem::rename(path, old);
+    std::filesystem::rename(merged, path);
+  } catch (...) {
+    std::error_code ec;
+    if (std::filesystem::exists(path)) std::filesystem::remove_all(merged, ec);
+    return fail(err, path.c_str());
+  }
+  kb_index_free(idx);
+  *main = nullptr;
+  std::error_code ec;
+  std::filesystem::remove_all(old, ec);
+  return kb_index_open(path.c_str(), KB_INDEX_WRITE, main, err);
 }
 
 extern "C" uint64_t kb_index_size_bytes(kb_index *idx) {

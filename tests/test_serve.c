@@ -313,6 +313,21 @@ static void test_commit_seen_without_restart(void **state) {
   assert_int_equal(tu_http(g_port, "GET", "/metrics", NULL, NULL, &body), 200);
   assert_false(tu_contains(body.data, "kb_index_reloads_total 0\n"));
   kb_buf_free(&body);
+  /* a sharded import swaps in a new index folder: seen too, with all that
+   * was there before */
+  snprintf(path, sizeof path, "%s/live-tickets.jsonl", g_fixtures);
+  tu_write_str(path, "{\"id\":\"L-1\",\"title\":\"okapiwarn 告警\",\"resolution\":\"清理日志\"}\n"
+                     "{\"id\":\"L-2\",\"title\":\"okapiwarn 复现\",\"resolution\":\"升级\"}\n");
+  char bin[1024];
+  snprintf(bin, sizeof bin, "%s", tu_bin("kb-index"));
+  char *argv[] = {bin, "--db", g_db, "import", "--progress", "never", "--shards", "2", path, NULL};
+  assert_int_equal(tu_run(argv, NULL, NULL), 0);
+  j = search("okapiwarn", NULL, ENGINEER);
+  assert_int_equal(json_integer_value(json_object_get(j, "total")), 2);
+  json_decref(j);
+  j = search("zebracorn", NULL, NULL);
+  assert_int_equal(json_integer_value(json_object_get(j, "total")), 1);
+  json_decref(j);
 }
 
 /* -------------------------------------------------------------- tickets */

@@ -44,6 +44,9 @@ typedef struct kb_import_stats {
 typedef struct kb_import_opts {
   kb_ticket_opts ticket;
   size_t batch;               /* records per commit; 0 = KB_IMPORT_BATCH */
+  /* > 1: write that many staging shards in parallel (kb_import_merge then
+   * merges them into the index); 0 or 1: write the index directly */
+  unsigned shards;
   bool no_resume;             /* ignore a checkpoint: read the input from its start */
   const kb_lexicon *lexicon;  /* for the analysing thread's tokenizer */
   /* called in order, on the calling thread; header is a CSV input's header
@@ -62,5 +65,18 @@ typedef struct kb_import_opts {
  * counted, not errors), or a fatal error. */
 int kb_import_file(kb_index *idx, const char *path, const kb_import_opts *opts,
                    kb_import_stats *stats, kb_error *err);
+
+/* A sharded import: each writer thread stores the documents whose id hashes
+ * to it in its own staging index inside the index folder, committing its
+ * share of each batch with the checkpoint; a re-run resumes from the
+ * earliest checkpoint of the shards. Search sees nothing of it until
+ * kb_import_merge compacts the index and the shards into a new folder and
+ * swaps it in (the shards' version of an id replaces the index's); a crash
+ * before that leaves the index as it was and the shards for the re-run.
+ * Returns how many staging shards the index folder holds. */
+size_t kb_import_staged(const kb_index *idx);
+/* Merges the staging shards into *idx (reopened in place); nothing to do
+ * when there are none. */
+int kb_import_merge(kb_index **idx, kb_error *err);
 
 #endif

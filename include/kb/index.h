@@ -100,6 +100,21 @@ uint64_t kb_index_unique_terms(kb_index *idx);
 int kb_index_get_meta(kb_index *idx, const char *key, char **value, kb_error *err);
 int kb_index_set_meta(kb_index *idx, const char *key, const char *value, kb_error *err);
 
+/* Calls fn for every metadata key starting with prefix, with its value; a
+ * non-zero return stops and is returned. */
+typedef int (*kb_meta_fn)(const char *key, const char *value, void *ctx);
+int kb_index_each_meta(kb_index *idx, const char *prefix, kb_meta_fn fn, void *ctx,
+                       kb_error *err);
+
+/* Replaces the writer *main by a compaction of it and the n shard indexes
+ * (which must hold no id that it holds; its metadata wins over theirs) and
+ * reopens *main there. The swap is two renames, finished by the next writer
+ * if it is cut between them; readers see the new folder on their next
+ * kb_index_reopen(). On failure the index is as it was (*main may then be
+ * NULL if reopening failed). */
+int kb_index_replace_by_compaction(kb_index **main, const char *const *shards, size_t n,
+                                   kb_error *err);
+
 /* Bytes on disk of the index folder. */
 uint64_t kb_index_size_bytes(kb_index *idx);
 const char *kb_index_path(const kb_index *idx);
