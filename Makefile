@@ -161,14 +161,19 @@ $(BUILD)/bench/seg_f1: $(BUILD)/obj/bench/seg_f1.o $(LIBKB)
 	@mkdir -p $(dir $@)
 	$(CXX) $(SAN) -o $@ $^ $(LDLIBS_ALL)
 
+$(BUILD)/bench/to_groonga: bench/to_groonga.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -o $@ $< $(LDLIBS_ALL)
+
 $(BUILD)/bench/mhd_fixed: bench/mhd_fixed.c
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -o $@ $< $(LDLIBS_ALL)
 
 # the HTTP load benchmark (wrk): make load [LOAD_DOCS=100000]
 LOAD_DOCS ?= 100000
-load: all $(BUILD)/bench/gen_tickets $(BUILD)/bench/mhd_fixed
-	@$(MAKE) deps EXTRA_DEB="wrk"
+load: all $(BUILD)/bench/gen_tickets $(BUILD)/bench/mhd_fixed $(BUILD)/bench/kb_bench \
+      $(BUILD)/bench/to_groonga
+	@$(MAKE) deps EXTRA_DEB="wrk groonga-bin"
 	@BUILD=$(BUILD) bench/load_bench $(LOAD_DOCS)
 .PHONY: load
 

@@ -10,7 +10,7 @@ SQLITE_LIBS = $(shell pkg-config --libs sqlite3 2>/dev/null || echo -lsqlite3)
 
 .PHONY: eval
 eval: all
-	@$(MAKE) --no-print-directory deps EXTRA_DEB="libsqlite3-dev"
+	@$(MAKE) --no-print-directory deps EXTRA_DEB="libsqlite3-dev opencc"
 	@$(MAKE) -s --no-print-directory $(EVAL_BINS)
 	@BUILD=$(BUILD) bench/eval $(EVAL_ARGS)
 

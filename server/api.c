@@ -86,7 +86,7 @@ enum MHD_Result kb_api_search(struct MHD_Connection *c, request *r) {
   kb_searcher *ks = kb_worker_searcher(r->srv, &err);
   kb_search_response *resp = NULL;
   if (!ks || kb_search(ks, &req, &resp, &err) != KB_OK) return index_error(c, r, &err);
-  if (resp->total == 0 && req.query_len && req.offset == 0) kb_gaps_record(r->srv, req.query);
+  if (req.query_len && req.offset == 0) kb_gaps_search(r->srv->gaps, req.query, resp->total > 0);
   json_t *o = json_pack("{s:s,s:i,s:b,s:f,s:o,s:o,s:o}", "query", req.query, "total",
                         (json_int_t)resp->total, "exact", resp->total_exact, "took_ms",
                         resp->took_ms, "hits", hits_json(resp), "facets", facets_json(resp),
@@ -119,6 +119,8 @@ enum MHD_Result kb_api_doc(struct MHD_Connection *c, request *r, const char *id)
   if (rc == KB_ENOENT)
     return kb_respond_error(c, r, 404, "not_found", "没有这个文档 (no such document)");
   if (rc != KB_OK) return index_error(c, r, &err);
+  const char *from = arg(c, "q"); /* the search it was opened from */
+  if (from && *from) kb_gaps_click(r->srv->gaps, from);
   json_t *o = doc_json(doc, html);
   kb_doc_free(doc);
   free(html);
@@ -245,15 +247,7 @@ enum MHD_Result kb_api_gaps(struct MHD_Connection *c, request *r) {
     return kb_respond_error(c, r, 401, "unauthorized", "需要管理员令牌 (admin token required)");
   if (r->role != ROLE_ADMIN)
     return kb_respond_error(c, r, 403, "forbidden", "需要管理员权限 (admin only)");
-  server *s = r->srv;
-  json_t *list = json_array();
-  pthread_mutex_lock(&s->gaps_lock);
-  for (size_t i = 0; i < s->ngaps; i++)
-    json_array_append_new(list, json_pack("{s:s,s:i,s:i}", "query", s->gaps[i].query, "count",
-                                          (json_int_t)s->gaps[i].count, "last_seen",
-                                          (json_int_t)s->gaps[i].last_seen));
-  pthread_mutex_unlock(&s->gaps_lock);
-  return send_json(c, r, 200, json_pack("{s:o}", "gaps", list));
+  return send_json(c, r, 200, kb_gaps_report(r->srv->gaps));
 }
 
 /* ------------------------------------------------------ health, metrics */

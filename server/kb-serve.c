@@ -31,7 +31,6 @@ static const char usage[] =
     "重新读取令牌文件 (reopen logs, re-read tokens).\n";
 
 #define MAX_BODY (1u << 20)
-#define MAX_GAPS 1000
 
 /* ----------------------------------------------------------- responses */
 
@@ -150,91 +149,6 @@ kb_searcher *kb_worker_searcher(server *s, kb_error *err) {
   if (kb_index_reopen(kb_searcher_index(ks), &changed, err) != KB_OK) return NULL;
   if (changed) atomic_fetch_add(&s->m.reloads, 1);
   return ks;
-}
-
-/* ---------------------------------------------------------------- gaps */
-
-static void save_gaps(server *s) {
-  if (!s->gaps_path) return;
-  char tmp[4096];
-  snprintf(tmp, sizeof tmp, "%s.tmp", s->gaps_path);
-  FILE *f = fopen(tmp, "w");
-  if (!f) return;
-  for (size_t i = 0; i < s->ngaps; i++)
-    fprintf(f, "%lu\t%ld\t%s\n", s->gaps[i].count, s->gaps[i].last_seen, s->gaps[i].query);
-  if (fclose(f) == 0) rename(tmp, s->gaps_path);
-}
-
-static void load_gaps(server *s) {
-  FILE *f = s->gaps_path ? fopen(s->gaps_path, "r") : NULL;
-  if (!f) return;
-  char line[2048];
-  while (s->ngaps < MAX_GAPS && fgets(line, sizeof line, f)) {
-    unsigned long count;
-    long seen;
-    int off = 0;
-    if (sscanf(line, "%lu\t%ld\t%n", &count, &seen, &off) != 2 || !off) continue;
-    line[strcspn(line, "\n")] = '\0';
-    gap *v = realloc(s->gaps, (s->ngaps + 1) * sizeof *v);
-    if (!v) break;
-    s->gaps = v;
-    s->gaps[s->ngaps++] = (gap){strdup(line + off), count, seen};
-  }
-  fclose(f);
-}
-
-void kb_gaps_record(server *s, const char *query) {
-  /* normalised: folded, whitespace collapsed, bounded; no user data beyond the words */
-  kb_buf folded = {0}, norm = {0};
-  size_t len = strlen(query);
-  if (!len || len > 200 || !kb_utf8_valid(query, len, NULL) ||
-      kb_text_fold(query, len, &folded, NULL) != KB_OK) {
-    kb_buf_free(&folded);
-    return;
-  }
-  for (size_t i = 0; i < folded.len; i++) {
-    char ch = folded.data[i];
-    bool space = ch == ' ' || ch == '\t' || ch == '\n' || ch == '\r';
-    if (space && (!norm.len || norm.data[norm.len - 1] == ' ')) continue;
-    kb_buf_putc(&norm, space ? ' ' : ch);
-  }
-  while (norm.len && norm.data[norm.len - 1] == ' ') norm.data[--norm.len] = '\0';
-  if (!norm.len) {
-    kb_buf_free(&folded);
-    kb_buf_free(&norm);
-    return;
-  }
-  pthread_mutex_lock(&s->gaps_lock);
-  gap *g = NULL;
-  for (size_t i = 0; i < s->ngaps && !g; i++)
-    if (strcmp(s->gaps[i].query, norm.data) == 0) g = &s->gaps[i];
-  if (!g && s->ngaps == MAX_GAPS) {
-    /* full: the least frequent, oldest entry makes room */
-    size_t victim = 0;
-    for (size_t i = 1; i < s->ngaps; i++)
-      if (s->gaps[i].count < s->gaps[victim].count ||
-          (s->gaps[i].count == s->gaps[victim].count &&
-           s->gaps[i].last_seen < s->gaps[victim].last_seen))
-        victim = i;
-    free(s->gaps[victim].query);
-    s->gaps[victim] = s->gaps[--s->ngaps];
-  }
-  if (!g) {
-    gap *v = realloc(s->gaps, (s->ngaps + 1) * sizeof *v);
-    if (v) {
-      s->gaps = v;
-      g = &s->gaps[s->ngaps++];
-      *g = (gap){kb_buf_detach(&norm), 0, 0};
-    }
-  }
-  if (g) {
-    g->count++;
-    g->last_seen = (long)time(NULL);
-    save_gaps(s);
-  }
-  pthread_mutex_unlock(&s->gaps_lock);
-  kb_buf_free(&folded);
-  kb_buf_free(&norm);
 }
 
 /* ----------------------------------------------------------- addresses */
@@ -434,9 +348,7 @@ static int parse_listen(const char *spec, struct sockaddr_in *sa) {
 static void free_server(server *s) {
   for (size_t i = 0; i < s->ntokens; i++) free(s->tokens[i].token);
   free(s->tokens);
-  for (size_t i = 0; i < s->ngaps; i++) free(s->gaps[i].query);
-  free(s->gaps);
-  free(s->gaps_path);
+  kb_gaps_free(s->gaps);
   free(s->buckets);
   if (s->access_log && s->access_log != stderr) fclose(s->access_log);
 }
@@ -494,7 +406,6 @@ int main(int argc, char **argv) {
   pthread_key_create(&s.worker, free_searcher);
   pthread_rwlock_init(&s.tokens_lock, NULL);
   pthread_mutex_init(&s.log_lock, NULL);
-  pthread_mutex_init(&s.gaps_lock, NULL);
   pthread_mutex_init(&s.rate_lock, NULL);
   if (s.rate_limit > 0 && !(s.buckets = calloc(RATE_BUCKETS, sizeof *s.buckets))) return 1;
   if (load_tokens(&s) != 0 && !s.tokens) {
@@ -507,8 +418,12 @@ int main(int argc, char **argv) {
   }
   kb_buf gp = {0};
   kb_buf_printf(&gp, "%s.gaps.tsv", s.db);
-  s.gaps_path = kb_buf_detach(&gp);
-  load_gaps(&s);
+  s.gaps = kb_gaps_new(gp.data);
+  kb_buf_free(&gp);
+  if (!s.gaps) {
+    free_server(&s);
+    return 1;
+  }
 
   /* signals go to the main thread only: workers inherit this mask */
   sigset_t set;

@@ -46,17 +46,21 @@ enum MHD_Result kb_page_home(struct MHD_Connection *c, request *r) {
   return ret;
 }
 
+static void put_urlencoded(kb_buf *url, const char *s) {
+  for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+    if ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
+        *p == '-' || *p == '_' || *p == '.')
+      kb_buf_putc(url, (char)*p);
+    else
+      kb_buf_printf(url, "%%%02X", *p);
+  }
+}
+
 /* A pager link, its URL escaped by the template layer. */
 static void pager_link(kb_buf *out, const char *q, size_t offset, const char *label) {
   kb_buf url = {0};
   kb_buf_puts(&url, "/search?q=");
-  for (const unsigned char *p = (const unsigned char *)q; *p; p++) {
-    if ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
-        *p == '-' || *p == '_' || *p == '.')
-      kb_buf_putc(&url, (char)*p);
-    else
-      kb_buf_printf(&url, "%%%02X", *p);
-  }
+  put_urlencoded(&url, q);
   kb_buf_printf(&url, "&offset=%zu", offset);
   kb_buf_puts(out, "<a href=\"");
   kb_html_escape(url.data, url.len, out);
@@ -80,12 +84,14 @@ enum MHD_Result kb_page_search(struct MHD_Connection *c, request *r) {
   kb_search_response *resp = NULL;
   if (!ks || kb_search(ks, &req, &resp, &err) != KB_OK)
     return page_error(c, r, 500, "索引错误 (index error)");
-  if (resp->total == 0 && req.query_len && req.offset == 0) kb_gaps_record(r->srv, req.query);
+  if (req.query_len && req.offset == 0) kb_gaps_search(r->srv->gaps, req.query, resp->total > 0);
   kb_buf hits = {0}, prev = {0}, next = {0}, content = {0};
   for (size_t i = 0; i < resp->nhits; i++) {
     const kb_search_hit *h = &resp->hits[i];
     kb_buf url = {0};
-    kb_buf_printf(&url, "/%s", h->id);
+    /* the query goes along, so that opening the result counts for the gap report */
+    kb_buf_printf(&url, "/%s?q=", h->id);
+    put_urlencoded(&url, req.query);
     kb_tpl_var vars[] = {{"url", url.data},          {"title", h->title},
                          {"snippet", h->snippet},    {"category", h->category},
                          {"product", h->product},    {"updated", h->updated}};
@@ -122,6 +128,8 @@ enum MHD_Result kb_page_doc(struct MHD_Connection *c, request *r, const char *id
   int rc = kb_search_fetch(ks, id, r->role != ROLE_PUBLIC, &doc, &html, &err);
   if (rc == KB_ENOENT) return page_error(c, r, 404, "没有这篇文章 (not found)");
   if (rc != KB_OK) return page_error(c, r, 500, "索引错误 (index error)");
+  const char *from = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "q");
+  if (from && *from) kb_gaps_click(r->srv->gaps, from);
   kb_buf content = {0};
   kb_tpl_var vars[] = {{"title", kb_doc_get(doc, KB_FIELD_TITLE)},
                        {"type", kb_doc_get(doc, KB_FIELD_TYPE)},

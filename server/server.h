@@ -10,6 +10,7 @@
 
 #include "kb/search.h"
 #include "kb/text.h"
+#include "gaps.h"
 
 typedef enum role { ROLE_PUBLIC, ROLE_ENGINEER, ROLE_ADMIN } role;
 
@@ -46,12 +47,6 @@ typedef struct token_entry {
   role role;
 } token_entry;
 
-typedef struct gap {
-  char *query;
-  unsigned long count;
-  long last_seen; /* unix time */
-} gap;
-
 typedef struct server {
   const char *db;
   const char *tokens_path;
@@ -63,10 +58,7 @@ typedef struct server {
   size_t ntokens;
   pthread_mutex_t log_lock;
   FILE *access_log;
-  pthread_mutex_t gaps_lock;
-  gap *gaps;
-  size_t ngaps;
-  char *gaps_path;
+  kb_gaps *gaps; /* DB.gaps.tsv */
   metrics m;
   size_t max_body;
   /* requests per second per client address (0 = no limit): token buckets */
@@ -110,8 +102,6 @@ enum MHD_Result kb_respond_error(struct MHD_Connection *c, request *r, unsigned 
 /* This thread's searcher (opened on first use), reopened to the latest commit. */
 kb_searcher *kb_worker_searcher(server *s, kb_error *err);
 
-/* Records a query that found nothing, for the gap report. */
-void kb_gaps_record(server *s, const char *query);
 
 /* ## Handlers (api.c, pages.c) */
 enum MHD_Result kb_api_search(struct MHD_Connection *c, request *r);

@@ -259,20 +259,80 @@ static void test_did_you_mean(void **state) {
   json_decref(j);
 }
 
+/* The gap report entry of query, or NULL. */
+static json_t *gap_of(json_t *report, const char *query) {
+  json_t *g = json_object_get(report, "gaps");
+  for (size_t i = 0; i < json_array_size(g); i++)
+    if (strcmp(json_string_value(json_object_get(json_array_get(g, i), "query")), query) == 0)
+      return json_array_get(g, i);
+  return NULL;
+}
+
 static void test_gaps_record_zero_results(void **state) {
   (void)state;
   json_decref(search("量子 纠缠 打印", "", NULL));
   json_decref(search("zzqqxx  QQZZYY", "", NULL));
+  json_decref(search("zzqqxx qqzzyy", "", NULL));
+  /* personal data is never kept */
+  json_decref(search("zzqq 13912345678", "", NULL));
+  json_decref(search("zzqq someone@example.com", "", NULL));
   int st;
   json_t *j = get_json("/api/gaps", ADMIN, &st);
   assert_int_equal(st, 200);
-  json_t *g = json_object_get(j, "gaps");
-  bool found = false;
-  for (size_t i = 0; i < json_array_size(g); i++)
-    found |= strcmp(json_string_value(json_object_get(json_array_get(g, i), "query")),
-                    "zzqqxx qqzzyy") == 0;
-  assert_true(found);
+  json_t *e = gap_of(j, "zzqqxx qqzzyy");
+  assert_non_null(e);
+  assert_string_equal(json_string_value(json_object_get(e, "reason")), "no_results");
+  assert_int_equal(json_integer_value(json_object_get(e, "count")), 2);
+  assert_null(gap_of(j, "zzqq 13912345678"));
+  assert_null(gap_of(j, "zzqq someone@example.com"));
   json_decref(j);
+}
+
+static void test_gaps_record_results_nobody_opened(void **state) {
+  (void)state;
+  /* found, not opened: a gap of another kind */
+  kb_buf page = {0};
+  assert_int_equal(tu_http(g_port, "GET", "/search?q=nginx%20502", NULL, NULL, &page), 200);
+  int st;
+  json_t *j = get_json("/api/gaps", ADMIN, &st);
+  json_t *e = gap_of(j, "nginx 502");
+  assert_non_null(e);
+  assert_string_equal(json_string_value(json_object_get(e, "reason")), "no_click");
+  json_decref(j);
+  /* the results page links carry the query: opening one counts */
+  const char *href = strstr(page.data, "<h2><a href=\"");
+  assert_non_null(href);
+  href += strlen("<h2><a href=\"");
+  char link[512];
+  size_t n = strcspn(href, "\"");
+  assert_true(n < sizeof link);
+  memcpy(link, href, n);
+  link[n] = '\0';
+  assert_true(tu_contains(link, "?q=nginx%20502"));
+  /* the page escapes & in the href; the query is the last parameter */
+  kb_buf doc = {0};
+  assert_int_equal(tu_http(g_port, "GET", link, NULL, NULL, &doc), 200);
+  j = get_json("/api/gaps", ADMIN, &st);
+  assert_null(gap_of(j, "nginx 502"));
+  json_decref(j);
+  /* the JSON API: a document fetched with q counts for that query */
+  json_decref(search("nginx 502 错误", "", NULL));
+  j = get_json("/api/gaps", ADMIN, &st);
+  assert_non_null(gap_of(j, "nginx 502 错误"));
+  json_decref(j);
+  kb_buf path = {0};
+  kb_buf_puts(&path, "/api/docs/");
+  kb_buf_append(&path, link + 1, strcspn(link + 1, "?"));
+  kb_buf_puts(&path, "?q=");
+  tu_urlencode("nginx 502 错误", &path);
+  json_decref(get_json(path.data, NULL, &st));
+  assert_int_equal(st, 200);
+  j = get_json("/api/gaps", ADMIN, &st);
+  assert_null(gap_of(j, "nginx 502 错误"));
+  json_decref(j);
+  kb_buf_free(&path);
+  kb_buf_free(&page);
+  kb_buf_free(&doc);
 }
 
 /* ------------------------------------------------------ health, metrics */
@@ -393,7 +453,7 @@ static void test_pages(void **state) {
   tu_urlencode("数据库 诊断 账号 hxsupport 打印机 脱机", &path);
   assert_int_equal(tu_http(g_port, "GET", path.data, NULL, NULL, &body), 200);
   assert_true(tu_contains(body.data, "网络打印机显示脱机无法打印的处理方法"));
-  assert_true(tu_contains(body.data, "href=\"/a/printing/printer-offline\""));
+  assert_true(tu_contains(body.data, "href=\"/a/printing/printer-offline?q=%E6%95%B0"));
   assert_false(tu_contains(body.data, INTERNAL_ID));
   kb_buf_reset(&body);
   /* the query is escaped where it is echoed */
@@ -483,6 +543,7 @@ int main(void) {
       cmocka_unit_test(test_similar_text_and_suggest),
       cmocka_unit_test(test_did_you_mean),
       cmocka_unit_test(test_gaps_record_zero_results),
+      cmocka_unit_test(test_gaps_record_results_nobody_opened),
       cmocka_unit_test(test_healthz_and_metrics),
       cmocka_unit_test(test_commit_seen_without_restart),
       cmocka_unit_test(test_post_tickets),
