@@ -216,6 +216,54 @@ static char *did_you_mean(kb_searcher *s, const char *q, size_t len) {
   return kb_buf_detach(&out);
 }
 
+/* The words of a query tree (word terms without their field prefix; the
+ * bigram fallback left out) that no document holds, for zero-result
+ * diagnostics: appended to the explanation. */
+typedef struct word_freq {
+  kb_buf words; /* NUL-separated */
+  kb_buf found; /* one byte per word: whether some term of it matched */
+} word_freq;
+
+static void collect_words(kb_index *idx, const kb_qnode *n, word_freq *wf) {
+  if (n->op == KB_Q_TERM && n->term && n->term[0] != KB_PREFIX_BIGRAM[0] &&
+      n->term[0] != KB_PREFIX_INTERNAL_BIGRAM[0]) {
+    const char *w = n->term;
+    while (*w >= 'A' && *w <= 'Z') w++;
+    if (!*w) return;
+    bool hit = kb_index_term_freq(idx, n->term) > 0;
+    size_t k = 0;
+    for (size_t i = 0; i < wf->words.len; i += strlen(wf->words.data + i) + 1, k++)
+      if (strcmp(wf->words.data + i, w) == 0) {
+        wf->found.data[k] |= hit;
+        return;
+      }
+    kb_buf_append(&wf->words, w, strlen(w) + 1);
+    kb_buf_putc(&wf->found, hit);
+    return;
+  }
+  for (size_t i = 0; i < n->nkids; i++) collect_words(idx, n->kids[i], wf);
+}
+
+static void explain_misses(kb_index *idx, const kb_qnode *tree, char **explain) {
+  word_freq wf = {0};
+  collect_words(idx, tree, &wf);
+  kb_buf out = {0};
+  kb_buf_puts(&out, *explain ? *explain : "");
+  size_t k = 0, misses = 0;
+  for (size_t i = 0; i < wf.words.len; i += strlen(wf.words.data + i) + 1, k++) {
+    if (wf.found.data[k]) continue;
+    kb_buf_puts(&out, misses++ ? " " : "  [无匹配 (no match): ");
+    kb_buf_puts(&out, wf.words.data + i);
+  }
+  if (misses) kb_buf_putc(&out, ']');
+  if (out.data) {
+    free(*explain);
+    *explain = kb_buf_detach(&out);
+  }
+  kb_buf_free(&wf.words);
+  kb_buf_free(&wf.found);
+}
+
 int kb_search(kb_searcher *s, const kb_search_request *req, kb_search_response **out,
               kb_error *err) {
   double t0 = now_ms();
@@ -234,8 +282,10 @@ int kb_search(kb_searcher *s, const kb_search_request *req, kb_search_response *
   if (!tree) rc = kb_error_set(err, KB_ENOMEM, "out of memory");
   else rc = kb_index_search(s->idx, tree, &so, &raw, err);
   if (rc == KB_OK) rc = make_response(s, req, q, raw, t0, out, err);
-  if (rc == KB_OK && req->query && req->query_len)
+  if (rc == KB_OK && req->query && req->query_len) {
     (*out)->suggestion = did_you_mean(s, req->query, req->query_len);
+    explain_misses(s->idx, tree, &(*out)->explain);
+  }
   kb_query_free(q);
   return rc;
 }

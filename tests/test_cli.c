@@ -290,6 +290,23 @@ static void test_usage_errors(void **state) {
   kb_buf_free(&err);
 }
 
+static void test_explain_names_words_without_match(void **state) {
+  (void)state;
+  char bin[4096];
+  snprintf(bin, sizeof bin, "%s", tu_bin("kb-search"));
+  char *argv[] = {bin, "--db", g_db, "--explain", "打印机 量子纠缠 zzqqxx", NULL};
+  kb_buf out = {0};
+  tu_run(argv, &out, NULL);
+  assert_true(tu_contains(out.data, "打印机 | 量子 | 纠缠 | zzqqxx"));
+  assert_true(tu_contains(out.data, "[无匹配 (no match): 量子 纠缠 zzqqxx]"));
+  kb_buf_free(&out);
+  /* the public is told nothing about internal-only words */
+  char *pub[] = {bin, "--db", g_db, "--explain", "--public", "undoprobe", NULL};
+  tu_run(pub, &out, NULL);
+  assert_true(tu_contains(out.data, "[无匹配 (no match): undoprob"));
+  kb_buf_free(&out);
+}
+
 /* ------------------------------------------------------------ fixtures */
 
 static void test_sync_removes_deleted_file(void **state) {
@@ -423,6 +440,7 @@ int main(void) {
       cmocka_unit_test(test_filters_and_json_shape),
       cmocka_unit_test(test_snippet_marks_chinese),
       cmocka_unit_test(test_usage_errors),
+      cmocka_unit_test(test_explain_names_words_without_match),
       cmocka_unit_test(test_sync_removes_deleted_file),
       cmocka_unit_test(test_malformed_files_skipped),
   };
