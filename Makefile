@@ -11,7 +11,7 @@ PKGS := xapian-core icu-uc icu-i18n libcmark jansson cmocka libmicrohttpd zlib o
 # Debian packages the build and the tests need (tool → package).
 DEB_PKGS := build-essential pkg-config libxapian-dev libicu-dev libcmark-dev \
             libjansson-dev libcsv-dev libmicrohttpd-dev libopencc-dev libopencc-data libcmocka-dev \
-            zlib1g-dev
+            zlib1g-dev sqlite3 pinyin-database
 
 CC ?= cc
 CXX ?= c++
@@ -34,7 +34,8 @@ LDLIBS_ALL = $(PKG_LIBS) -lcsv -lstdc++ -lm $(LDLIBS)
 
 LIB_C := $(wildcard lib/*.c)
 LIB_OBJ := $(LIB_C:lib/%.c=$(BUILD)/obj/lib/%.o) $(BUILD)/obj/lib/index.o \
-           $(patsubst lib/data/%.txt,$(BUILD)/obj/data/%.o,$(wildcard lib/data/*.txt))
+           $(patsubst lib/data/%.txt,$(BUILD)/obj/data/%.o,$(wildcard lib/data/*.txt)) \
+           $(BUILD)/obj/data/pinyin.o
 LIBKB := $(BUILD)/libkb.a
 PROGS := $(BUILD)/kb-index $(BUILD)/kb-search $(BUILD)/kb-serve
 SERVER_OBJ := $(patsubst server/%.c,$(BUILD)/obj/server/%.o,$(wildcard server/*.c)) \
@@ -75,6 +76,16 @@ $(BUILD)/obj/lib/index.o: lib/index.cc $(HEADERS)
 $(BUILD)/obj/data/%.o: lib/data/%.txt
 	@mkdir -p $(dir $@)
 	cd lib/data && ld -r -b binary -z noexecstack -o $(CURDIR)/$@ $*.txt
+
+# pinyin readings: extracted at build time from the pinyin-database package
+PINYIN_DB := /usr/share/pinyin-database/main.db
+$(BUILD)/data/pinyin.txt: lib/data/pinyin.sql
+	@mkdir -p $(dir $@)
+	sqlite3 -readonly -separator '	' $(PINYIN_DB) < $< > $@.tmp && mv $@.tmp $@
+
+$(BUILD)/obj/data/pinyin.o: $(BUILD)/data/pinyin.txt
+	@mkdir -p $(dir $@)
+	cd $(BUILD)/data && ld -r -b binary -z noexecstack -o $(CURDIR)/$@ pinyin.txt
 
 # HTML templates built into kb-serve (symbols _binary_NAME_html_start/_end)
 $(BUILD)/obj/templates/%.o: server/templates/%.html
