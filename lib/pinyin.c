@@ -259,10 +259,10 @@ static size_t find_in(map_word *const *a, size_t total, bool initials, const cha
 }
 
 size_t kb_pinyin_map_find(const kb_pinyin_map *m, const char *key, size_t len,
-                          const char **out, size_t n) {
+                          bool initials_too, const char **out, size_t n) {
   if (!m->by_reading || !len) return 0;
   size_t got = find_in(m->by_reading, m->n, false, key, len, out, n);
-  return got ? got : find_in(m->by_initials, m->n, true, key, len, out, n);
+  return got || !initials_too ? got : find_in(m->by_initials, m->n, true, key, len, out, n);
 }
 
 size_t kb_pinyin_map_complete(const kb_pinyin_map *m, const char *prefix, size_t len,

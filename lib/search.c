@@ -8,6 +8,7 @@
 
 #include "kb/analyze.h"
 #include "kb/markdown.h"
+#include "kb/pinyin.h"
 #include "kb/query.h"
 
 struct kb_searcher {
@@ -16,7 +17,13 @@ struct kb_searcher {
   kb_lexicon *stopwords;
   kb_tokenizer *tok;
   kb_synonyms *synonyms;
+  kb_pinyin_map *pinyin; /* the index's Chinese words by reading, built when first needed */
+  double pinyin_built;   /* when (ms, monotonic) */
+  bool pinyin_stale;     /* the index changed since */
 };
+
+/* How long a stale pinyin map is kept: rebuilding reads every Chinese word. */
+#define PINYIN_REBUILD_MS 60000.0
 
 static const unsigned facet_slots[] = {KB_SLOT_TYPE, KB_SLOT_PRODUCT, KB_SLOT_CATEGORY,
                                        KB_SLOT_PRIORITY};
@@ -51,6 +58,7 @@ int kb_searcher_new(const char *db_path, kb_searcher **out, kb_error *err) {
 
 void kb_searcher_free(kb_searcher *s) {
   if (!s) return;
+  kb_pinyin_map_free(s->pinyin);
   kb_synonyms_free(s->synonyms);
   kb_tokenizer_free(s->tok);
   kb_lexicon_free(s->lexicon);
@@ -264,10 +272,147 @@ static void explain_misses(kb_index *idx, const kb_qnode *tree, char **explain) 
   kb_buf_free(&wf.found);
 }
 
+/* ------------------------------------------------------------- pinyin */
+
+static bool visible_term(kb_searcher *s, const char *prefix, const char *word);
+
+static int add_pinyin_word(const char *term, size_t len, uint32_t freq, void *ctx) {
+  /* words of two characters or more: one syllable alone says too little */
+  return len >= 6 ? kb_pinyin_map_add(ctx, term, len, freq) : KB_OK;
+}
+
+static const kb_pinyin_map *pinyin_map(kb_searcher *s) {
+  double now = now_ms();
+  if (s->pinyin && !(s->pinyin_stale && now - s->pinyin_built > PINYIN_REBUILD_MS))
+    return s->pinyin;
+  kb_pinyin_map *m = kb_pinyin_map_new();
+  int rc = m ? KB_OK : KB_ENOMEM;
+  /* the index's public-text Chinese words: lead bytes of U+3400–U+9FFF */
+  for (unsigned char lead = 0xE3; rc == KB_OK && lead <= 0xE9; lead++) {
+    char prefix[2] = {(char)lead, '\0'};
+    rc = kb_index_each_term(s->idx, prefix, add_pinyin_word, m, NULL);
+  }
+  if (rc == KB_OK) rc = kb_pinyin_map_seal(m);
+  if (rc != KB_OK) {
+    kb_pinyin_map_free(m);
+    return s->pinyin;
+  }
+  kb_pinyin_map_free(s->pinyin);
+  s->pinyin = m;
+  s->pinyin_built = now;
+  s->pinyin_stale = false;
+  return m;
+}
+
+/* A Latin word no document holds, which might be pinyin. */
+static bool pinyin_candidate(kb_searcher *s, const char *w, size_t len) {
+  if (len < 2 || len > 30) return false;
+  for (size_t i = 0; i < len; i++)
+    if (w[i] < 'a' || w[i] > 'z') return false;
+  static const char *const prefixes[] = {"", KB_PREFIX_INTERNAL, KB_PREFIX_SURFACE};
+  kb_buf t = {0};
+  bool absent = true;
+  for (size_t i = 0; i < 3 && absent; i++) {
+    kb_buf_reset(&t);
+    kb_buf_puts(&t, prefixes[i]);
+    kb_buf_append(&t, w, len);
+    absent = kb_index_term_freq(s->idx, t.data) == 0;
+  }
+  kb_buf_free(&t);
+  return absent;
+}
+
+/* The heaviest word spelt by key that the reader may see, or NULL. */
+static const char *pinyin_word(kb_searcher *s, const kb_pinyin_map *m, const char *key,
+                               size_t len, bool include_internal) {
+  bool syllables = kb_pinyin_is_syllables(key, len);
+  if (!syllables && len > 4) return NULL;
+  const char *words[8];
+  size_t n = kb_pinyin_map_find(m, key, len, !syllables, words, 8);
+  for (size_t i = 0; i < n; i++)
+    if (include_internal || visible_term(s, "", words[i])) return words[i];
+  return NULL;
+}
+
+/* A query typed in pinyin: each run of Latin words that no document holds
+ * is read as pinyin ("shujuku", "shu ju ku", the initials "sjk"), longest
+ * spelling first, and replaced by the Chinese word it spells; words of the
+ * query that match something stay as they are, so that this only ever
+ * turns a miss into a match. NULL when nothing changed. */
+static char *pinyin_rewrite(kb_searcher *s, const char *q, size_t len, bool include_internal) {
+  kb_buf folded = {0};
+  if (!kb_utf8_valid(q, len, NULL) || kb_text_fold(q, len, &folded, NULL) != KB_OK) {
+    kb_buf_free(&folded);
+    return NULL;
+  }
+  /* the words, as offsets into folded */
+  size_t start[64], end[64], n = 0;
+  bool cand[64];
+  for (size_t i = 0; i < folded.len && n < 64;) {
+    while (i < folded.len && folded.data[i] == ' ') i++;
+    if (i == folded.len) break;
+    start[n] = i;
+    while (i < folded.len && folded.data[i] != ' ') i++;
+    end[n] = i;
+    n++;
+  }
+  bool any = false;
+  for (size_t k = 0; k < n; k++)
+    any |= cand[k] = pinyin_candidate(s, folded.data + start[k], end[k] - start[k]);
+  const kb_pinyin_map *m = any ? pinyin_map(s) : NULL;
+  kb_buf out = {0}, key = {0};
+  bool changed = false;
+  for (size_t k = 0; m && k < n;) {
+    const char *word = NULL;
+    size_t j = k + 1;
+    if (cand[k]) {
+      size_t last = k;
+      while (last + 1 < n && cand[last + 1]) last++;
+      for (j = last + 1; j > k && !word; j--) {
+        kb_buf_reset(&key);
+        for (size_t t = k; t < j; t++) kb_buf_append(&key, folded.data + start[t], end[t] - start[t]);
+        if (j - k == 1 || kb_pinyin_is_syllables(key.data, key.len))
+          word = pinyin_word(s, m, key.data, key.len, include_internal);
+      }
+      j = word ? j + 1 : k + 1;
+    }
+    if (out.len) kb_buf_putc(&out, ' ');
+    if (word) {
+      kb_buf_puts(&out, word);
+      changed = true;
+    } else {
+      for (size_t t = k; t < j; t++) {
+        if (t > k) kb_buf_putc(&out, ' ');
+        kb_buf_append(&out, folded.data + start[t], end[t] - start[t]);
+      }
+    }
+    k = j;
+  }
+  kb_buf_free(&folded);
+  kb_buf_free(&key);
+  if (!changed || n == 64) {
+    kb_buf_free(&out);
+    return NULL;
+  }
+  return kb_buf_detach(&out);
+}
+
 int kb_search(kb_searcher *s, const kb_search_request *req, kb_search_response **out,
               kb_error *err) {
   double t0 = now_ms();
   *out = NULL;
+  /* pinyin the index cannot match becomes the Chinese it spells; the
+   * answer says so in its suggestion */
+  char *spelled = req->query_len
+                      ? pinyin_rewrite(s, req->query, req->query_len, req->include_internal)
+                      : NULL;
+  kb_search_request pinyin_req;
+  if (spelled) {
+    pinyin_req = *req;
+    pinyin_req.query = spelled;
+    pinyin_req.query_len = strlen(spelled);
+    req = &pinyin_req;
+  }
   kb_query *q;
   int rc = request_query(s, req, &q, err);
   if (rc != KB_OK) return rc;
@@ -277,15 +422,19 @@ int kb_search(kb_searcher *s, const kb_search_request *req, kb_search_response *
   bool changed;
   if ((rc = kb_index_reopen(s->idx, &changed, err)) != KB_OK) {
     kb_query_free(q);
+    free(spelled);
     return rc;
   }
+  s->pinyin_stale |= changed;
   if (!tree) rc = kb_error_set(err, KB_ENOMEM, "out of memory");
   else rc = kb_index_search(s->idx, tree, &so, &raw, err);
   if (rc == KB_OK) rc = make_response(s, req, q, raw, t0, out, err);
   if (rc == KB_OK && req->query && req->query_len) {
-    (*out)->suggestion = did_you_mean(s, req->query, req->query_len);
+    (*out)->suggestion = spelled ? spelled : did_you_mean(s, req->query, req->query_len);
+    spelled = NULL;
     explain_misses(s->idx, tree, &(*out)->explain);
   }
+  free(spelled);
   kb_query_free(q);
   return rc;
 }
@@ -456,6 +605,20 @@ int kb_search_suggest(kb_searcher *s, const char *text, bool include_internal, s
     if (!include_internal && !visible_term(s, vis_prefix, l.v[i].word)) continue;
     out[(*n)++] = l.v[i].word;
     l.v[i].word = NULL;
+  }
+  /* pinyin being typed: the Chinese words it begins, after the Latin ones */
+  bool pinyin = latin && out && *n < limit && folded.len >= 2;
+  for (size_t i = 0; pinyin && i < folded.len; i++)
+    pinyin = folded.data[i] >= 'a' && folded.data[i] <= 'z';
+  const kb_pinyin_map *m = pinyin ? pinyin_map(s) : NULL;
+  if (m) {
+    const char *cands[32];
+    size_t nc = kb_pinyin_map_complete(m, folded.data, folded.len, cands, 32);
+    for (size_t i = 0; i < nc && *n < limit; i++) {
+      if (!include_internal && !visible_term(s, "", cands[i])) continue;
+      char *w = strdup(cands[i]);
+      if (w) out[(*n)++] = w;
+    }
   }
   for (size_t i = 0; i < l.n; i++) free(l.v[i].word);
   free(l.v);

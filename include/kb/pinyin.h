@@ -34,10 +34,11 @@ void kb_pinyin_map_free(kb_pinyin_map *m);
 int kb_pinyin_map_add(kb_pinyin_map *m, const char *word, size_t len, uint32_t weight);
 /* Sorts what was added; lookups before this find nothing. */
 int kb_pinyin_map_seal(kb_pinyin_map *m);
-/* Up to n words whose reading is key, heaviest first; if none, the words
- * whose initials are key. Returns how many; the words are borrowed. */
+/* Up to n words whose reading is key, heaviest first; if none and
+ * initials_too, the words whose initials are key. Returns how many; the
+ * words are borrowed. */
 size_t kb_pinyin_map_find(const kb_pinyin_map *m, const char *key, size_t len,
-                          const char **out, size_t n);
+                          bool initials_too, const char **out, size_t n);
 /* Up to n words whose reading starts with prefix, heaviest first. */
 size_t kb_pinyin_map_complete(const kb_pinyin_map *m, const char *prefix, size_t len,
                               const char **out, size_t n);
