@@ -25,7 +25,7 @@
 #define ROOTS_KEY "kb:article_roots"
 
 static const char usage[] =
-    "用法 (usage): kb-index [--db DIR] [--lexicon FILE] COMMAND ...\n"
+    "用法 (usage): kb-index [--db DIR] [--lexicon FILE] [--synonyms FILE] COMMAND ...\n"
     "\n"
     "  add PATH...      添加或更新 Markdown 文章 (files or folders, recursive; upsert by id)\n"
     "  sync DIR         使索引中来自 DIR 的文章与 DIR 完全一致 (add, update, remove)\n"
@@ -47,6 +47,9 @@ static const char usage[] =
     "\n"
     "  --db DIR         索引目录 (index folder); default $KB_DB, else data/kb.db\n"
     "  --lexicon FILE   额外的领域词典 (extra lexicon words, one per line)\n"
+    "  --synonyms FILE  用户同义词 (your synonym groups, \"蓝屏 = BSOD = blue screen\" a line),\n"
+    "                   存入索引，查询时生效，无需重建 (kept in the index, used at query\n"
+    "                   time, no re-index); an empty file removes them\n"
     "\n"
     "文章 id 为 a/ 加上相对于所给文件夹的路径（去掉 .md），front matter 中的 id 优先。\n"
     "Article id: a/ + path relative to the folder given, without .md, unless the\n"
@@ -421,6 +424,22 @@ static int save_lexicon(kb_index *idx, const char *path, kb_error *err) {
   return rc;
 }
 
+/* The user's synonym groups go to the index as they are: searchers apply
+ * them at query time, so nothing needs re-indexing. */
+static int save_synonyms(kb_index *idx, const char *path, kb_error *err) {
+  kb_buf text = {0};
+  int rc = kb_buf_read_file(&text, path, 1u << 20, err);
+  size_t bad = 0;
+  if (rc == KB_OK && text.len && !kb_utf8_valid(text.data, text.len, &bad))
+    rc = kb_error_set(err, KB_EENCODING, "%s: 不是 UTF-8 (not UTF-8) at byte %zu", path, bad);
+  if (rc == KB_OK && text.len && memchr(text.data, '\0', text.len))
+    rc = kb_error_set(err, KB_EPARSE, "%s: 含有 NUL 字节 (holds a NUL byte)", path);
+  if (rc == KB_OK) rc = kb_index_set_meta(idx, KB_META_SYNONYMS, text.data ? text.data : "", err);
+  if (rc == KB_OK) rc = kb_index_commit(idx, err);
+  kb_buf_free(&text);
+  return rc;
+}
+
 /* --------------------------------------------------------------- import */
 
 typedef struct import_ui {
@@ -629,7 +648,7 @@ static int cmd_import(indexer *ix, int argc, char **argv) {
 
 int main(int argc, char **argv) {
   const char *db = getenv("KB_DB");
-  const char *lexicon_file = NULL;
+  const char *lexicon_file = NULL, *synonyms_file = NULL;
   if (!db || !*db) db = "data/kb.db";
   int i = 1;
   for (; i < argc && argv[i][0] == '-'; i++) {
@@ -640,10 +659,25 @@ int main(int argc, char **argv) {
       db = argv[++i];
     } else if (strcmp(argv[i], "--lexicon") == 0 && i + 1 < argc) {
       lexicon_file = argv[++i];
+    } else if (strcmp(argv[i], "--synonyms") == 0 && i + 1 < argc) {
+      synonyms_file = argv[++i];
     } else {
       fprintf(stderr, "kb-index: 未知选项 (unknown option) %s\n\n%s", argv[i], usage);
       return EXIT_USAGE;
     }
+  }
+  if (i >= argc && synonyms_file) { /* only the synonyms: stored, nothing else */
+    kb_index *idx;
+    kb_error err = {0};
+    int rc = kb_index_open(db, KB_INDEX_WRITE, &idx, &err);
+    if (rc == KB_OK) rc = save_synonyms(idx, synonyms_file, &err);
+    kb_index_free(idx);
+    if (rc != KB_OK) {
+      fprintf(stderr, "kb-index: %s\n", err.message);
+      return 1;
+    }
+    fprintf(stderr, "kb-index: 同义词已保存 (synonyms saved): %s\n", synonyms_file);
+    return 0;
   }
   if (i >= argc) {
     fputs(usage, stderr);
@@ -676,6 +710,7 @@ int main(int argc, char **argv) {
   int rc = kb_index_open(db, KB_INDEX_WRITE, &ix.idx, &err);
   if (rc == KB_OK) rc = kb_lexicon_new_builtin("lexicon", &ix.lex, &err);
   if (rc == KB_OK && lexicon_file) rc = save_lexicon(ix.idx, lexicon_file, &err);
+  if (rc == KB_OK && synonyms_file) rc = save_synonyms(ix.idx, synonyms_file, &err);
   char *extra = NULL;
   if (rc == KB_OK) rc = kb_index_get_meta(ix.idx, KB_META_LEXICON, &extra, &err);
   if (rc == KB_OK) rc = kb_lexicon_add_text(ix.lex, extra, strlen(extra));

@@ -93,25 +93,33 @@ static int add_member(kb_synonyms *s, kb_tokenizer *t, const char *text, size_t 
   return rc > 0 ? KB_OK : rc;
 }
 
-int kb_synonyms_new_builtin(kb_tokenizer *t, kb_synonyms **out, kb_error *err) {
-  kb_synonyms *s = calloc(1, sizeof *s);
-  if (!s) return kb_error_set(err, KB_ENOMEM, "out of memory");
-  const char *text = _binary_synonyms_txt_start, *end = _binary_synonyms_txt_end;
+/* Lines "a = b = c"; '#' starts a comment line. */
+static int add_groups(kb_synonyms *s, kb_tokenizer *t, const char *text, const char *end) {
   int rc = KB_OK;
   for (const char *p = text; p < end && rc == KB_OK;) {
     const char *e = memchr(p, '\n', (size_t)(end - p));
     if (!e) e = end;
-    if (*p != '#' && e > p) {
+    const char *le = e > p && e[-1] == '\r' ? e - 1 : e;
+    if (*p != '#' && le > p) {
       size_t group = s->ngroups++;
-      for (const char *a = p; a < e && rc == KB_OK;) {
+      for (const char *a = p; a < le && rc == KB_OK;) {
         const char *sep = a;
-        while (sep < e && !(sep + 2 < e && sep[0] == ' ' && sep[1] == '=' && sep[2] == ' ')) sep++;
+        while (sep < le && !(sep + 2 < le && sep[0] == ' ' && sep[1] == '=' && sep[2] == ' ')) sep++;
         rc = add_member(s, t, a, (size_t)(sep - a), group);
-        a = sep < e ? sep + 3 : e;
+        a = sep < le ? sep + 3 : le;
       }
     }
     p = e + 1;
   }
+  return rc;
+}
+
+int kb_synonyms_new_builtin(kb_tokenizer *t, const char *extra, kb_synonyms **out,
+                            kb_error *err) {
+  kb_synonyms *s = calloc(1, sizeof *s);
+  if (!s) return kb_error_set(err, KB_ENOMEM, "out of memory");
+  int rc = add_groups(s, t, _binary_synonyms_txt_start, _binary_synonyms_txt_end);
+  if (rc == KB_OK && extra) rc = add_groups(s, t, extra, extra + strlen(extra));
   if (rc != KB_OK) {
     kb_synonyms_free(s);
     return kb_error_set(err, rc, "synonyms: out of memory");

@@ -17,6 +17,7 @@ struct kb_searcher {
   kb_lexicon *stopwords;
   kb_tokenizer *tok;
   kb_synonyms *synonyms;
+  uint64_t synonyms_hash; /* of the user's synonyms in the index metadata */
   kb_pinyin_map *pinyin; /* the index's Chinese words by reading, built when first needed */
   double pinyin_built;   /* when (ms, monotonic) */
   bool pinyin_stale;     /* the index changed since */
@@ -36,6 +37,26 @@ static const unsigned facet_slots[] = {KB_SLOT_TYPE, KB_SLOT_PRODUCT, KB_SLOT_CA
 static const unsigned text_slots[] = {KB_SLOT_TEXT, KB_SLOT_ITEXT, KB_SLOT_BODY,
                                       KB_SLOT_RESOLUTION};
 
+/* The built-in synonyms and the user's (index metadata), again whenever
+ * the user's change: they apply at query time, without re-indexing. */
+static int load_synonyms(kb_searcher *s, kb_error *err) {
+  char *user = NULL;
+  int rc = kb_index_get_meta(s->idx, KB_META_SYNONYMS, &user, err);
+  if (rc != KB_OK) return rc;
+  uint64_t h = kb_fnv1a(user, strlen(user));
+  if (!s->synonyms || h != s->synonyms_hash) {
+    kb_synonyms *fresh = NULL;
+    rc = kb_synonyms_new_builtin(s->tok, user, &fresh, err);
+    if (rc == KB_OK) {
+      kb_synonyms_free(s->synonyms);
+      s->synonyms = fresh;
+      s->synonyms_hash = h;
+    }
+  }
+  free(user);
+  return rc;
+}
+
 int kb_searcher_new(const char *db_path, kb_searcher **out, kb_error *err) {
   kb_searcher *s = calloc(1, sizeof *s);
   if (!s) return kb_error_set(err, KB_ENOMEM, "out of memory");
@@ -47,7 +68,7 @@ int kb_searcher_new(const char *db_path, kb_searcher **out, kb_error *err) {
   if (rc == KB_OK) rc = kb_lexicon_add_text(s->lexicon, extra, strlen(extra));
   free(extra);
   if (rc == KB_OK) rc = kb_tokenizer_new(s->lexicon, &s->tok, err);
-  if (rc == KB_OK) rc = kb_synonyms_new_builtin(s->tok, &s->synonyms, err);
+  if (rc == KB_OK) rc = load_synonyms(s, err);
   if (rc != KB_OK) {
     kb_searcher_free(s);
     return rc;
@@ -401,6 +422,11 @@ int kb_search(kb_searcher *s, const kb_search_request *req, kb_search_response *
               kb_error *err) {
   double t0 = now_ms();
   *out = NULL;
+  bool changed;
+  int rc = kb_index_reopen(s->idx, &changed, err);
+  if (rc != KB_OK) return rc;
+  s->pinyin_stale |= changed;
+  if (changed) load_synonyms(s, NULL); /* the old ones stay if that fails */
   /* pinyin the index cannot match becomes the Chinese it spells; the
    * answer says so in its suggestion */
   char *spelled = req->query_len
@@ -414,18 +440,13 @@ int kb_search(kb_searcher *s, const kb_search_request *req, kb_search_response *
     req = &pinyin_req;
   }
   kb_query *q;
-  int rc = request_query(s, req, &q, err);
-  if (rc != KB_OK) return rc;
-  const kb_qnode *tree = kb_query_tree(q);
-  kb_search_opts so = request_opts(req);
-  kb_results *raw = NULL;
-  bool changed;
-  if ((rc = kb_index_reopen(s->idx, &changed, err)) != KB_OK) {
-    kb_query_free(q);
+  if ((rc = request_query(s, req, &q, err)) != KB_OK) {
     free(spelled);
     return rc;
   }
-  s->pinyin_stale |= changed;
+  const kb_qnode *tree = kb_query_tree(q);
+  kb_search_opts so = request_opts(req);
+  kb_results *raw = NULL;
   if (!tree) rc = kb_error_set(err, KB_ENOMEM, "out of memory");
   else rc = kb_index_search(s->idx, tree, &so, &raw, err);
   if (rc == KB_OK) rc = make_response(s, req, q, raw, t0, out, err);

@@ -307,6 +307,32 @@ static void test_explain_names_words_without_match(void **state) {
   kb_buf_free(&out);
 }
 
+static void test_user_synonyms_without_reindex(void **state) {
+  (void)state;
+  char path[1200], bin[4096];
+  snprintf(path, sizeof path, "%s.synonyms.txt", g_db);
+  tu_write_str(path, "# ours\r\nzebraprint = 打印机\n");
+  snprintf(bin, sizeof bin, "%s", tu_bin("kb-index"));
+  char *save[] = {bin, "--db", g_db, "--synonyms", path, NULL};
+  assert_int_equal(tu_run(save, NULL, NULL), 0);
+  json_t *j = search_json(g_db, "zebraprint", 1, NULL, NULL, NULL);
+  assert_true(rank_of(j, "a/printing/printer-offline") > 0);
+  json_decref(j);
+  /* an empty file removes them */
+  tu_write_str(path, "");
+  assert_int_equal(tu_run(save, NULL, NULL), 0);
+  int st;
+  j = search_json(g_db, "zebraprint", 1, NULL, NULL, &st);
+  assert_int_equal(json_integer_value(json_object_get(j, "total")), 0);
+  json_decref(j);
+  /* a file that is not UTF-8 is refused, naming it */
+  tu_write_str(path, "\xff\xfe = x\n");
+  kb_buf err = {0};
+  assert_int_equal(tu_run(save, NULL, &err), 1);
+  assert_true(tu_contains(err.data, "synonyms.txt"));
+  kb_buf_free(&err);
+}
+
 /* ------------------------------------------------------------ fixtures */
 
 static void test_sync_removes_deleted_file(void **state) {
@@ -441,6 +467,7 @@ int main(void) {
       cmocka_unit_test(test_snippet_marks_chinese),
       cmocka_unit_test(test_usage_errors),
       cmocka_unit_test(test_explain_names_words_without_match),
+      cmocka_unit_test(test_user_synonyms_without_reindex),
       cmocka_unit_test(test_sync_removes_deleted_file),
       cmocka_unit_test(test_malformed_files_skipped),
   };

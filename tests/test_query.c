@@ -613,7 +613,7 @@ static void test_synonyms_widen_a_word(void **state) {
   kb_synonyms *syn = NULL;
   assert_int_equal(kb_lexicon_new_builtin("lexicon", &lex, NULL), KB_OK);
   assert_int_equal(kb_tokenizer_new(lex, &t, NULL), KB_OK);
-  assert_int_equal(kb_synonyms_new_builtin(t, &syn, NULL), KB_OK);
+  assert_int_equal(kb_synonyms_new_builtin(t, NULL, &syn, NULL), KB_OK);
   assert_true(kb_synonyms_count(syn) > 10);
   kb_query_opts o = {.include_internal = true, .synonyms = syn};
   kb_query *q = NULL;

@@ -61,6 +61,8 @@ enum {
  * every reader adds to the built-in lexicon so that queries are segmented as
  * the documents were. */
 #define KB_META_LEXICON "kb:lexicon"
+/* the user's synonyms file (kb-index --synonyms), applied at query time */
+#define KB_META_SYNONYMS "kb:synonyms"
 
 /* Changes whenever analysis changes, so that re-indexing redoes everything
  * (it is part of every content hash). */

@@ -37,8 +37,10 @@ void kb_qnode_free(kb_qnode *n);
  * meet query terms as the analyzer makes them. Immutable once built. */
 typedef struct kb_synonyms kb_synonyms;
 
-/* The built-in groups, analysed with t. Caller frees. */
-int kb_synonyms_new_builtin(kb_tokenizer *t, kb_synonyms **out, kb_error *err);
+/* The built-in groups, analysed with t, and the groups of extra (the
+ * user's synonyms file: the same format; NULL = none). Caller frees. */
+int kb_synonyms_new_builtin(kb_tokenizer *t, const char *extra, kb_synonyms **out,
+                            kb_error *err);
 void kb_synonyms_free(kb_synonyms *s);
 /* Number of groups. */
 size_t kb_synonyms_count(const kb_synonyms *s);
