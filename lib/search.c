@@ -343,11 +343,19 @@ static bool pinyin_candidate(kb_searcher *s, const char *w, size_t len) {
   return absent;
 }
 
+/* Initials ("sjk") are short and could be anything: not a stop word
+ * ("how"), not more than one vowel. */
+static bool may_be_initials(kb_searcher *s, const char *key, size_t len) {
+  size_t vowels = 0;
+  for (size_t i = 0; i < len; i++) vowels += strchr("aeiouv", key[i]) != NULL;
+  return len <= 4 && vowels <= 1 && !kb_lexicon_contains(s->stopwords, key, len);
+}
+
 /* The heaviest word spelt by key that the reader may see, or NULL. */
 static const char *pinyin_word(kb_searcher *s, const kb_pinyin_map *m, const char *key,
                                size_t len, bool include_internal) {
   bool syllables = kb_pinyin_is_syllables(key, len);
-  if (!syllables && len > 4) return NULL;
+  if (!syllables && !may_be_initials(s, key, len)) return NULL;
   const char *words[8];
   size_t n = kb_pinyin_map_find(m, key, len, !syllables, words, 8);
   for (size_t i = 0; i < n; i++)
@@ -361,26 +369,27 @@ static const char *pinyin_word(kb_searcher *s, const kb_pinyin_map *m, const cha
  * query that match something stay as they are, so that this only ever
  * turns a miss into a match. NULL when nothing changed. */
 static char *pinyin_rewrite(kb_searcher *s, const char *q, size_t len, bool include_internal) {
+  if (!kb_utf8_valid(q, len, NULL)) return NULL;
+  /* the words as typed (offsets into q) and folded (NUL-separated) */
+  size_t start[64], end[64], fstart[64], n = 0;
+  bool cand[64], any = false;
   kb_buf folded = {0};
-  if (!kb_utf8_valid(q, len, NULL) || kb_text_fold(q, len, &folded, NULL) != KB_OK) {
-    kb_buf_free(&folded);
-    return NULL;
-  }
-  /* the words, as offsets into folded */
-  size_t start[64], end[64], n = 0;
-  bool cand[64];
-  for (size_t i = 0; i < folded.len && n < 64;) {
-    while (i < folded.len && folded.data[i] == ' ') i++;
-    if (i == folded.len) break;
+  for (size_t i = 0; i < len && n < 64;) {
+    while (i < len && q[i] == ' ') i++;
+    if (i == len) break;
     start[n] = i;
-    while (i < folded.len && folded.data[i] != ' ') i++;
+    while (i < len && q[i] != ' ') i++;
     end[n] = i;
+    fstart[n] = folded.len;
+    kb_text_fold(q + start[n], end[n] - start[n], &folded, NULL);
+    kb_buf_putc(&folded, '\0');
+    const char *w = folded.data + fstart[n];
+    /* OR is the query syntax's, whatever it spells */
+    bool op = end[n] - start[n] == 2 && memcmp(q + start[n], "OR", 2) == 0;
+    any |= cand[n] = !op && pinyin_candidate(s, w, strlen(w));
     n++;
   }
-  bool any = false;
-  for (size_t k = 0; k < n; k++)
-    any |= cand[k] = pinyin_candidate(s, folded.data + start[k], end[k] - start[k]);
-  const kb_pinyin_map *m = any ? pinyin_map(s) : NULL;
+  const kb_pinyin_map *m = any && n < 64 ? pinyin_map(s) : NULL;
   kb_buf out = {0}, key = {0};
   bool changed = false;
   for (size_t k = 0; m && k < n;) {
@@ -391,7 +400,7 @@ static char *pinyin_rewrite(kb_searcher *s, const char *q, size_t len, bool incl
       while (last + 1 < n && cand[last + 1]) last++;
       for (j = last + 1; j > k && !word; j--) {
         kb_buf_reset(&key);
-        for (size_t t = k; t < j; t++) kb_buf_append(&key, folded.data + start[t], end[t] - start[t]);
+        for (size_t t = k; t < j; t++) kb_buf_puts(&key, folded.data + fstart[t]);
         if (j - k == 1 || kb_pinyin_is_syllables(key.data, key.len))
           word = pinyin_word(s, m, key.data, key.len, include_internal);
       }
@@ -402,16 +411,13 @@ static char *pinyin_rewrite(kb_searcher *s, const char *q, size_t len, bool incl
       kb_buf_puts(&out, word);
       changed = true;
     } else {
-      for (size_t t = k; t < j; t++) {
-        if (t > k) kb_buf_putc(&out, ' ');
-        kb_buf_append(&out, folded.data + start[t], end[t] - start[t]);
-      }
+      kb_buf_append(&out, q + start[k], end[j - 1] - start[k]);
     }
     k = j;
   }
   kb_buf_free(&folded);
   kb_buf_free(&key);
-  if (!changed || n == 64) {
+  if (!changed) {
     kb_buf_free(&out);
     return NULL;
   }

@@ -186,6 +186,14 @@ static void test_pinyin_queries(void **state) {
   r = search(s, "nginx 502", false);
   assert_null(r->suggestion);
   kb_search_response_free(r);
+  /* the query syntax and stop words are not pinyin */
+  r = search(s, "shujuku OR dayinji", false);
+  assert_string_equal(r->suggestion, "数据库 OR 打印机");
+  assert_true(r->total > 0);
+  kb_search_response_free(r);
+  r = search(s, "how to zzqqxx", false);
+  assert_null(r->suggestion);
+  kb_search_response_free(r);
   /* completions of pinyin being typed, after Latin ones */
   char **words;
   size_t n;
