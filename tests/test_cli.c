@@ -7,6 +7,8 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include <opencc/opencc.h>
+
 #include "testutil.h"
 
 static char *g_tmp;      /* temporary folder for the whole run */
@@ -156,6 +158,7 @@ static void test_article_id_from_path(void **state) {
 typedef struct query_case {
   char *query;
   char *expected;
+  const char *variant; /* NULL as written, else the OpenCC conversion it went through */
 } query_case;
 
 static void test_query_top3(void **state) {
@@ -425,6 +428,8 @@ static size_t load_queries(query_case **out) {
   query_case *v = NULL;
   DIR *d = opendir("tests/data/queries");
   assert_non_null(d);
+  opencc_t s2twp = opencc_open("s2twp.json");
+  assert_true(s2twp != (opencc_t)-1);
   for (struct dirent *e; (e = readdir(d));) {
     size_t len = strlen(e->d_name);
     if (len < 5 || strcmp(e->d_name + len - 4, ".tsv") != 0) continue;
@@ -443,11 +448,25 @@ static size_t load_queries(query_case **out) {
       }
       v[n].query = strdup(line);
       v[n].expected = strdup(tab + 1);
+      v[n].variant = NULL;
       n++;
+      /* the same query as a Taiwan customer types it (伺服器, 資料庫, 印表機):
+       * it must find the same article */
+      char *tw = opencc_convert_utf8(s2twp, line, strlen(line));
+      if (tw && strcmp(tw, line) != 0) {
+        if (n == cap) {
+          cap *= 2;
+          v = realloc(v, cap * sizeof *v);
+        }
+        v[n] = (query_case){strdup(tw), strdup(tab + 1), "s2twp"};
+        n++;
+      }
+      if (tw) opencc_convert_utf8_free(tw);
     }
     if (f) fclose(f);
   }
   closedir(d);
+  opencc_close(s2twp);
   *out = v;
   return n;
 }
@@ -479,8 +498,9 @@ int main(void) {
   char **names = calloc(nq ? nq : 1, sizeof *names);
   for (size_t i = 0; i < nq; i++) {
     size_t len = strlen(cases[i].query) + strlen(cases[i].expected) + 16;
-    names[i] = malloc(len);
-    snprintf(names[i], len, "top3: %s -> %s", cases[i].query, cases[i].expected);
+    names[i] = malloc(len + 8);
+    snprintf(names[i], len + 8, "top3%s%s: %s -> %s", cases[i].variant ? " " : "",
+             cases[i].variant ? cases[i].variant : "", cases[i].query, cases[i].expected);
     tests[nfixed + i] = (struct CMUnitTest){names[i], test_query_top3, NULL, NULL, &cases[i]};
   }
   int failed = _cmocka_run_group_tests("cli", tests, nfixed + nq, setup, teardown);
