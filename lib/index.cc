@@ -156,6 +156,7 @@ struct kb_index {
   Xapian::WritableDatabase *wdb = nullptr;
   bool dirty = false;
   ino_t ino = 0;  // of the version file: a new one means the folder was replaced
+  uint64_t generation = 0;  // reopens that saw a change
 };
 
 namespace {
@@ -282,10 +283,12 @@ extern "C" int kb_index_reopen(kb_index *idx, bool *changed, kb_error *err) {
       delete idx->db;
       idx->db = fresh;
       idx->ino = ino;
+      idx->generation++;
       if (changed) *changed = true;
       return KB_OK;
     }
     bool moved = idx->db->reopen();
+    if (moved) idx->generation++;
     if (changed) *changed = moved;
     return KB_OK;
   } catch (...) {
@@ -428,6 +431,8 @@ extern "C" int kb_index_set_meta(kb_index *idx, const char *key, const char *val
     return fail(err, key);
   }
 }
+
+extern "C" uint64_t kb_index_generation(const kb_index *idx) { return idx->generation; }
 
 extern "C" int kb_index_each_meta(kb_index *idx, const char *prefix, kb_meta_fn fn, void *ctx,
                                   kb_error *err) {

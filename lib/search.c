@@ -20,7 +20,7 @@ struct kb_searcher {
   uint64_t synonyms_hash; /* of the user's synonyms in the index metadata */
   kb_pinyin_map *pinyin; /* the index's Chinese words by reading, built when first needed */
   double pinyin_built;   /* when (ms, monotonic) */
-  bool pinyin_stale;     /* the index changed since */
+  uint64_t pinyin_generation, synonyms_generation; /* of the index, when built */
 };
 
 /* How long a stale pinyin map is kept: rebuilding reads every Chinese word. */
@@ -304,8 +304,8 @@ static int add_pinyin_word(const char *term, size_t len, uint32_t freq, void *ct
 
 static const kb_pinyin_map *pinyin_map(kb_searcher *s) {
   double now = now_ms();
-  if (s->pinyin && !(s->pinyin_stale && now - s->pinyin_built > PINYIN_REBUILD_MS))
-    return s->pinyin;
+  bool stale = s->pinyin_generation != kb_index_generation(s->idx);
+  if (s->pinyin && !(stale && now - s->pinyin_built > PINYIN_REBUILD_MS)) return s->pinyin;
   kb_pinyin_map *m = kb_pinyin_map_new();
   int rc = m ? KB_OK : KB_ENOMEM;
   /* the index's public-text Chinese words: lead bytes of U+3400–U+9FFF */
@@ -321,7 +321,7 @@ static const kb_pinyin_map *pinyin_map(kb_searcher *s) {
   kb_pinyin_map_free(s->pinyin);
   s->pinyin = m;
   s->pinyin_built = now;
-  s->pinyin_stale = false;
+  s->pinyin_generation = kb_index_generation(s->idx);
   return m;
 }
 
@@ -428,11 +428,13 @@ int kb_search(kb_searcher *s, const kb_search_request *req, kb_search_response *
               kb_error *err) {
   double t0 = now_ms();
   *out = NULL;
-  bool changed;
-  int rc = kb_index_reopen(s->idx, &changed, err);
+  int rc = kb_index_reopen(s->idx, NULL, err);
   if (rc != KB_OK) return rc;
-  s->pinyin_stale |= changed;
-  if (changed) load_synonyms(s, NULL); /* the old ones stay if that fails */
+  /* the user's synonyms may have changed with the index (whoever reopened it) */
+  if (s->synonyms_generation != kb_index_generation(s->idx)) {
+    s->synonyms_generation = kb_index_generation(s->idx);
+    load_synonyms(s, NULL); /* the old ones stay if that fails */
+  }
   /* pinyin the index cannot match becomes the Chinese it spells; the
    * answer says so in its suggestion */
   char *spelled = req->query_len

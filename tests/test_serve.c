@@ -388,6 +388,17 @@ static void test_commit_seen_without_restart(void **state) {
   j = search("zebracorn", NULL, NULL);
   assert_int_equal(json_integer_value(json_object_get(j, "total")), 1);
   json_decref(j);
+  /* the user's synonyms, stored while the server runs, apply at once */
+  j = search("quaggaword", NULL, NULL);
+  assert_int_equal(json_integer_value(json_object_get(j, "total")), 0);
+  json_decref(j);
+  snprintf(path, sizeof path, "%s/synonyms.txt", g_tmp);
+  tu_write_str(path, "quaggaword = zebracorn\n");
+  char *syn[] = {bin, "--db", g_db, "--synonyms", path, NULL};
+  assert_int_equal(tu_run(syn, NULL, NULL), 0);
+  j = search("quaggaword", NULL, NULL);
+  assert_int_equal(json_integer_value(json_object_get(j, "total")), 1);
+  json_decref(j);
 }
 
 /* -------------------------------------------------------------- tickets */

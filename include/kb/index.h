@@ -69,6 +69,9 @@ int kb_index_delete(kb_index *idx, const char *id_term, bool *found, kb_error *e
 int kb_index_commit(kb_index *idx, kb_error *err);
 /* For a reader: picks up the latest commit. *changed says whether it moved. */
 int kb_index_reopen(kb_index *idx, bool *changed, kb_error *err);
+/* How many reopens have moved the reader: what depends on the index's
+ * contents compares it with the generation it was built at. */
+uint64_t kb_index_generation(const kb_index *idx);
 
 /* Stored data of the document with this unique term; *data is malloc'ed
  * (caller frees) or NULL when the document is absent. */
