@@ -8,13 +8,14 @@ local function encode(s)
   return (s:gsub("[^%w%-_%.~]", function(c) return string.format("%%%02X", string.byte(c)) end))
 end
 -- LOAD_PLAIN=1: the query's syntax characters (quotes, parentheses,
--- backslashes, a leading - or +) become spaces, for an engine whose query
+-- backslashes, column colons, | ` < > * = ~, a leading - or +) become
+-- spaces, for an engine whose query
 -- syntax would reject them (Groonga answers those with an error, which is
 -- cheap and would flatter its rate)
 local plain = os.getenv("LOAD_PLAIN") == "1"
 for line in io.lines(os.getenv("KB_QUERIES")) do
   if plain then
-    line = line:gsub('[%"%(%)\\]', " "):gsub("^[-+]", " "):gsub(" [-+]", " ")
+    line = line:gsub("[\"%(%)\\:|'`<>%*=~]", " "):gsub("^[-+]", " "):gsub(" [-+]", " ")
   end
   if #line > 0 then table.insert(queries, prefix .. encode(line) .. suffix) end
 end
