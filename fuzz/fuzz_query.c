@@ -1,10 +1,13 @@
 /* fuzz_query.c — fuzz target: the query syntax and the engine query built
- * from it, for the public and for engineers, and a snippet of the input cut
- * with the query's own highlights. */
+ * from it, for the public and for engineers, a snippet of the input cut
+ * with the query's own highlights, and the input read as pinyin (its
+ * reading, its syllables, a lookup and a completion). */
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <string.h>
 
+#include "kb/pinyin.h"
 #include "kb/query.h"
 #include "kb/snippet.h"
 
@@ -32,5 +35,20 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     kb_buf_free(&b);
     kb_query_free(q);
   }
+  static kb_pinyin_map *map;
+  if (!map) {
+    map = kb_pinyin_map_new();
+    if (!map || kb_pinyin_map_add(map, "数据库", strlen("数据库"), 3) != KB_OK ||
+        kb_pinyin_map_seal(map) != KB_OK)
+      abort();
+  }
+  kb_buf reading = {0}, initials = {0};
+  kb_pinyin_of((const char *)data, size, &reading, &initials);
+  kb_pinyin_is_syllables((const char *)data, size);
+  const char *words[4];
+  kb_pinyin_map_find(map, (const char *)data, size, true, words, 4);
+  kb_pinyin_map_complete(map, (const char *)data, size, words, 4);
+  kb_buf_free(&reading);
+  kb_buf_free(&initials);
   return 0;
 }

@@ -260,14 +260,15 @@ static size_t find_in(map_word *const *a, size_t total, bool initials, const cha
 
 size_t kb_pinyin_map_find(const kb_pinyin_map *m, const char *key, size_t len,
                           bool initials_too, const char **out, size_t n) {
-  if (!m->by_reading || !len) return 0;
+  /* keys are C strings: one with a NUL inside matches nothing */
+  if (!m->by_reading || !len || memchr(key, '\0', len)) return 0;
   size_t got = find_in(m->by_reading, m->n, false, key, len, out, n);
   return got || !initials_too ? got : find_in(m->by_initials, m->n, true, key, len, out, n);
 }
 
 size_t kb_pinyin_map_complete(const kb_pinyin_map *m, const char *prefix, size_t len,
                               const char **out, size_t n) {
-  if (!m->by_reading || !len || !n) return 0;
+  if (!m->by_reading || !len || !n || memchr(prefix, '\0', len)) return 0;
   /* the heaviest n of the range, by insertion into out */
   uint32_t *w = calloc(n, sizeof *w);
   size_t got = 0;
