@@ -184,7 +184,7 @@ $(BUILD)/bench/mhd_fixed: bench/mhd_fixed.c
 LOAD_DOCS ?= 100000
 load: all $(BUILD)/bench/gen_tickets $(BUILD)/bench/mhd_fixed $(BUILD)/bench/kb_bench \
       $(BUILD)/bench/to_groonga
-	@$(MAKE) deps EXTRA_DEB="wrk groonga-bin"
+	@$(MAKE) deps EXTRA_DEB="wrk groonga-bin curl"
 	@BUILD=$(BUILD) bench/load_bench $(LOAD_DOCS)
 .PHONY: load
 

@@ -2,6 +2,7 @@
 #include <jansson.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "kb/analyze.h"
 #include "kb/import.h"
@@ -85,7 +86,14 @@ enum MHD_Result kb_api_search(struct MHD_Connection *c, request *r) {
   kb_error err = {0};
   kb_searcher *ks = kb_worker_searcher(r->srv, &err);
   kb_search_response *resp = NULL;
-  if (!ks || kb_search(ks, &req, &resp, &err) != KB_OK) return index_error(c, r, &err);
+  struct timespec t0, t1;
+  clock_gettime(CLOCK_MONOTONIC, &t0);
+  int rc = ks ? kb_search(ks, &req, &resp, &err) : KB_EINTERNAL;
+  clock_gettime(CLOCK_MONOTONIC, &t1);
+  atomic_fetch_add(&r->srv->m.search_us,
+                   (unsigned long long)((t1.tv_sec - t0.tv_sec) * 1000000LL +
+                                        (t1.tv_nsec - t0.tv_nsec) / 1000));
+  if (rc != KB_OK) return index_error(c, r, &err);
   if (req.query_len && req.offset == 0) kb_gaps_search(r->srv->gaps, req.query, resp->total > 0);
   json_t *o = json_pack("{s:s,s:i,s:b,s:f,s:o,s:o,s:o}", "query", req.query, "total",
                         (json_int_t)resp->total, "exact", resp->total_exact, "took_ms",
@@ -302,6 +310,10 @@ enum MHD_Result kb_api_metrics(struct MHD_Connection *c, request *r) {
   kb_buf_printf(&b, "kb_request_duration_seconds_sum %.6f\n",
                 (double)atomic_load(&m->latency_sum_us) / 1e6);
   kb_buf_printf(&b, "kb_request_duration_seconds_count %llu\n", atomic_load(&m->latency_count));
+  kb_buf_printf(&b, "# HELP kb_search_seconds_total Time inside the search engine for "
+                    "/api/search (the rest of a request is HTTP and JSON).\n"
+                    "# TYPE kb_search_seconds_total counter\nkb_search_seconds_total %.6f\n",
+                (double)atomic_load(&m->search_us) / 1e6);
   kb_error err = {0};
   kb_searcher *ks = kb_worker_searcher(r->srv, &err);
   if (ks) {

@@ -352,6 +352,7 @@ static void test_healthz_and_metrics(void **state) {
   assert_true(tu_contains(body.data, "kb_request_duration_seconds_bucket{le=\"+Inf\"}"));
   assert_true(tu_contains(body.data, "kb_documents{type=\"article\"}"));
   assert_true(tu_contains(body.data, "kb_rejected_requests_total"));
+  assert_true(tu_contains(body.data, "kb_search_seconds_total "));
   kb_buf_free(&body);
 }
 
