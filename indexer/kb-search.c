@@ -52,7 +52,7 @@ int main(int argc, char **argv) {
   const char *db = getenv("KB_DB");
   if (!db || !*db) db = "data/kb.db";
   kb_search_request req = {.limit = 10, .include_internal = true};
-  bool as_json = false, explain = false;
+  bool as_json = false;
   kb_buf query = {0};
   for (int i = 1; i < argc; i++) {
     const char *a = argv[i];
@@ -65,7 +65,7 @@ int main(int argc, char **argv) {
     } else if (strcmp(a, "--public") == 0) {
       req.include_internal = false;
     } else if (strcmp(a, "--explain") == 0) {
-      explain = true;
+      req.explain = true;
     } else if (strcmp(a, "--db") == 0 && has_arg) {
       db = argv[++i];
     } else if (strcmp(a, "--limit") == 0 && has_arg) {
@@ -118,7 +118,7 @@ int main(int argc, char **argv) {
     fprintf(stderr, "kb-search: %s\n", err.message);
     goto out;
   }
-  if (explain) fprintf(as_json ? stderr : stdout, "分析 (analysis): %s\n", r->explain);
+  if (req.explain) fprintf(as_json ? stderr : stdout, "分析 (analysis): %s\n", r->explain);
   if (as_json) {
     char *j = kb_search_response_json(r, req.query);
     puts(j ? j : "{}");

@@ -192,9 +192,11 @@ static int make_response(kb_searcher *s, const kb_search_request *req, const kb_
     rc = fill_hit(s, req, q, &raw->hits[i], &r->hits[i], err);
     r->nhits++;
   }
-  kb_buf ex = {0};
-  kb_query_explain(q, &ex);
-  r->explain = kb_buf_detach(&ex);
+  if (req->explain) {
+    kb_buf ex = {0};
+    kb_query_explain(q, &ex);
+    r->explain = kb_buf_detach(&ex);
+  }
   if (rc != KB_OK) {
     kb_search_response_free(r);
     return rc;
@@ -461,7 +463,7 @@ int kb_search(kb_searcher *s, const kb_search_request *req, kb_search_response *
   if (rc == KB_OK && req->query && req->query_len) {
     (*out)->suggestion = spelled ? spelled : did_you_mean(s, req->query, req->query_len);
     spelled = NULL;
-    explain_misses(s->idx, tree, &(*out)->explain);
+    if (req->explain) explain_misses(s->idx, tree, &(*out)->explain);
   }
   free(spelled);
   kb_query_free(q);
@@ -512,8 +514,7 @@ int kb_search_fetch(kb_searcher *s, const char *id, bool include_internal, kb_do
   kb_buf term = {0};
   kb_id_term(id, &term);
   char *data = NULL, *body = NULL, *resolution = NULL;
-  bool changed;
-  int rc = kb_index_reopen(s->idx, &changed, err);
+  int rc = kb_index_reopen(s->idx, NULL, err);
   if (rc == KB_OK) rc = kb_index_get_data(s->idx, term.data, &data, err);
   json_t *o = data ? json_loads(data, 0, NULL) : NULL;
   const char *vis = json_string_value(json_object_get(o, "visibility"));
@@ -621,8 +622,7 @@ int kb_search_suggest(kb_searcher *s, const char *text, bool include_internal, s
   kb_buf_puts(&full, prefix);
   kb_buf_append(&full, folded.data, folded.len);
   cand_list l = {.skip = strlen(prefix)};
-  bool changed;
-  int rc = kb_index_reopen(s->idx, &changed, err);
+  int rc = kb_index_reopen(s->idx, NULL, err);
   if (rc == KB_OK) rc = kb_index_each_term(s->idx, full.data, add_cand, &l, err);
   if (rc > 0) rc = KB_OK;
   if (l.n) qsort(l.v, l.n, sizeof *l.v, by_freq);

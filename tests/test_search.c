@@ -165,6 +165,10 @@ static void test_hit_fields(void **state) {
   assert_string_equal(h->priority, "P1");
   assert_string_equal(h->updated, "2024-03-03");
   assert_true(h->score > 0);
+  /* the explanation costs lookups: only when asked */
+  assert_null(r->explain);
+  kb_search_response_free(r);
+  r = run(f, (kb_search_request){.query = "ORA-12170", .explain = true});
   assert_non_null(r->explain);
   assert_true(tu_contains(r->explain, "12170"));
   kb_search_response_free(r);
@@ -395,7 +399,7 @@ static void test_searcher_uses_index_lexicon(void **state) {
   kb_searcher *s = NULL;
   assert_int_equal(kb_searcher_new(p.data, &s, NULL), KB_OK);
   kb_search_request req = {.query = "固件排障", .query_len = strlen("固件排障"), .limit = 5,
-                           .include_internal = true};
+                           .include_internal = true, .explain = true};
   kb_search_response *r = NULL;
   assert_int_equal(kb_search(s, &req, &r, NULL), KB_OK);
   /* the query was segmented with the index's extra word */

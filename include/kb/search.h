@@ -36,6 +36,7 @@ typedef struct kb_search_request {
   size_t offset, limit;
   bool sort_by_date;
   bool facets; /* count type, product, category, priority over all matches */
+  bool explain; /* fill the response's explain (costs an index lookup a word) */
   const kb_snippet_style *snippet; /* NULL = KB_SNIPPET_HTML */
 } kb_search_request;
 
@@ -50,7 +51,8 @@ typedef struct kb_search_response {
   uint32_t total;
   bool total_exact;
   kb_results *raw; /* facets: raw->facets in order type, product, category, priority */
-  char *explain;   /* how the query was analysed */
+  char *explain;   /* how the query was analysed, and the words nothing matched;
+                      NULL unless the request asked */
   char *suggestion; /* "did you mean": the query with misspelt words corrected, or NULL */
   double took_ms;
 } kb_search_response;
