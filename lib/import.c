@@ -37,11 +37,15 @@ static void doc_hash(const kb_doc *doc, char hex[17]) {
   kb_buf_free(&b);
 }
 
-/* Stores an analysed document unless its hash is already there. */
-static int store(kb_index *idx, const char *id_term, const char *hash, const kb_xdoc *xd,
-                 kb_upsert *outcome, kb_error *err) {
+/* Stores an analysed document in idx unless its hash is already there. A
+ * sharded import also looks in the index being imported into (below, NULL
+ * otherwise): a document it holds unchanged is left there, a changed one
+ * goes to the shard and replaces the index's copy when the shards merge. */
+static int store(kb_index *idx, kb_index *below, const char *id_term, const char *hash,
+                 const kb_xdoc *xd, kb_upsert *outcome, kb_error *err) {
   char *old = NULL;
   int rc = kb_index_get_value(idx, id_term, KB_SLOT_HASH, &old, err);
+  if (rc == KB_OK && !old && below) rc = kb_index_get_value(below, id_term, KB_SLOT_HASH, &old, err);
   if (rc != KB_OK) return rc;
   if (old && strcmp(old, hash) == 0) {
     *outcome = KB_UPSERT_UNCHANGED;
@@ -63,7 +67,7 @@ int kb_import_doc(kb_index *idx, kb_tokenizer *t, kb_doc *doc, kb_upsert *outcom
   int rc = kb_analyze_doc(t, doc, &xd, err);
   if (rc == KB_OK) {
     kb_id_term(kb_doc_get(doc, KB_FIELD_ID), &term);
-    rc = store(idx, term.data, hex, xd, outcome, err);
+    rc = store(idx, NULL, term.data, hex, xd, outcome, err);
   }
   kb_xdoc_free(xd);
   kb_buf_free(&term);
@@ -272,24 +276,9 @@ typedef struct writer {
   kb_error err;
 } writer;
 
-/* In a sharded import a document the index already holds with the same
- * content is left there; a changed one goes to the shard and replaces the
- * index's copy when the shards are merged. */
 static int write_item(writer *w, const item *it) {
   kb_upsert outcome = KB_UPSERT_UNCHANGED;
-  int rc = KB_OK;
-  char *old = NULL;
-  if (w->main && kb_index_term_freq(w->idx, it->id_term) == 0 &&
-      (rc = kb_index_get_value(w->main, it->id_term, KB_SLOT_HASH, &old, &w->err)) == KB_OK &&
-      old) {
-    if (strcmp(old, it->hash) != 0) {
-      outcome = KB_UPSERT_UPDATED;
-      rc = kb_index_replace(w->idx, it->id_term, it->xd, &w->err);
-    }
-  } else if (rc == KB_OK) {
-    rc = store(w->idx, it->id_term, it->hash, it->xd, &outcome, &w->err);
-  }
-  free(old);
+  int rc = store(w->idx, w->main, it->id_term, it->hash, it->xd, &outcome, &w->err);
   pthread_mutex_lock(&w->p->lock); /* the counts are read for progress */
   if (outcome == KB_UPSERT_NEW) w->imported++;
   else if (outcome == KB_UPSERT_UPDATED) w->updated++;
@@ -317,18 +306,29 @@ static void *write_shard(void *arg) {
 
 /* ---------------------------------------------------------------- import */
 
+/* The outcome counts: those of earlier files (base) plus every writer's. */
+static void add_counts(kb_import_stats *st, const size_t base[3], writer *w, size_t nw) {
+  st->imported = base[0];
+  st->updated = base[1];
+  st->unchanged = base[2];
+  pthread_mutex_lock(&w[0].p->lock);
+  for (size_t k = 0; k < nw; k++) {
+    st->imported += w[k].imported;
+    st->updated += w[k].updated;
+    st->unchanged += w[k].unchanged;
+  }
+  pthread_mutex_unlock(&w[0].p->lock);
+}
+
 static void staging_path(const kb_index *idx, size_t k, char *out, size_t n) {
   snprintf(out, n, "%s/staging-%zu", kb_index_path(idx), k);
 }
 
 size_t kb_import_staged(const kb_index *idx) {
   size_t n = 0;
-  for (;; n++) {
-    char path[PATH_MAX + 32], ver[PATH_MAX + 48];
+  for (char path[PATH_MAX + 32];; n++) {
     staging_path(idx, n, path, sizeof path);
-    snprintf(ver, sizeof ver, "%s/iamglass", path);
-    struct stat st;
-    if (stat(ver, &st) != 0) return n;
+    if (!kb_index_exists(path)) return n;
   }
 }
 
@@ -404,16 +404,7 @@ int kb_import_file(kb_index *idx, const char *path, const kb_import_opts *opts,
     item_free(&it);
     double now = now_s();
     if (opts->on_progress && now - last_progress >= 0.2) {
-      stats->imported = base_counts[0];
-      stats->updated = base_counts[1];
-      stats->unchanged = base_counts[2];
-      for (size_t k = 0; k < nw; k++) {
-        pthread_mutex_lock(&p.lock);
-        stats->imported += w[k].imported;
-        stats->updated += w[k].updated;
-        stats->unchanged += w[k].unchanged;
-        pthread_mutex_unlock(&p.lock);
-      }
+      add_counts(stats, base_counts, w, nw);
       stats->seconds += now - t0;
       opts->on_progress(path, stats, opts->ctx);
       stats->seconds -= now - t0;
@@ -428,13 +419,8 @@ int kb_import_file(kb_index *idx, const char *path, const kb_import_opts *opts,
   pthread_join(reader, NULL);
   for (size_t k = 0; k < nw; k++)
     while (pop(&p, k, &it)) item_free(&it);
-  stats->imported = base_counts[0];
-  stats->updated = base_counts[1];
-  stats->unchanged = base_counts[2];
+  add_counts(stats, base_counts, w, nw);
   for (size_t k = 0; k < nw; k++) {
-    stats->imported += w[k].imported;
-    stats->updated += w[k].updated;
-    stats->unchanged += w[k].unchanged;
     if (rc == KB_OK && w[k].rc != KB_OK) {
       rc = w[k].rc;
       if (err) *err = w[k].err;

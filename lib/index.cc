@@ -190,6 +190,8 @@ void remove_replacement_leftovers(const std::string &path) {
 
 }  // namespace
 
+extern "C" bool kb_index_exists(const char *path) { return is_index(path); }
+
 extern "C" int kb_index_open(const char *path, kb_index_mode mode, kb_index **out,
                              kb_error *err) {
   kb_index *idx = nullptr;

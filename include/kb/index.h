@@ -58,6 +58,8 @@ typedef enum kb_index_mode {
 } kb_index_mode;
 
 int kb_index_open(const char *path, kb_index_mode mode, kb_index **out, kb_error *err);
+/* Whether path holds an index. */
+bool kb_index_exists(const char *path);
 /* Closes the index. Uncommitted changes of a writer are discarded only if
  * Xapian can; call kb_index_commit() first. NULL does nothing. */
 void kb_index_free(kb_index *idx);
