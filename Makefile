@@ -41,7 +41,7 @@ PROGS := $(BUILD)/kb-index $(BUILD)/kb-search $(BUILD)/kb-serve
 SERVER_OBJ := $(patsubst server/%.c,$(BUILD)/obj/server/%.o,$(wildcard server/*.c)) \
               $(patsubst server/templates/%.html,$(BUILD)/obj/templates/%.o,$(wildcard server/templates/*.html))
 TESTS := $(patsubst tests/%.c,$(BUILD)/tests/%,$(wildcard tests/test_*.c))
-HEADERS := $(wildcard include/kb/*.h lib/*.h server/*.h)
+HEADERS := $(wildcard include/kb/*.h lib/*.h server/*.h tests/*.h)
 
 .PHONY: all deps run check test bench clean install fuzz
 .SECONDARY:

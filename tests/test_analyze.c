@@ -10,41 +10,7 @@
 #include "kb/query.h"
 #include "testutil.h"
 
-typedef struct fixture {
-  char *dir;
-  kb_lexicon *lex;
-  kb_tokenizer *tk;
-  kb_index *idx;
-} fixture;
-
-static int setup(void **state) {
-  fixture *f = calloc(1, sizeof *f);
-  kb_error err = {0};
-  f->dir = tu_tempdir();
-  kb_buf path = {0};
-  kb_buf_printf(&path, "%s/db", f->dir);
-  int rc = kb_lexicon_new_builtin("lexicon", &f->lex, &err);
-  if (rc == KB_OK) rc = kb_tokenizer_new(f->lex, &f->tk, &err);
-  if (rc == KB_OK) rc = kb_index_open(path.data, KB_INDEX_WRITE, &f->idx, &err);
-  kb_buf_free(&path);
-  if (rc != KB_OK) {
-    fprintf(stderr, "setup: %s\n", err.message);
-    return -1;
-  }
-  *state = f;
-  return 0;
-}
-
-static int teardown(void **state) {
-  fixture *f = *state;
-  kb_index_free(f->idx);
-  kb_tokenizer_free(f->tk);
-  kb_lexicon_free(f->lex);
-  tu_rmtree(f->dir);
-  free(f->dir);
-  free(f);
-  return 0;
-}
+typedef tu_index fixture;
 
 static void add_seg(kb_doc *d, kb_segment_kind kind, bool internal, const char *text) {
   assert_int_equal(kb_doc_add_segment(d, kind, internal, text, strlen(text)), KB_OK);
@@ -346,21 +312,22 @@ static void test_id_term(void **state) {
   kb_buf_free(&b);
 }
 
+#define T(name) cmocka_unit_test_setup_teardown(name, tu_index_setup, tu_index_teardown)
+
 int main(void) {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test_setup_teardown(test_public_words_unprefixed, setup, teardown),
-      cmocka_unit_test_setup_teardown(test_internal_words_only_with_prefix, setup, teardown),
-      cmocka_unit_test_setup_teardown(test_title_terms, setup, teardown),
-      cmocka_unit_test_setup_teardown(test_bigram_terms, setup, teardown),
-      cmocka_unit_test_setup_teardown(test_filter_terms, setup, teardown),
-      cmocka_unit_test_setup_teardown(test_internal_document_visibility_term, setup, teardown),
-      cmocka_unit_test_setup_teardown(test_value_slots, setup, teardown),
-      cmocka_unit_test_setup_teardown(test_stored_data_is_fields_json, setup, teardown),
-      cmocka_unit_test_setup_teardown(test_snippet_text_slots, setup, teardown),
-      cmocka_unit_test_setup_teardown(test_phrases_stay_inside_segments, setup, teardown),
-      cmocka_unit_test_setup_teardown(test_adjacent_segments_do_not_form_phrases, setup,
-                                      teardown),
-      cmocka_unit_test_setup_teardown(test_doc_without_id_or_type_fails, setup, teardown),
+      T(test_public_words_unprefixed),
+      T(test_internal_words_only_with_prefix),
+      T(test_title_terms),
+      T(test_bigram_terms),
+      T(test_filter_terms),
+      T(test_internal_document_visibility_term),
+      T(test_value_slots),
+      T(test_stored_data_is_fields_json),
+      T(test_snippet_text_slots),
+      T(test_phrases_stay_inside_segments),
+      T(test_adjacent_segments_do_not_form_phrases),
+      T(test_doc_without_id_or_type_fails),
       cmocka_unit_test(test_filter_term_folds),
       cmocka_unit_test(test_id_term),
   };

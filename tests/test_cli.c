@@ -16,8 +16,8 @@ static char g_db[1024];  /* index of the shipped articles */
 
 /* ------------------------------------------------------------- helpers */
 
-static int kb_index(const char *db, kb_buf *out, kb_buf *err, const char *a1, const char *a2,
-                    const char *a3) {
+static int run_kb_index(const char *db, kb_buf *out, kb_buf *err, const char *a1, const char *a2,
+                        const char *a3) {
   char *argv[] = {(char *)tu_bin("kb-index"), "--db", (char *)db, (char *)a1, (char *)a2,
                   (char *)a3, NULL};
   char bin[4096];
@@ -66,7 +66,7 @@ static int rank_of(json_t *answer, const char *id) {
 
 static json_int_t stats_count(const char *db, const char *key, const char *sub) {
   kb_buf out = {0};
-  assert_int_equal(kb_index(db, &out, NULL, "stats", "--json", NULL), 0);
+  assert_int_equal(run_kb_index(db, &out, NULL, "stats", "--json", NULL), 0);
   json_t *j = json_loads(out.data, 0, NULL);
   assert_non_null(j);
   json_t *v = json_object_get(j, key);
@@ -120,7 +120,7 @@ static void test_sync_indexes_every_article(void **state) {
 static void test_stats_json_shape(void **state) {
   (void)state;
   kb_buf out = {0};
-  assert_int_equal(kb_index(g_db, &out, NULL, "stats", "--json", NULL), 0);
+  assert_int_equal(run_kb_index(g_db, &out, NULL, "stats", "--json", NULL), 0);
   json_t *j = json_loads(out.data, 0, NULL);
   assert_non_null(j);
   const char *keys[] = {"documents", "by_type", "by_visibility", "terms", "size_bytes",
@@ -136,10 +136,10 @@ static void test_rerun_changes_nothing(void **state) {
   (void)state;
   json_int_t before = stats_count(g_db, "documents", NULL);
   kb_buf err = {0};
-  assert_int_equal(kb_index(g_db, NULL, &err, "sync", "articles", NULL), 0);
+  assert_int_equal(run_kb_index(g_db, NULL, &err, "sync", "articles", NULL), 0);
   assert_true(tu_contains(err.data, "新增 0, 更新 0"));
   kb_buf_reset(&err);
-  assert_int_equal(kb_index(g_db, NULL, &err, "add", "articles", NULL), 0);
+  assert_int_equal(run_kb_index(g_db, NULL, &err, "add", "articles", NULL), 0);
   assert_true(tu_contains(err.data, "新增 0, 更新 0"));
   assert_int_equal(stats_count(g_db, "documents", NULL), before);
   kb_buf_free(&err);
@@ -344,12 +344,12 @@ static void test_sync_removes_deleted_file(void **state) {
   snprintf(dir, sizeof dir, "%s/kb-copy", g_tmp);
   snprintf(db, sizeof db, "%s/copy.db", g_tmp);
   copy_tree("articles", dir);
-  assert_int_equal(kb_index(db, NULL, NULL, "sync", dir, NULL), 0);
+  assert_int_equal(run_kb_index(db, NULL, NULL, "sync", dir, NULL), 0);
   json_int_t n = stats_count(db, "documents", NULL);
   snprintf(victim, sizeof victim, "%s/os/linux-disk-full.md", dir);
   assert_int_equal(remove(victim), 0);
   kb_buf err = {0};
-  assert_int_equal(kb_index(db, NULL, &err, "sync", dir, NULL), 0);
+  assert_int_equal(run_kb_index(db, NULL, &err, "sync", dir, NULL), 0);
   assert_true(tu_contains(err.data, "删除 1"));
   assert_int_equal(stats_count(db, "documents", NULL), n - 1);
   json_t *j = search_json(db, "\"No space left on device\"", 0, NULL, NULL, NULL);
@@ -357,15 +357,15 @@ static void test_sync_removes_deleted_file(void **state) {
   json_decref(j);
   /* add of a single file keeps the id it had under its folder */
   tu_write_str(victim, "---\ntitle: 磁盘满 disk full\n---\n\nNo space left on device\n");
-  assert_int_equal(kb_index(db, NULL, NULL, "add", victim, NULL), 0);
+  assert_int_equal(run_kb_index(db, NULL, NULL, "add", victim, NULL), 0);
   j = search_json(db, "\"No space left on device\"", 0, NULL, NULL, NULL);
   assert_true(rank_of(j, "a/os/linux-disk-full") >= 1);
   json_decref(j);
   /* delete by id */
   kb_buf_reset(&err);
-  assert_int_equal(kb_index(db, NULL, &err, "delete", "a/os/linux-disk-full", NULL), 0);
+  assert_int_equal(run_kb_index(db, NULL, &err, "delete", "a/os/linux-disk-full", NULL), 0);
   assert_int_equal(stats_count(db, "documents", NULL), n - 1);
-  assert_int_equal(kb_index(db, NULL, NULL, "delete", "a/no/such", NULL), 3);
+  assert_int_equal(run_kb_index(db, NULL, NULL, "delete", "a/no/such", NULL), 3);
   kb_buf_free(&err);
 }
 
@@ -385,7 +385,7 @@ static void test_malformed_files_skipped(void **state) {
   snprintf(path, sizeof path, "%s/sub/latin1.md", dir);
   tu_write_str(path, "# title\n\nline two\ncaf\xe9 line three\n");
   kb_buf err = {0};
-  assert_int_equal(kb_index(db, NULL, &err, "add", dir, NULL), 3);
+  assert_int_equal(run_kb_index(db, NULL, &err, "add", dir, NULL), 3);
   assert_true(tu_contains(err.data, "no-colon.md:3:"));
   assert_true(tu_contains(err.data, "unterminated.md:1:"));
   assert_true(tu_contains(err.data, "bad-date.md:3:"));
@@ -397,7 +397,7 @@ static void test_malformed_files_skipped(void **state) {
   snprintf(path, sizeof path, "%s/good.md", dir);
   tu_write_str(path, "---\ntitle broken\n---\n");
   kb_buf_reset(&err);
-  assert_int_equal(kb_index(db, NULL, &err, "sync", dir, NULL), 3);
+  assert_int_equal(run_kb_index(db, NULL, &err, "sync", dir, NULL), 3);
   assert_int_equal(stats_count(db, "documents", NULL), 1);
   kb_buf_free(&err);
 }
@@ -409,7 +409,7 @@ static int setup(void **state) {
   g_tmp = tu_tempdir();
   snprintf(g_db, sizeof g_db, "%s/kb.db", g_tmp);
   kb_buf err = {0};
-  int rc = kb_index(g_db, NULL, &err, "sync", "articles", NULL);
+  int rc = run_kb_index(g_db, NULL, &err, "sync", "articles", NULL);
   if (rc != 0) fprintf(stderr, "kb-index sync articles failed (%d): %s\n", rc, err.data);
   kb_buf_free(&err);
   return rc;

@@ -10,43 +10,7 @@
 #include "kb/query.h"
 #include "testutil.h"
 
-typedef struct fixture {
-  kb_lexicon *lex, *stop;
-  kb_tokenizer *tk;
-  char *dir;
-  kb_index *idx;
-} fixture;
-
-static int setup(void **state) {
-  fixture *f = calloc(1, sizeof *f);
-  kb_error err = {0};
-  f->dir = tu_tempdir();
-  kb_buf p = {0};
-  kb_buf_printf(&p, "%s/db", f->dir);
-  int rc = kb_lexicon_new_builtin("lexicon", &f->lex, &err);
-  if (rc == KB_OK) rc = kb_lexicon_new_builtin("stopwords", &f->stop, &err);
-  if (rc == KB_OK) rc = kb_tokenizer_new(f->lex, &f->tk, &err);
-  if (rc == KB_OK) rc = kb_index_open(p.data, KB_INDEX_WRITE, &f->idx, &err);
-  kb_buf_free(&p);
-  if (rc != KB_OK) {
-    fprintf(stderr, "setup: %s\n", err.message);
-    return -1;
-  }
-  *state = f;
-  return 0;
-}
-
-static int teardown(void **state) {
-  fixture *f = *state;
-  kb_index_free(f->idx);
-  kb_tokenizer_free(f->tk);
-  kb_lexicon_free(f->lex);
-  kb_lexicon_free(f->stop);
-  tu_rmtree(f->dir);
-  free(f->dir);
-  free(f);
-  return 0;
-}
+typedef tu_index fixture;
 
 static kb_query *parse_len(fixture *f, const char *text, size_t len, bool internal) {
   kb_query_opts o = {.include_internal = internal, .stopwords = f->stop};
@@ -675,5 +639,5 @@ int main(void) {
       T(test_synonyms_widen_a_word),
   };
 #undef T
-  return cmocka_run_group_tests(tests, setup, teardown);
+  return cmocka_run_group_tests(tests, tu_index_setup, tu_index_teardown);
 }

@@ -986,42 +986,7 @@ static void test_resume_csv(void **state) {
 
 /* ----------------------------------------------------------------- import */
 
-typedef struct index_fixture {
-  char *dir;
-  kb_lexicon *lex;
-  kb_tokenizer *tk;
-  kb_index *idx;
-} index_fixture;
-
-static int setup_index(void **state) {
-  index_fixture *f = calloc(1, sizeof *f);
-  if (!f) return -1;
-  kb_error err = {0};
-  f->dir = tu_tempdir();
-  kb_buf path = {0};
-  kb_buf_printf(&path, "%s/db", f->dir);
-  int rc = kb_lexicon_new_builtin("lexicon", &f->lex, &err);
-  if (rc == KB_OK) rc = kb_tokenizer_new(f->lex, &f->tk, &err);
-  if (rc == KB_OK) rc = kb_index_open(path.data, KB_INDEX_WRITE, &f->idx, &err);
-  kb_buf_free(&path);
-  *state = f;
-  if (rc != KB_OK) {
-    fprintf(stderr, "setup: %s\n", err.message);
-    return -1;
-  }
-  return 0;
-}
-
-static int teardown_index(void **state) {
-  index_fixture *f = *state;
-  kb_index_free(f->idx);
-  kb_tokenizer_free(f->tk);
-  kb_lexicon_free(f->lex);
-  tu_rmtree(f->dir);
-  free(f->dir);
-  free(f);
-  return 0;
-}
+typedef tu_index index_fixture;
 
 /* Parses json and stores it; returns the outcome. */
 static kb_upsert import_json(index_fixture *f, const char *json) {
@@ -1100,7 +1065,7 @@ int main(void) {
       T(test_encoding_utf8_reported),
       T(test_resume_jsonl),
       T(test_resume_csv),
-      cmocka_unit_test_setup_teardown(test_import_upsert, setup_index, teardown_index),
+      cmocka_unit_test_setup_teardown(test_import_upsert, tu_index_setup, tu_index_teardown),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

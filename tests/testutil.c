@@ -212,3 +212,38 @@ void tu_urlencode(const char *s, kb_buf *out) {
   }
   if (!out->data) kb_buf_append(out, "", 0);
 }
+
+/* ------------------------------------------------------------- fixture */
+
+int tu_index_setup(void **state) {
+  tu_index *f = calloc(1, sizeof *f);
+  if (!f) return -1;
+  *state = f;
+  kb_error err = {0};
+  f->dir = tu_tempdir();
+  kb_buf path = {0};
+  kb_buf_printf(&path, "%s/db", f->dir);
+  int rc = kb_lexicon_new_builtin("lexicon", &f->lex, &err);
+  if (rc == KB_OK) rc = kb_lexicon_new_builtin("stopwords", &f->stop, &err);
+  if (rc == KB_OK) rc = kb_tokenizer_new(f->lex, &f->tk, &err);
+  if (rc == KB_OK) rc = kb_index_open(path.data, KB_INDEX_WRITE, &f->idx, &err);
+  kb_buf_free(&path);
+  if (rc != KB_OK) {
+    fprintf(stderr, "setup: %s\n", err.message);
+    return -1;
+  }
+  return 0;
+}
+
+int tu_index_teardown(void **state) {
+  tu_index *f = *state;
+  if (!f) return 0;
+  kb_index_free(f->idx);
+  kb_tokenizer_free(f->tk);
+  kb_lexicon_free(f->lex);
+  kb_lexicon_free(f->stop);
+  tu_rmtree(f->dir);
+  free(f->dir);
+  free(f);
+  return 0;
+}

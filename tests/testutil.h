@@ -9,7 +9,9 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include "kb/index.h"
 #include "kb/text.h"
+#include "kb/tokenize.h"
 
 /* A new empty folder under $TMPDIR; caller frees the string and removes the
  * folder with tu_rmtree(). */
@@ -32,6 +34,22 @@ int tu_run(char *const argv[], kb_buf *out, kb_buf *err);
 
 /* True when needle occurs in haystack. */
 int tu_contains(const char *haystack, const char *needle);
+
+/* ## A tokenizer and an empty index
+ *
+ * What the library's tests start from: the built-in lexicon and stop
+ * words, a tokenizer over the lexicon, and a writable index in a new
+ * temporary folder. tu_index_setup and tu_index_teardown are cmocka setup
+ * and teardown functions; *state is the tu_index. */
+typedef struct tu_index {
+  char *dir;
+  kb_lexicon *lex, *stop;
+  kb_tokenizer *tk;
+  kb_index *idx;
+} tu_index;
+
+int tu_index_setup(void **state);
+int tu_index_teardown(void **state);
 
 
 #include <sys/types.h>
