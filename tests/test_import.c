@@ -251,6 +251,25 @@ static void write_many(const char *path, int n) {
   fclose(f);
 }
 
+/* Starts kb-index import of file into db and SIGKILLs it after ms. */
+static void import_killed_after(const char *db, const char *file, const char *batch,
+                                const char *shards, int ms) {
+  pid_t pid = fork();
+  if (pid == 0) {
+    int devnull = open("/dev/null", 1);
+    dup2(devnull, 2);
+    dup2(devnull, 1);
+    execl(tu_bin("kb-index"), "kb-index", "--db", db, "import", "--progress", "never",
+          "--batch", batch, "--shards", shards, file, (char *)NULL);
+    _exit(127);
+  }
+  struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
+  nanosleep(&ts, NULL);
+  kill(pid, SIGKILL);
+  int status;
+  waitpid(pid, &status, 0);
+}
+
 static void test_sigkill_leaves_whole_batches(void **state) {
   (void)state;
   const int total = 12000, batch = 500;
@@ -261,20 +280,7 @@ static void test_sigkill_leaves_whole_batches(void **state) {
   snprintf(bstr, sizeof bstr, "%d", batch);
   const int delays_ms[] = {150, 400, 700, 1000};
   for (size_t k = 0; k < sizeof delays_ms / sizeof delays_ms[0]; k++) {
-    pid_t pid = fork();
-    if (pid == 0) {
-      int devnull = open("/dev/null", 1);
-      dup2(devnull, 2);
-      dup2(devnull, 1);
-      execl(tu_bin("kb-index"), "kb-index", "--db", db, "import", "--progress", "never",
-            "--batch", bstr, file, (char *)NULL);
-      _exit(127);
-    }
-    struct timespec ts = {0, delays_ms[k] * 1000000L};
-    nanosleep(&ts, NULL);
-    kill(pid, SIGKILL);
-    int status;
-    waitpid(pid, &status, 0);
+    import_killed_after(db, file, bstr, "1", delays_ms[k]);
     json_int_t n = doc_count(db);
     /* the index opens and holds whole batches only (or is not yet created) */
     if (n >= 0) assert_true(n % batch == 0 || n == total);
@@ -355,20 +361,7 @@ static void test_sigkill_during_sharded_import(void **state) {
   write_many(file, total);
   const int delays_ms[] = {150, 500, 900, 1400};
   for (size_t k = 0; k < sizeof delays_ms / sizeof delays_ms[0]; k++) {
-    pid_t pid = fork();
-    if (pid == 0) {
-      int devnull = open("/dev/null", 1);
-      dup2(devnull, 2);
-      dup2(devnull, 1);
-      execl(tu_bin("kb-index"), "kb-index", "--db", db, "import", "--progress", "never",
-            "--batch", "500", "--shards", "2", file, (char *)NULL);
-      _exit(127);
-    }
-    struct timespec ts = {0, delays_ms[k] * 1000000L};
-    nanosleep(&ts, NULL);
-    kill(pid, SIGKILL);
-    int status;
-    waitpid(pid, &status, 0);
+    import_killed_after(db, file, "500", "2", delays_ms[k]);
     /* the index opens: as it was before (empty), or merged whole */
     json_int_t n = doc_count(db);
     if (n >= 0) assert_true(n == 0 || n == total);
