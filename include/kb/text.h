@@ -3,7 +3,8 @@
  * All text inside kb is UTF-8. Normalisation is ICU's NFKC with case folding
  * (NFKC_Casefold): full-width letters and digits fold to ASCII, letters fold
  * to lower case. The analyzer applies it to every token of documents and
- * queries alike.
+ * queries alike. Traditional → simplified folding is the tokenizer's
+ * (OpenCC, tokenize.h); pinyin readings have their own module (pinyin.h).
  */
 #ifndef KB_TEXT_H
 #define KB_TEXT_H
