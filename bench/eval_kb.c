@@ -42,6 +42,7 @@ typedef struct options {
   size_t limit_queries; /* 0 = all */
   bool internal;        /* search as an engineer */
   bool trace;           /* one line per query on stderr */
+  bool reuse;           /* keep the index at --db when there is one */
   const char *lexicon;  /* --lexicon: extra words, kept in the index as kb-index does */
 } options;
 
@@ -400,7 +401,7 @@ static int run_queries(const options *o, const query_set *qs, scores *sc) {
 static int usage(void) {
   fprintf(stderr,
           "usage: eval_kb --db DIR [--limit-queries N] [--query-field text|text_long]\n"
-          "               [--title-field NAME] [--internal] [--trace] DOCS.jsonl QUERIES.jsonl|.tsv\n"
+          "               [--title-field NAME] [--internal] [--trace] [--reuse] DOCS.jsonl QUERIES.jsonl|.tsv\n"
           "       eval_kb --db DIR [--limit-queries N] [--internal] [--trace] --markdown DIR\n"
           "               [--dump-docs OUT.jsonl] QUERIES.tsv|.jsonl\n");
   return 2;
@@ -423,6 +424,7 @@ static int parse_args(int argc, char **argv, options *o) {
     else if (strcmp(a, "--internal") == 0) o->internal = true;
     else if (strcmp(a, "--lexicon") == 0 && has_val) o->lexicon = argv[++i];
     else if (strcmp(a, "--trace") == 0) o->trace = true;
+    else if (strcmp(a, "--reuse") == 0) o->reuse = true;
     else if (a[0] == '-' || npos == 2) return -1;
     else pos[npos++] = a;
   }
@@ -445,7 +447,8 @@ int main(int argc, char **argv) {
   int status = 1;
   if (load_queries(&o, &qs) != 0) goto out;
   double t0 = now_ms();
-  if (build_index(&o, &docs) != KB_OK) goto out;
+  /* --reuse: an index left by an earlier run, for trying query-side changes */
+  if (!(o.reuse && kb_index_exists(o.db)) && build_index(&o, &docs) != KB_OK) goto out;
   double index_s = (now_ms() - t0) / 1e3;
   if (run_queries(&o, &qs, &sc) != 0) goto out;
   double mean = 0;

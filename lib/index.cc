@@ -547,8 +547,20 @@ void run_query(kb_index *idx, const Xapian::Query &query, const kb_search_opts *
   enq.set_query(query);
   if (o->bm25_k1 > 0)
     enq.set_weighting_scheme(Xapian::BM25Weight(o->bm25_k1, 0, 1, o->bm25_b, 0.5));
+  /* A relative cut-off needs the best match's weight. Counting, facets, a
+   * later page or date order need it first (get_mset(0, 1) is cheap: one
+   * item lets the matcher prune hard), then every document they see scores
+   * at least the fraction of it, so that total, facets and hits are one
+   * set. The first page by relevance alone is simply trimmed. */
+  bool cut_first = o->relative_cutoff > 0 &&
+                   (o->check_at_least || o->nfacets || o->offset || o->sort_by_date);
+  bool trim = o->relative_cutoff > 0 && !cut_first;
+  if (cut_first) {
+    Xapian::MSet best = enq.get_mset(0, 1);
+    if (!best.empty() && best.begin().get_weight() > 0)
+      enq.set_cutoff(0, best.begin().get_weight() * o->relative_cutoff);
+  }
   if (o->sort_by_date) enq.set_sort_by_value_then_relevance(o->date_slot, true);
-  if (o->percent_cutoff > 0) enq.set_cutoff(o->percent_cutoff);
   std::vector<Xapian::ValueCountMatchSpy *> spies;
   for (size_t i = 0; i < o->nfacets; i++) {
     spies.push_back(new Xapian::ValueCountMatchSpy(o->facet_slots[i]));
@@ -557,9 +569,18 @@ void run_query(kb_index *idx, const Xapian::Query &query, const kb_search_opts *
   Xapian::MSet ms = enq.get_mset(o->offset, o->limit, o->check_at_least);
   r->total = ms.get_matches_estimated();
   r->total_exact = ms.get_matches_lower_bound() == ms.get_matches_upper_bound();
-  r->hits = static_cast<kb_hit *>(std::calloc(ms.size() ? ms.size() : 1, sizeof(kb_hit)));
+  Xapian::doccount shown = ms.size();
+  if (trim && shown) {
+    double least = ms.begin().get_weight() * o->relative_cutoff;
+    while (shown && ms[shown - 1].get_weight() < least) shown--;
+    if (shown < ms.size()) { /* the rest weighs less still: the set is these */
+      r->total = shown;
+      r->total_exact = true;
+    }
+  }
+  r->hits = static_cast<kb_hit *>(std::calloc(shown ? shown : 1, sizeof(kb_hit)));
   if (!r->hits) throw std::bad_alloc();
-  for (Xapian::MSetIterator m = ms.begin(); m != ms.end(); ++m) {
+  for (Xapian::MSetIterator m = ms.begin(); r->nhits < shown; ++m) {
     kb_hit *h = &r->hits[r->nhits];
     h->docid = *m;
     h->score = m.get_weight();

@@ -8,6 +8,10 @@
 
 /* Bigrams back up the words at this fraction of a word's weight. */
 #define BIGRAM_SCALE 0.5
+/* The match set of free words (two or more): documents scoring at least
+ * this fraction of the best match. Below it a document shares a stray word
+ * or a bigram with the query and little else. */
+#define MATCH_FRACTION 0.25
 #define MAX_ITEMS 64
 
 /* ------------------------------------------------------------------ nodes */
@@ -160,6 +164,7 @@ struct kb_query {
   kb_lexicon *highlights;
   kb_buf explain;
   size_t units;
+  size_t word_units; /* of them, free words */
   /* built once by kb_query_parse */
   kb_qnode *words;    /* OR of optional word units, or NULL */
   kb_qnode *required; /* AND of required clauses, or NULL */
@@ -518,6 +523,7 @@ static int add_word_units(kb_query *q, const tok_list *l, kb_qnode *units, kb_qn
     if (drop[i] || in_tech[i]) continue; /* parts of a technical token mark via its whole */
     add_highlight(q, t);
     q->units++;
+    q->word_units++;
     if (t->kind != KB_TOKEN_TECH) {
       rc = kb_qnode_add(units, with_synonyms(q, word_node(q, t->term), t->term));
       continue;
@@ -847,3 +853,7 @@ int kb_query_explain(const kb_query *q, kb_buf *out) {
 }
 
 size_t kb_query_size(const kb_query *q) { return q->units + q->nfilters; }
+
+double kb_query_match_fraction(const kb_query *q) {
+  return q->word_units >= 2 && !q->required ? MATCH_FRACTION : 0;
+}

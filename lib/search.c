@@ -456,6 +456,7 @@ int kb_search(kb_searcher *s, const kb_search_request *req, kb_search_response *
   }
   const kb_qnode *tree = kb_query_tree(q);
   kb_search_opts so = request_opts(req);
+  so.relative_cutoff = kb_query_match_fraction(q);
   kb_results *raw = NULL;
   if (!tree) rc = kb_error_set(err, KB_ENOMEM, "out of memory");
   else rc = kb_index_search(s->idx, tree, &so, &raw, err);

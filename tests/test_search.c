@@ -311,6 +311,41 @@ static void test_facets(void **state) {
   kb_search_response_free(r);
 }
 
+/* The match set of several words: the driver article holds 打印机 once in
+ * a longer body and nothing of 脱机; it is not an answer to "打印机 脱机",
+ * so it is neither counted, faceted, shown nor sorted in by date, while
+ * "打印机" alone still finds it. */
+static void test_match_set_of_several_words(void **state) {
+  fixture *f = *state;
+  kb_search_request req = {.query = "打印机 脱机", .facets = true};
+  kb_search_response *r = run(f, req);
+  assert_true(has_hit(r, "a/printer/offline"));
+  assert_false(has_hit(r, "a/printer/driver"));
+  assert_int_equal(r->total, r->nhits);
+  assert_true(r->total_exact);
+  for (size_t s = 0; s < r->raw->nfacets; s++) {
+    uint32_t sum = 0;
+    for (size_t k = 0; k < r->raw->nfacet[s]; k++) sum += r->raw->facets[s][k].count;
+    assert_int_equal(sum, r->total);
+  }
+  uint32_t total = r->total;
+  kb_search_response_free(r);
+  req.facets = false; /* the first page alone: trimmed, the same set */
+  r = run(f, req);
+  assert_int_equal(r->nhits, total);
+  assert_false(has_hit(r, "a/printer/driver"));
+  kb_search_response_free(r);
+  req.sort_by_date = true; /* date order within the set */
+  r = run(f, req);
+  assert_int_equal(r->nhits, total);
+  assert_false(has_hit(r, "a/printer/driver"));
+  kb_search_response_free(r);
+  r = run(f, (kb_search_request){.query = "打印机", .facets = true});
+  assert_true(has_hit(r, "a/printer/offline"));
+  assert_true(has_hit(r, "a/printer/driver"));
+  kb_search_response_free(r);
+}
+
 /* ------------------------------------------------------------------- JSON */
 
 static void test_response_json(void **state) {
@@ -443,6 +478,7 @@ int main(void) {
       cmocka_unit_test(test_offset_and_limit),
       cmocka_unit_test(test_sort_by_date),
       cmocka_unit_test(test_facets),
+      cmocka_unit_test(test_match_set_of_several_words),
       cmocka_unit_test(test_response_json),
       cmocka_unit_test(test_response_json_with_facets_and_no_hits),
       cmocka_unit_test(test_searcher_parts),

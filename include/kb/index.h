@@ -161,7 +161,7 @@ typedef struct kb_search_opts {
   size_t limit;
   bool sort_by_date;        /* value slot date_slot descending, then relevance */
   unsigned date_slot;
-  int percent_cutoff;       /* drop matches below this percentage (0 = none) */
+  double relative_cutoff;   /* matches score at least this fraction of the best (0 = any) */
   const unsigned *facet_slots; /* value slots to count over the whole match set */
   size_t nfacets;
   uint32_t check_at_least;  /* exact counts up to this many matches */

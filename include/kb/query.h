@@ -89,4 +89,12 @@ int kb_query_explain(const kb_query *q, kb_buf *out);
 /* Number of word units, phrases and filters the query holds (0 = empty). */
 size_t kb_query_size(const kb_query *q);
 
+/* What "matching" means for q: documents scoring below this fraction of
+ * the best match are not matches (not counted, faceted or shown); 0 when
+ * every document the tree matches is one. Free words (two or more, nothing
+ * required) get a fraction: a document that shares one stray word or one
+ * character bigram with "打印机 脱机 怎么办" is not an answer to it. One
+ * word, a phrase or a filter finds every document that holds it. */
+double kb_query_match_fraction(const kb_query *q);
+
 #endif
