@@ -7,6 +7,7 @@
 
 #include <xapian.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <cstring>
 #include <ctime>
@@ -541,42 +542,167 @@ Xapian::Query build(const kb_qnode *n) {
   return q;
 }
 
+double monotonic_s() {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+// What the matcher counts (up to check_at_least, within the time limit):
+// each document's weight and facet values, so that the match set can be
+// cut at a weight known only at the end (a fraction of the best match's),
+// and how far into the docids counting got: postings run in docid order,
+// so when counting stops early the part counted stands for the rest.
+class MatchSetSpy : public Xapian::MatchSpy {
+ public:
+  MatchSetSpy(const unsigned *slots, size_t nslots, Xapian::doccount limit, double deadline)
+      : slots_(slots, slots + nslots), names_(nslots), ids_(nslots), limit_(limit),
+        deadline_(deadline) {}
+
+  void operator()(const Xapian::Document &doc, double wt) override {
+    if (seen_.size() >= limit_ || stopped_) return;
+    if (deadline_ > 0 && monotonic_s() > deadline_) {
+      stopped_ = true;
+      return;
+    }
+    seen_.push_back(Seen{wt, values_.size()});
+    furthest_ = doc.get_docid();
+    for (size_t i = 0; i < slots_.size(); i++) {
+      std::string v = doc.get_value(slots_[i]);
+      auto at = ids_[i].emplace(v, (uint32_t)names_[i].size());
+      if (at.second) names_[i].push_back(v);
+      values_.push_back(at.first->second);
+    }
+  }
+  Xapian::MatchSpy *clone() const override {
+    return new MatchSetSpy(slots_.data(), slots_.size(), limit_, deadline_);
+  }
+
+  // Documents counted that weigh at least least, and the facet counts
+  // among them (values_of(i)[k] counted counts_of(i)[k] times).
+  Xapian::doccount count(double least, std::vector<std::vector<uint32_t>> &counts) const {
+    counts.assign(slots_.size(), {});
+    for (size_t i = 0; i < slots_.size(); i++) counts[i].assign(names_[i].size(), 0);
+    Xapian::doccount n = 0;
+    for (const Seen &s : seen_) {
+      if (s.wt < least) continue;
+      n++;
+      for (size_t i = 0; i < slots_.size(); i++) counts[i][values_[s.values + i]]++;
+    }
+    return n;
+  }
+  const std::vector<std::string> &values_of(size_t i) const { return names_[i]; }
+  Xapian::docid furthest() const { return furthest_; }
+  // Whether every match was counted: neither the limit nor the time ran out
+  // (a match that ended after the deadline may have stopped counting too).
+  bool complete() const {
+    return seen_.size() < limit_ && !stopped_ && !(deadline_ > 0 && monotonic_s() > deadline_);
+  }
+
+ private:
+  struct Seen {
+    double wt;
+    size_t values; /* index of its first value id in values_ */
+  };
+  std::vector<unsigned> slots_;
+  std::vector<std::vector<std::string>> names_;
+  std::vector<std::map<std::string, uint32_t>> ids_;
+  std::vector<Seen> seen_;
+  std::vector<uint32_t> values_;
+  Xapian::docid furthest_ = 0;
+  bool stopped_ = false;
+  Xapian::doccount limit_;
+  double deadline_;
+};
+
+// Facet slot i's counts, most frequent first (then by value), empty values
+// left out, each scaled by scale.
+void copy_facets(const MatchSetSpy &spy, const std::vector<std::vector<uint32_t>> &counts,
+                 double scale, kb_results *r) {
+  r->facets = static_cast<kb_facet_count **>(std::calloc(counts.size(), sizeof *r->facets));
+  r->nfacet = static_cast<size_t *>(std::calloc(counts.size(), sizeof *r->nfacet));
+  if (!r->facets || !r->nfacet) throw std::bad_alloc();
+  r->nfacets = counts.size();
+  for (size_t i = 0; i < counts.size(); i++) {
+    const std::vector<std::string> &names = spy.values_of(i);
+    std::vector<size_t> order;
+    for (size_t k = 0; k < names.size(); k++)
+      if (counts[i][k] && !names[k].empty()) order.push_back(k);
+    std::sort(order.begin(), order.end(), [&](size_t a, size_t b) {
+      return counts[i][a] != counts[i][b] ? counts[i][a] > counts[i][b] : names[a] < names[b];
+    });
+    r->facets[i] = static_cast<kb_facet_count *>(
+        std::calloc(order.empty() ? 1 : order.size(), sizeof(kb_facet_count)));
+    if (!r->facets[i]) throw std::bad_alloc();
+    for (size_t k : order) {
+      kb_facet_count *f = &r->facets[i][r->nfacet[i]++];
+      f->value = dup_string(names[k]);
+      f->count = (uint32_t)(counts[i][k] * scale + 0.5);
+    }
+  }
+}
+
 void run_query(kb_index *idx, const Xapian::Query &query, const kb_search_opts *o,
                kb_results *r) {
   Xapian::Enquire enq(*idx->db);
   enq.set_query(query);
   if (o->bm25_k1 > 0)
     enq.set_weighting_scheme(Xapian::BM25Weight(o->bm25_k1, 0, 1, o->bm25_b, 0.5));
-  /* A relative cut-off needs the best match's weight. Counting, facets, a
-   * later page or date order need it first (get_mset(0, 1) is cheap: one
-   * item lets the matcher prune hard), then every document they see scores
-   * at least the fraction of it, so that total, facets and hits are one
-   * set. The first page by relevance alone is simply trimmed. */
-  bool cut_first = o->relative_cutoff > 0 &&
-                   (o->check_at_least || o->nfacets || o->offset || o->sort_by_date);
-  bool trim = o->relative_cutoff > 0 && !cut_first;
-  if (cut_first) {
-    Xapian::MSet best = enq.get_mset(0, 1);
-    if (!best.empty() && best.begin().get_weight() > 0)
-      enq.set_cutoff(0, best.begin().get_weight() * o->relative_cutoff);
+  /* The match set is the documents weighing at least relative_cutoff of the
+   * best match. By relevance the matcher counts as usual and the set is cut
+   * afterwards (the best weight is known then): no more work than counting
+   * everything. Date order cannot be cut afterwards: the best match is
+   * found first (one item: cheap) and its weight is the matcher's cut-off. */
+  double least = 0;
+  if (o->sort_by_date) {
+    if (o->relative_cutoff > 0) {
+      Xapian::MSet best = enq.get_mset(0, 1);
+      if (!best.empty()) least = best.begin().get_weight() * o->relative_cutoff;
+      if (least > 0) enq.set_cutoff(0, least);
+    }
+    enq.set_sort_by_value_then_relevance(o->date_slot, true);
   }
-  if (o->sort_by_date) enq.set_sort_by_value_then_relevance(o->date_slot, true);
-  std::vector<Xapian::ValueCountMatchSpy *> spies;
-  for (size_t i = 0; i < o->nfacets; i++) {
-    spies.push_back(new Xapian::ValueCountMatchSpy(o->facet_slots[i]));
-    enq.add_matchspy(spies.back()->release());
+  MatchSetSpy *spy = nullptr;
+  if (o->check_at_least || o->nfacets) {
+    double deadline = o->count_seconds > 0 ? monotonic_s() + o->count_seconds : 0;
+    Xapian::doccount limit = std::max<Xapian::doccount>(o->check_at_least, o->offset + o->limit);
+    spy = new MatchSetSpy(o->facet_slots, o->nfacets, limit, deadline);
+    enq.add_matchspy(spy->release());
+    if (o->count_seconds > 0) enq.set_time_limit(o->count_seconds);
   }
   Xapian::MSet ms = enq.get_mset(o->offset, o->limit, o->check_at_least);
+  if (!o->sort_by_date && o->relative_cutoff > 0)
+    least = ms.get_max_attained() * o->relative_cutoff;
   r->total = ms.get_matches_estimated();
   r->total_exact = ms.get_matches_lower_bound() == ms.get_matches_upper_bound();
+  /* the page, without what weighs less than the cut (by relevance, a tail) */
   Xapian::doccount shown = ms.size();
-  if (trim && shown) {
-    double least = ms.begin().get_weight() * o->relative_cutoff;
-    while (shown && ms[shown - 1].get_weight() < least) shown--;
-    if (shown < ms.size()) { /* the rest weighs less still: the set is these */
-      r->total = shown;
+  while (shown && ms[shown - 1].get_weight() < least) shown--;
+  std::vector<std::vector<uint32_t>> counts;
+  double scale = 1.0;
+  if (spy) {
+    /* Everything counted: the set is exact. Else, without a cut, Xapian may
+     * still know the total (one term) and the facets are scaled to it; with
+     * one, the part counted is scaled to the docids it did not reach. Either
+     * way the answer is not exact. */
+    Xapian::doccount n = spy->count(least, counts);
+    Xapian::docid last = idx->db->get_lastdocid();
+    if (spy->complete()) {
+      r->total = n;
       r->total_exact = true;
+    } else if (least <= 0 && r->total_exact) {
+      scale = n ? (double)r->total / n : 1.0;
+      r->total_exact = false; /* the facets are not */
+    } else {
+      r->total_exact = false;
+      if (spy->furthest() && last > spy->furthest()) scale = (double)last / spy->furthest();
+      r->total = (uint32_t)(n * scale + 0.5);
     }
+    r->total = std::max<uint32_t>(r->total, (uint32_t)(o->offset + shown));
+  } else if (shown < ms.size() || (least > 0 && !shown)) {
+    /* cut inside the page: the set ends here */
+    r->total = (uint32_t)(o->offset + shown);
+    r->total_exact = true;
   }
   r->hits = static_cast<kb_hit *>(std::calloc(shown ? shown : 1, sizeof(kb_hit)));
   if (!r->hits) throw std::bad_alloc();
@@ -599,24 +725,7 @@ void run_query(kb_index *idx, const Xapian::Query &query, const kb_search_opts *
       h->value_lens[i] = v.size();
     }
   }
-  if (!o->nfacets) return;
-  r->facets = static_cast<kb_facet_count **>(std::calloc(o->nfacets, sizeof *r->facets));
-  r->nfacet = static_cast<size_t *>(std::calloc(o->nfacets, sizeof *r->nfacet));
-  if (!r->facets || !r->nfacet) throw std::bad_alloc();
-  r->nfacets = o->nfacets;
-  for (size_t i = 0; i < o->nfacets; i++) {
-    Xapian::ValueCountMatchSpy *spy = spies[i];
-    size_t n = 0;
-    for (auto t = spy->top_values_begin(1000); t != spy->top_values_end(1000); ++t) n++;
-    r->facets[i] = static_cast<kb_facet_count *>(std::calloc(n ? n : 1, sizeof(kb_facet_count)));
-    if (!r->facets[i]) throw std::bad_alloc();
-    for (auto t = spy->top_values_begin(1000); t != spy->top_values_end(1000); ++t) {
-      if ((*t).empty()) continue;
-      kb_facet_count *f = &r->facets[i][r->nfacet[i]++];
-      f->value = dup_string(*t);
-      f->count = t.get_termfreq();
-    }
-  }
+  if (spy && o->nfacets) copy_facets(*spy, counts, scale, r);
 }
 
 // The expand set of one document as an OR query, without the document.

@@ -571,6 +571,88 @@ static void test_facets_count_whole_match_set(void **state) {
   kb_qnode_free(q);
 }
 
+/* 400 documents hold "printer", alternately hardware and software. Counting
+ * stops at 100: the facets (and the total, when Xapian cannot know it) are
+ * the part counted scaled up (about 400, half each), not exact. */
+static void test_counts_beyond_check_at_least_are_scaled(void **state) {
+  fixture *f = *state;
+  for (int i = 0; i < 400; i++) {
+    char id[16];
+    snprintf(id, sizeof id, "Qn%d", i);
+    put(f->w, id, "printer", i % 2 ? "software" : "hardware", "2024-01-01");
+  }
+  commit(f->w);
+  static const unsigned slots[] = {SLOT_PRODUCT};
+  kb_qnode *q = term(KB_Q_TERM, "printer");
+  kb_search_opts o = {.limit = 10, .facet_slots = slots, .nfacets = 1, .check_at_least = 100};
+  kb_results *r = search(f->w, q, &o);
+  assert_false(r->total_exact);
+  assert_in_range(r->total, 390, 410);
+  assert_int_equal(r->nfacet[0], 2);
+  assert_in_range(r->facets[0][0].count, 195, 205);
+  assert_in_range(r->facets[0][1].count, 195, 205);
+  kb_results_free(r);
+  /* the same through a cut-off (so Xapian's estimate cannot stand) */
+  kb_qnode *either = node2(KB_Q_OR, term(KB_Q_TERM, "printer"), term(KB_Q_TERM, "absent"));
+  o.relative_cutoff = 0.1;
+  r = search(f->w, either, &o);
+  assert_false(r->total_exact);
+  assert_in_range(r->total, 390, 410);
+  assert_in_range(r->facets[0][0].count, 195, 205);
+  kb_results_free(r);
+  kb_qnode_free(either);
+  o.relative_cutoff = 0;
+  o.check_at_least = 1000; /* everything counted: exact */
+  r = search(f->w, q, &o);
+  assert_true(r->total_exact);
+  assert_int_equal(r->total, 400);
+  assert_int_equal(r->facets[0][0].count, 200);
+  kb_results_free(r);
+  kb_qnode_free(q);
+}
+
+/* A relative cut-off: what weighs less than the fraction of the best match
+ * is not a match, in the page, the total and the facets alike, counted by
+ * relevance or sorted by date. */
+static void test_relative_cutoff(void **state) {
+  fixture *f = *state;
+  put(f->w, "Qs1", "printer offline printer offline", "hardware", "2021-01-01");
+  put(f->w, "Qs2", "printer offline", "hardware", "2022-01-01");
+  for (int i = 0; i < 20; i++) { /* a stray "printer" in long documents */
+    char id[16];
+    snprintf(id, sizeof id, "Qw%d", i);
+    put(f->w, id, "printer a b c d e f g h i j k l m n o p q r s t u v w x y z", "misc",
+        "2025-01-01");
+  }
+  commit(f->w);
+  static const unsigned slots[] = {SLOT_PRODUCT};
+  kb_qnode *q = node2(KB_Q_OR, term(KB_Q_TERM, "printer"), term(KB_Q_TERM, "offline"));
+  kb_search_opts o = {.limit = 10, .facet_slots = slots, .nfacets = 1, .check_at_least = 100};
+  kb_results *r = search(f->w, q, &o);
+  assert_int_equal(r->total, 22); /* no cut-off: everything */
+  kb_results_free(r);
+  o.relative_cutoff = 0.5;
+  for (int by_date = 0; by_date < 2; by_date++) {
+    o.sort_by_date = by_date;
+    o.date_slot = SLOT_DATE;
+    r = search(f->w, q, &o);
+    assert_true(r->total_exact);
+    assert_int_equal(r->total, 2);
+    assert_int_equal(r->nhits, 2);
+    assert_int_equal(r->nfacet[0], 1);
+    assert_string_equal(r->facets[0][0].value, "hardware");
+    assert_int_equal(r->facets[0][0].count, 2);
+    kb_results_free(r);
+  }
+  o = (kb_search_opts){.limit = 10, .relative_cutoff = 0.5}; /* a page alone: trimmed */
+  r = search(f->w, q, &o);
+  assert_int_equal(r->nhits, 2);
+  assert_int_equal(r->total, 2);
+  assert_true(r->total_exact);
+  kb_results_free(r);
+  kb_qnode_free(q);
+}
+
 static void test_hit_values(void **state) {
   fixture *f = *state;
   put_corpus(f);
@@ -646,6 +728,8 @@ int main(void) {
       T(test_offset_and_limit),
       T(test_sort_by_date),
       T(test_facets_count_whole_match_set),
+      T(test_counts_beyond_check_at_least_are_scaled),
+      T(test_relative_cutoff),
       T(test_hit_values),
       T(test_reader_search),
       cmocka_unit_test(test_stemmer),
