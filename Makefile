@@ -122,6 +122,13 @@ $(BUILD)/tests/test_fuzz: $(BUILD)/obj/tests/test_fuzz.o $(BUILD)/obj/tests/test
 	@mkdir -p $(dir $@)
 	$(CXX) $(SAN) -o $@ $^ $(LDLIBS_ALL)
 
+# the server's answer cache, tested on its own
+$(BUILD)/obj/tests/test_cache.o: ALL_CFLAGS += -Iserver
+$(BUILD)/tests/test_cache: $(BUILD)/obj/tests/test_cache.o $(BUILD)/obj/tests/testutil.o \
+    $(BUILD)/obj/server/cache.o $(LIBKB)
+	@mkdir -p $(dir $@)
+	$(CXX) $(SAN) -o $@ $^ $(LDLIBS_ALL) -lpthread
+
 # libFuzzer runs (clang): make fuzz [FUZZ_SECONDS=60]
 FUZZ_SECONDS ?= 60
 FUZZ_FLAGS := -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=undefined

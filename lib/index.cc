@@ -4,10 +4,12 @@
 // which copies Xapian's message into the kb_error before the exception
 // dies. No exception crosses into C.
 #include "kb/index.h"
+#include "kb/text.h"
 
 #include <xapian.h>
 
 #include <algorithm>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <ctime>
@@ -437,6 +439,17 @@ extern "C" int kb_index_set_meta(kb_index *idx, const char *key, const char *val
 
 extern "C" uint64_t kb_index_generation(const kb_index *idx) { return idx->generation; }
 
+extern "C" uint64_t kb_index_version(const kb_index *idx) {
+  try {
+    std::string v = idx->db->get_uuid();
+    Xapian::rev rev = idx->db->get_revision();
+    v.append(reinterpret_cast<const char *>(&rev), sizeof rev);
+    return kb_fnv1a(v.data(), v.size());
+  } catch (...) {
+    return 0;
+  }
+}
+
 extern "C" int kb_index_each_meta(kb_index *idx, const char *prefix, kb_meta_fn fn, void *ctx,
                                   kb_error *err) {
   try {
@@ -767,6 +780,7 @@ int search_with(kb_index *idx, MakeQuery make, const kb_search_opts *opts, kb_re
       r = static_cast<kb_results *>(std::calloc(1, sizeof *r));
       if (!r) throw std::bad_alloc();
       try {
+        if (getenv("KB_DESC")) fprintf(stderr, "%s\n", make().get_description().c_str());
         run_query(idx, make(), opts, r);
         break;
       } catch (const Xapian::DatabaseModifiedError &) {

@@ -79,28 +79,92 @@ static json_t *facets_json(const kb_search_response *resp) {
   return facets;
 }
 
+/* A search's identity for the cache: who may see what, and every parameter
+ * (fields separated by a byte no parameter holds). */
+static char *search_key(const kb_search_request *q) {
+  kb_buf k = {0};
+  const char *f[] = {q->type, q->product, q->category, q->priority, q->date_from, q->date_to};
+  kb_buf_printf(&k, "%d\x1f%zu\x1f%zu\x1f%d", q->include_internal, q->offset, q->limit,
+                q->sort_by_date);
+  for (size_t i = 0; i < sizeof f / sizeof f[0]; i++) {
+    kb_buf_putc(&k, '\x1f');
+    kb_buf_puts(&k, f[i] ? f[i] : "\x1e");
+  }
+  kb_buf_putc(&k, '\x1f');
+  kb_buf_append(&k, q->query ? q->query : "", q->query_len);
+  return kb_buf_detach(&k);
+}
+
+/* The answer without took_ms, as JSON text ending in '}'. */
+static char *search_json(const kb_search_request *req, const kb_search_response *resp) {
+  json_t *o = json_pack("{s:s,s:i,s:b,s:o,s:o,s:o}", "query", req->query, "total",
+                        (json_int_t)resp->total, "exact", resp->total_exact, "hits",
+                        hits_json(resp), "facets", facets_json(resp), "suggestion",
+                        str_or_null(resp->suggestion));
+  char *text = o ? json_dumps(o, JSON_COMPACT) : NULL;
+  json_decref(o);
+  return text;
+}
+
+/* body (JSON text ending in '}') with took_ms and cached added. */
+static enum MHD_Result send_search(struct MHD_Connection *c, request *r, const char *body,
+                                   size_t len, double took_ms, bool cached) {
+  kb_buf out = {0};
+  kb_buf_append(&out, body, len - 1);
+  kb_buf_printf(&out, ",\"took_ms\":%.3f,\"cached\":%s}", took_ms, cached ? "true" : "false");
+  if (!out.data) return kb_respond_error(c, r, 500, "internal", "out of memory");
+  size_t n = out.len;
+  return kb_respond(c, r, 200, "application/json; charset=utf-8", kb_buf_detach(&out), n);
+}
+
+static double ms_between(const struct timespec *a, const struct timespec *b) {
+  return (double)(b->tv_sec - a->tv_sec) * 1e3 + (double)(b->tv_nsec - a->tv_nsec) / 1e6;
+}
+
 enum MHD_Result kb_api_search(struct MHD_Connection *c, request *r) {
   kb_search_request req = {.facets = true, .include_internal = r->role != ROLE_PUBLIC};
   const char *name, *why;
   if (!kb_parse_search_params(c, &req, &name, &why)) return bad_param(c, r, name, why);
   kb_error err = {0};
-  kb_searcher *ks = kb_worker_searcher(r->srv, &err);
-  kb_search_response *resp = NULL;
   struct timespec t0, t1;
   clock_gettime(CLOCK_MONOTONIC, &t0);
-  int rc = ks ? kb_search(ks, &req, &resp, &err) : KB_EINTERNAL;
+  kb_searcher *ks = kb_worker_searcher(r->srv, &err);
+  if (!ks) return index_error(c, r, &err);
+  /* the same search on the same index: the answer kept from last time */
+  uint64_t version = kb_index_version(kb_searcher_index(ks));
+  char *key = search_key(&req), *body = NULL;
+  size_t len = 0;
+  uint32_t total = 0;
+  if (key && version && (body = kb_cache_get(r->srv->cache, key, version, &len, &total))) {
+    free(key);
+    if (req.query_len && req.offset == 0) kb_gaps_search(r->srv->gaps, req.query, total > 0);
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    enum MHD_Result ret = send_search(c, r, body, len, ms_between(&t0, &t1), true);
+    free(body);
+    return ret;
+  }
+  kb_search_response *resp = NULL;
+  int rc = kb_search(ks, &req, &resp, &err);
   clock_gettime(CLOCK_MONOTONIC, &t1);
-  atomic_fetch_add(&r->srv->m.search_us,
-                   (unsigned long long)((t1.tv_sec - t0.tv_sec) * 1000000LL +
-                                        (t1.tv_nsec - t0.tv_nsec) / 1000));
-  if (rc != KB_OK) return index_error(c, r, &err);
+  atomic_fetch_add(&r->srv->m.search_us, (unsigned long long)(ms_between(&t0, &t1) * 1e3));
+  if (rc != KB_OK) {
+    free(key);
+    return index_error(c, r, &err);
+  }
   if (req.query_len && req.offset == 0) kb_gaps_search(r->srv->gaps, req.query, resp->total > 0);
-  json_t *o = json_pack("{s:s,s:i,s:b,s:f,s:o,s:o,s:o}", "query", req.query, "total",
-                        (json_int_t)resp->total, "exact", resp->total_exact, "took_ms",
-                        resp->took_ms, "hits", hits_json(resp), "facets", facets_json(resp),
-                        "suggestion", str_or_null(resp->suggestion));
+  body = search_json(&req, resp);
+  enum MHD_Result ret;
+  if (!body) {
+    ret = kb_respond_error(c, r, 500, "internal", "out of memory");
+  } else {
+    len = strlen(body);
+    if (key && version) kb_cache_put(r->srv->cache, key, version, body, len, resp->total);
+    ret = send_search(c, r, body, len, resp->took_ms, false);
+  }
+  free(body);
+  free(key);
   kb_search_response_free(resp);
-  return send_json(c, r, 200, o);
+  return ret;
 }
 
 /* ---------------------------------------------------------------- docs */
@@ -331,6 +395,12 @@ enum MHD_Result kb_api_metrics(struct MHD_Connection *c, request *r) {
   kb_buf_printf(&b, "# HELP kb_index_reloads_total Index reopens after a commit.\n"
                     "# TYPE kb_index_reloads_total counter\nkb_index_reloads_total %llu\n",
                 atomic_load(&m->reloads));
+  uint64_t hits = 0, misses = 0;
+  kb_cache_stats(r->srv->cache, &hits, &misses);
+  kb_buf_printf(&b, "# HELP kb_search_cache_total Searches answered from the cache (hit) or not (miss).\n"
+                    "# TYPE kb_search_cache_total counter\n"
+                    "kb_search_cache_total{result=\"hit\"} %llu\nkb_search_cache_total{result=\"miss\"} %llu\n",
+                (unsigned long long)hits, (unsigned long long)misses);
   kb_buf_printf(&b, "# HELP kb_rejected_requests_total Requests answered with an error status.\n"
                     "# TYPE kb_rejected_requests_total counter\nkb_rejected_requests_total %llu\n",
                 atomic_load(&m->rejected));

@@ -16,7 +16,7 @@
 
 static const char usage[] =
     "用法 (usage): kb-serve [--db DIR] [--listen ADDR:PORT] [--tokens FILE] [--threads N]\n"
-    "                [--max-connections N] [--access-log FILE|-]\n"
+    "                [--max-connections N] [--access-log FILE|-] [--rate-limit N] [--cache N]\n"
     "\n"
     "  --db DIR            索引目录 (index); default $KB_DB, else data/kb.db\n"
     "  --listen ADDR:PORT  监听地址 (listen address); default 127.0.0.1:8080; port 0 = any free port\n"
@@ -26,11 +26,15 @@ static const char usage[] =
     "  --access-log FILE   访问日志 (access log); - = standard error\n"
     "  --rate-limit N      每个客户端地址每秒最多 N 个请求，超出返回 429 (requests per second per\n"
     "                      client address, bursts of 2N; default 0 = no limit)\n"
+    "  --cache N           缓存最近 N 个搜索结果，索引一变即失效 (keep the answers to the last N\n"
+    "                      distinct searches until the index changes; default 1000, 0 = off)\n"
     "\n"
     "SIGTERM/SIGINT 平滑退出 (finish in-flight requests, then stop); SIGHUP 重新打开日志并\n"
     "重新读取令牌文件 (reopen logs, re-read tokens).\n";
 
 #define MAX_BODY (1u << 20)
+/* what cached answers may hold at most, keys and bodies */
+#define CACHE_BYTES ((size_t)64 << 20)
 
 /* ----------------------------------------------------------- responses */
 
@@ -349,6 +353,7 @@ static void free_server(server *s) {
   for (size_t i = 0; i < s->ntokens; i++) free(s->tokens[i].token);
   free(s->tokens);
   kb_gaps_free(s->gaps);
+  kb_cache_free(s->cache);
   free(s->buckets);
   if (s->access_log && s->access_log != stderr) fclose(s->access_log);
 }
@@ -358,7 +363,7 @@ int main(int argc, char **argv) {
   s.db = getenv("KB_DB");
   if (!s.db || !*s.db) s.db = "data/kb.db";
   const char *listen = "127.0.0.1:8080";
-  long threads = sysconf(_SC_NPROCESSORS_ONLN), max_conn = 512;
+  long threads = sysconf(_SC_NPROCESSORS_ONLN), max_conn = 512, cache_entries = 1000;
   for (int i = 1; i < argc; i++) {
     const char *a = argv[i];
     bool has = i + 1 < argc;
@@ -379,6 +384,10 @@ int main(int argc, char **argv) {
     } else if (!strcmp(a, "--rate-limit") && has) {
       s.rate_limit = strtod(argv[++i], NULL);
       if (s.rate_limit < 0 || s.rate_limit > 1e6) goto bad;
+    } else if (!strcmp(a, "--cache") && has) {
+      char *end;
+      cache_entries = strtol(argv[++i], &end, 10);
+      if (*end || cache_entries < 0 || cache_entries > 1000000) goto bad;
     } else if (!strcmp(a, "--max-connections") && has) {
       max_conn = strtol(argv[++i], NULL, 10);
       if (max_conn < 1 || max_conn > 100000) goto bad;
@@ -413,6 +422,10 @@ int main(int argc, char **argv) {
     return 1;
   }
   if (open_access_log(&s) != 0) {
+    free_server(&s);
+    return 1;
+  }
+  if (!(s.cache = kb_cache_new((size_t)cache_entries, CACHE_BYTES))) {
     free_server(&s);
     return 1;
   }

@@ -10,6 +10,7 @@
 
 #include "kb/search.h"
 #include "kb/text.h"
+#include "cache.h"
 #include "gaps.h"
 
 typedef enum role { ROLE_PUBLIC, ROLE_ENGINEER, ROLE_ADMIN } role;
@@ -60,6 +61,7 @@ typedef struct server {
   pthread_mutex_t log_lock;
   FILE *access_log;
   kb_gaps *gaps; /* DB.gaps.tsv */
+  kb_cache *cache; /* answers to recent searches */
   metrics m;
   size_t max_body;
   /* requests per second per client address (0 = no limit): token buckets */

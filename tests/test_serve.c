@@ -356,6 +356,57 @@ static void test_healthz_and_metrics(void **state) {
   kb_buf_free(&body);
 }
 
+/* ---------------------------------------------------------------- cache */
+
+static bool cached(json_t *j) { return json_is_true(json_object_get(j, "cached")); }
+
+/* The same search again is answered from the cache, the same answer; the
+ * public and engineers never share one; a commit makes every answer new. */
+static void test_cache(void **state) {
+  (void)state;
+  json_t *a = search("打印机 脱机 缓存", "&limit=3", NULL);
+  json_t *b = search("打印机 脱机 缓存", "&limit=3", NULL);
+  assert_false(cached(a));
+  assert_true(cached(b));
+  assert_true(json_equal(json_object_get(a, "hits"), json_object_get(b, "hits")));
+  assert_true(json_equal(json_object_get(a, "facets"), json_object_get(b, "facets")));
+  assert_int_equal(json_integer_value(json_object_get(a, "total")),
+                   json_integer_value(json_object_get(b, "total")));
+  assert_true(json_is_number(json_object_get(b, "took_ms")));
+  json_decref(a);
+  json_decref(b);
+  /* another parameter is another search */
+  a = search("打印机 脱机 缓存", "&limit=4", NULL);
+  assert_false(cached(a));
+  json_decref(a);
+  /* the public's answer is not an engineer's (words no other test asks) */
+  const char *q = INTERNAL_WORD " cachetestword";
+  a = search(q, NULL, NULL);
+  assert_int_equal(json_integer_value(json_object_get(a, "total")), 0);
+  json_decref(a);
+  a = search(q, NULL, ENGINEER);
+  assert_false(cached(a));
+  assert_true(json_integer_value(json_object_get(a, "total")) > 0);
+  json_decref(a);
+  a = search(q, NULL, NULL);
+  assert_true(cached(a));
+  assert_int_equal(json_integer_value(json_object_get(a, "total")), 0);
+  json_decref(a);
+  kb_buf body = {0};
+  assert_int_equal(tu_http(g_port, "GET", "/metrics", NULL, NULL, &body), 200);
+  assert_true(tu_contains(body.data, "kb_search_cache_total{result=\"hit\"}"));
+  assert_false(tu_contains(body.data, "kb_search_cache_total{result=\"hit\"} 0\n"));
+  kb_buf_free(&body);
+  /* a commit: the next answer is computed again */
+  char path[1100];
+  snprintf(path, sizeof path, "%s/cache.md", g_fixtures);
+  tu_write_str(path, "---\ntitle: 缓存失效测试 capybarix\nproduct: os\n---\n\n打印机 脱机 缓存\n");
+  assert_int_equal(run_index("add", path), 0);
+  a = search("打印机 脱机 缓存", "&limit=3", NULL);
+  assert_false(cached(a));
+  json_decref(a);
+}
+
 /* ---------------------------------------------------------- live reload */
 
 static void test_commit_seen_without_restart(void **state) {
@@ -557,6 +608,7 @@ int main(void) {
       cmocka_unit_test(test_gaps_record_zero_results),
       cmocka_unit_test(test_gaps_record_results_nobody_opened),
       cmocka_unit_test(test_healthz_and_metrics),
+      cmocka_unit_test(test_cache),
       cmocka_unit_test(test_commit_seen_without_restart),
       cmocka_unit_test(test_post_tickets),
       cmocka_unit_test(test_pages),

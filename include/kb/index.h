@@ -74,6 +74,10 @@ int kb_index_reopen(kb_index *idx, bool *changed, kb_error *err);
 /* How many reopens have moved the reader: what depends on the index's
  * contents compares it with the generation it was built at. */
 uint64_t kb_index_generation(const kb_index *idx);
+/* The contents the handle sees, as one number shared by every handle on
+ * them (the database's UUID, which a merge changes, and its revision): for
+ * what is kept across handles, such as cached answers. */
+uint64_t kb_index_version(const kb_index *idx);
 
 /* Stored data of the document with this unique term; *data is malloc'ed
  * (caller frees) or NULL when the document is absent. */
