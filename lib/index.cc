@@ -9,7 +9,6 @@
 #include <xapian.h>
 
 #include <algorithm>
-#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <ctime>
@@ -555,29 +554,18 @@ Xapian::Query build(const kb_qnode *n) {
   return q;
 }
 
-double monotonic_s() {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-// What the matcher counts (up to check_at_least, within the time limit):
+// What the matcher counts (up to check_at_least):
 // each document's weight and facet values, so that the match set can be
 // cut at a weight known only at the end (a fraction of the best match's),
 // and how far into the docids counting got: postings run in docid order,
 // so when counting stops early the part counted stands for the rest.
 class MatchSetSpy : public Xapian::MatchSpy {
  public:
-  MatchSetSpy(const unsigned *slots, size_t nslots, Xapian::doccount limit, double deadline)
-      : slots_(slots, slots + nslots), names_(nslots), ids_(nslots), limit_(limit),
-        deadline_(deadline) {}
+  MatchSetSpy(const unsigned *slots, size_t nslots, Xapian::doccount limit)
+      : slots_(slots, slots + nslots), names_(nslots), ids_(nslots), limit_(limit) {}
 
   void operator()(const Xapian::Document &doc, double wt) override {
-    if (seen_.size() >= limit_ || stopped_) return;
-    if (deadline_ > 0 && monotonic_s() > deadline_) {
-      stopped_ = true;
-      return;
-    }
+    if (seen_.size() >= limit_) return;
     seen_.push_back(Seen{wt, values_.size()});
     furthest_ = doc.get_docid();
     for (size_t i = 0; i < slots_.size(); i++) {
@@ -588,7 +576,7 @@ class MatchSetSpy : public Xapian::MatchSpy {
     }
   }
   Xapian::MatchSpy *clone() const override {
-    return new MatchSetSpy(slots_.data(), slots_.size(), limit_, deadline_);
+    return new MatchSetSpy(slots_.data(), slots_.size(), limit_);
   }
 
   // Documents counted that weigh at least least, and the facet counts
@@ -606,11 +594,8 @@ class MatchSetSpy : public Xapian::MatchSpy {
   }
   const std::vector<std::string> &values_of(size_t i) const { return names_[i]; }
   Xapian::docid furthest() const { return furthest_; }
-  // Whether every match was counted: neither the limit nor the time ran out
-  // (a match that ended after the deadline may have stopped counting too).
-  bool complete() const {
-    return seen_.size() < limit_ && !stopped_ && !(deadline_ > 0 && monotonic_s() > deadline_);
-  }
+  // Whether every match was counted (the limit did not run out).
+  bool complete() const { return seen_.size() < limit_; }
 
  private:
   struct Seen {
@@ -623,9 +608,7 @@ class MatchSetSpy : public Xapian::MatchSpy {
   std::vector<Seen> seen_;
   std::vector<uint32_t> values_;
   Xapian::docid furthest_ = 0;
-  bool stopped_ = false;
   Xapian::doccount limit_;
-  double deadline_;
 };
 
 // Facet slot i's counts, most frequent first (then by value), empty values
@@ -677,11 +660,10 @@ void run_query(kb_index *idx, const Xapian::Query &query, const kb_search_opts *
   }
   MatchSetSpy *spy = nullptr;
   if (o->check_at_least || o->nfacets) {
-    double deadline = o->count_seconds > 0 ? monotonic_s() + o->count_seconds : 0;
+    /* no Enquire::set_time_limit: its timer crashed kb-serve's threads */
     Xapian::doccount limit = std::max<Xapian::doccount>(o->check_at_least, o->offset + o->limit);
-    spy = new MatchSetSpy(o->facet_slots, o->nfacets, limit, deadline);
+    spy = new MatchSetSpy(o->facet_slots, o->nfacets, limit);
     enq.add_matchspy(spy->release());
-    if (o->count_seconds > 0) enq.set_time_limit(o->count_seconds);
   }
   Xapian::MSet ms = enq.get_mset(o->offset, o->limit, o->check_at_least);
   if (!o->sort_by_date && o->relative_cutoff > 0)
@@ -780,7 +762,6 @@ int search_with(kb_index *idx, MakeQuery make, const kb_search_opts *opts, kb_re
       r = static_cast<kb_results *>(std::calloc(1, sizeof *r));
       if (!r) throw std::bad_alloc();
       try {
-        if (getenv("KB_DESC")) fprintf(stderr, "%s\n", make().get_description().c_str());
         run_query(idx, make(), opts, r);
         break;
       } catch (const Xapian::DatabaseModifiedError &) {

@@ -33,10 +33,6 @@ static const unsigned facet_slots[] = {KB_SLOT_TYPE, KB_SLOT_PRODUCT, KB_SLOT_CA
 #define BM25_K1 1.0
 #define BM25_B 0.9
 
-/* Counting the match set for total and facets stops after this long (a
- * long pasted sentence against a large index); the rest is extrapolated. */
-#define COUNT_SECONDS 0.02
-
 /* read with each hit: the text snippets are cut from */
 static const unsigned text_slots[] = {KB_SLOT_TEXT, KB_SLOT_ITEXT, KB_SLOT_BODY,
                                       KB_SLOT_RESOLUTION};
@@ -172,7 +168,6 @@ static kb_search_opts request_opts(const kb_search_request *req) {
       .facet_slots = req->facets ? facet_slots : NULL,
       .nfacets = req->facets ? sizeof facet_slots / sizeof facet_slots[0] : 0,
       .check_at_least = req->facets ? 10000 : 0,
-      .count_seconds = COUNT_SECONDS,
       .value_slots = text_slots,
       .nvalues = sizeof text_slots / sizeof text_slots[0],
       .bm25_k1 = BM25_K1,

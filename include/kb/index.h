@@ -168,10 +168,9 @@ typedef struct kb_search_opts {
   double relative_cutoff;   /* matches score at least this fraction of the best (0 = any) */
   const unsigned *facet_slots; /* value slots to count over the whole match set */
   size_t nfacets;
-  uint32_t check_at_least;  /* exact counts up to this many matches */
-  double count_seconds;     /* time limit on that counting; past it (or past
-                               check_at_least) total and facets are scaled up
-                               from the part counted (0 = no limit) */
+  uint32_t check_at_least;  /* exact counts up to this many matches; past it
+                               total and facets are scaled up from the part
+                               counted */
   double bm25_k1, bm25_b;   /* 0 = Xapian's defaults */
   const unsigned *value_slots; /* value slots to return with each hit */
   size_t nvalues;
