@@ -13,7 +13,14 @@ static char body[1024];
 static enum MHD_Result answer(void *cls, struct MHD_Connection *c, const char *url,
                               const char *method, const char *version, const char *data,
                               size_t *size, void **ptr) {
-  (void)cls, (void)url, (void)method, (void)version, (void)data, (void)size, (void)ptr;
+  (void)cls, (void)url, (void)method, (void)version, (void)data, (void)size;
+  /* as kb-serve: the first call sees the headers only; an answer queued
+   * then makes libmicrohttpd close the connection after it (no keep-alive) */
+  static int seen;
+  if (!*ptr) {
+    *ptr = &seen;
+    return MHD_YES;
+  }
   struct MHD_Response *r =
       MHD_create_response_from_buffer(sizeof body, body, MHD_RESPMEM_PERSISTENT);
   MHD_add_response_header(r, "Content-Type", "application/json; charset=utf-8");
