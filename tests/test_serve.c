@@ -2,6 +2,8 @@
  * ephemeral loopback port over an index of articles/ plus fixtures, every
  * endpoint, what the public may and may not see, live reload, the pages. */
 #include <jansson.h>
+#include <pthread.h>
+#include <sys/wait.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -538,6 +540,48 @@ static void test_pages(void **state) {
   kb_buf_free(&path);
 }
 
+/* ----------------------------------------------------------- concurrency */
+
+typedef struct hammer_arg {
+  int id;
+  int failures;
+} hammer_arg;
+
+static void *hammer(void *p) {
+  hammer_arg *a = p;
+  static const char *const queries[] = {"打印机 脱机", "ORA-12170", "nginx 502", "数据库 连接 超时",
+                                        "shujuku", "VPN 连不上", "蓝屏", INTERNAL_WORD,
+                                        "ngnix 502 gatway", "\"备份任务\" -磁带", "印表機", "sjk"};
+  size_t nq = sizeof queries / sizeof queries[0];
+  for (int i = 0; i < 60; i++) {
+    const char *q = queries[(size_t)(i + a->id * 5) % nq];
+    kb_buf path = {0};
+    int kind = (i + a->id) % 4;
+    kb_buf_puts(&path, kind == 3 ? "/api/suggest?q=" : "/api/search?q=");
+    tu_urlencode(q, &path);
+    if (kind == 1) kb_buf_printf(&path, "&offset=%d&limit=5", i % 3 * 5);
+    if (kind == 2) kb_buf_puts(&path, "&sort=date&type=article");
+    int st = tu_http(g_port, "GET", path.data, i % 2 ? ENGINEER : NULL, NULL, NULL);
+    a->failures += st != 200;
+    kb_buf_free(&path);
+  }
+  return NULL;
+}
+
+/* Four clients at once on the two worker threads, searches, pages, date
+ * order and suggestions, the public and engineers: every answer is a 200
+ * and the server is still running (teardown then checks it stops cleanly). */
+static void test_concurrent_requests(void **state) {
+  (void)state;
+  pthread_t t[4];
+  hammer_arg args[4] = {{0, 0}, {1, 0}, {2, 0}, {3, 0}};
+  for (int i = 0; i < 4; i++) assert_int_equal(pthread_create(&t[i], NULL, hammer, &args[i]), 0);
+  for (int i = 0; i < 4; i++) pthread_join(t[i], NULL);
+  for (int i = 0; i < 4; i++) assert_int_equal(args[i].failures, 0);
+  int status;
+  assert_int_equal(waitpid(g_pid, &status, WNOHANG), 0);
+}
+
 /* ----------------------------------------------------------- rate limit */
 
 static void test_rate_limit_429(void **state) {
@@ -612,6 +656,7 @@ int main(void) {
       cmocka_unit_test(test_commit_seen_without_restart),
       cmocka_unit_test(test_post_tickets),
       cmocka_unit_test(test_pages),
+      cmocka_unit_test(test_concurrent_requests),
       cmocka_unit_test(test_rate_limit_429),
   };
   return cmocka_run_group_tests(tests, setup, teardown);
