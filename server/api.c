@@ -79,13 +79,11 @@ static json_t *facets_json(const kb_search_response *resp) {
   return facets;
 }
 
-/* A search's identity for the cache: who may see what, and every parameter
- * (fields separated by a byte no parameter holds). */
-static char *search_key(const kb_search_request *q) {
+char *kb_search_key(const char *kind, const kb_search_request *q) {
   kb_buf k = {0};
   const char *f[] = {q->type, q->product, q->category, q->priority, q->date_from, q->date_to};
-  kb_buf_printf(&k, "%d\x1f%zu\x1f%zu\x1f%d", q->include_internal, q->offset, q->limit,
-                q->sort_by_date);
+  kb_buf_printf(&k, "%s\x1f%d\x1f%zu\x1f%zu\x1f%d", kind, q->include_internal, q->offset,
+                q->limit, q->sort_by_date);
   for (size_t i = 0; i < sizeof f / sizeof f[0]; i++) {
     kb_buf_putc(&k, '\x1f');
     kb_buf_puts(&k, f[i] ? f[i] : "\x1e");
@@ -132,7 +130,7 @@ enum MHD_Result kb_api_search(struct MHD_Connection *c, request *r) {
   if (!ks) return index_error(c, r, &err);
   /* the same search on the same index: the answer kept from last time */
   uint64_t version = kb_index_version(kb_searcher_index(ks));
-  char *key = search_key(&req), *body = NULL;
+  char *key = kb_search_key("api", &req), *body = NULL;
   size_t len = 0;
   uint32_t total = 0;
   if (key && version && (body = kb_cache_get(r->srv->cache, key, version, &len, &total))) {

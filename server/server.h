@@ -102,6 +102,11 @@ enum MHD_Result kb_respond(struct MHD_Connection *c, request *r, unsigned status
 enum MHD_Result kb_respond_error(struct MHD_Connection *c, request *r, unsigned status,
                                  const char *code, const char *message);
 
+/* A search's identity for the answer cache: what answers it (kind: "api",
+ * "page"), who may see what, and every parameter (fields separated by a
+ * byte no parameter holds). Caller frees; NULL when out of memory. */
+char *kb_search_key(const char *kind, const kb_search_request *q);
+
 /* This thread's searcher (opened on first use), reopened to the latest commit. */
 kb_searcher *kb_worker_searcher(server *s, kb_error *err);
 

@@ -362,6 +362,17 @@ static void test_healthz_and_metrics(void **state) {
 
 static bool cached(json_t *j) { return json_is_true(json_object_get(j, "cached")); }
 
+/* The cache's hit count from /metrics. */
+static unsigned long long cache_hits(void) {
+  kb_buf body = {0};
+  assert_int_equal(tu_http(g_port, "GET", "/metrics", NULL, NULL, &body), 200);
+  const char *at = strstr(body.data, "kb_search_cache_total{result=\"hit\"} ");
+  assert_non_null(at);
+  unsigned long long n = strtoull(strchr(at, '}') + 2, NULL, 10);
+  kb_buf_free(&body);
+  return n;
+}
+
 /* The same search again is answered from the cache, the same answer; the
  * public and engineers never share one; a commit makes every answer new. */
 static void test_cache(void **state) {
@@ -399,6 +410,19 @@ static void test_cache(void **state) {
   assert_true(tu_contains(body.data, "kb_search_cache_total{result=\"hit\"}"));
   assert_false(tu_contains(body.data, "kb_search_cache_total{result=\"hit\"} 0\n"));
   kb_buf_free(&body);
+  /* the results page is kept too: the same page again, from the cache */
+  kb_buf page1 = {0}, page2 = {0}, path2 = {0};
+  kb_buf_puts(&path2, "/search?q=");
+  tu_urlencode("打印机 脱机 页面缓存", &path2);
+  assert_int_equal(tu_http(g_port, "GET", path2.data, NULL, NULL, &page1), 200);
+  unsigned long long before = cache_hits();
+  assert_int_equal(tu_http(g_port, "GET", path2.data, NULL, NULL, &page2), 200);
+  assert_int_equal(cache_hits(), before + 1);
+  assert_string_equal(page1.data, page2.data);
+  assert_true(tu_contains(page2.data, "网络打印机显示脱机"));
+  kb_buf_free(&page1);
+  kb_buf_free(&page2);
+  kb_buf_free(&path2);
   /* a commit: the next answer is computed again */
   char path[1100];
   snprintf(path, sizeof path, "%s/cache.md", g_fixtures);
