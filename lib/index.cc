@@ -570,8 +570,9 @@ class MatchSetSpy : public Xapian::MatchSpy {
     furthest_ = doc.get_docid();
     for (size_t i = 0; i < slots_.size(); i++) {
       std::string v = doc.get_value(slots_[i]);
-      auto at = ids_[i].emplace(v, (uint32_t)names_[i].size());
-      if (at.second) names_[i].push_back(v);
+      // try_emplace: no node built for a value seen before (nearly all)
+      auto at = ids_[i].try_emplace(v, (uint32_t)names_[i].size());
+      if (at.second) names_[i].push_back(std::move(v));
       values_.push_back(at.first->second);
     }
   }
@@ -681,7 +682,6 @@ void run_query(kb_index *idx, const Xapian::Query &query, const kb_search_opts *
      * one, the part counted is scaled to the docids it did not reach. Either
      * way the answer is not exact. */
     Xapian::doccount n = spy->count(least, counts);
-    Xapian::docid last = idx->db->get_lastdocid();
     if (spy->complete()) {
       r->total = n;
       r->total_exact = true;
@@ -690,11 +690,12 @@ void run_query(kb_index *idx, const Xapian::Query &query, const kb_search_opts *
       r->total_exact = false; /* the facets are not */
     } else {
       r->total_exact = false;
+      Xapian::docid last = idx->db->get_lastdocid();
       if (spy->furthest() && last > spy->furthest()) scale = (double)last / spy->furthest();
       r->total = (uint32_t)(n * scale + 0.5);
     }
     r->total = std::max<uint32_t>(r->total, (uint32_t)(o->offset + shown));
-  } else if (shown < ms.size() || (least > 0 && !shown)) {
+  } else if (shown < ms.size()) {
     /* cut inside the page: the set ends here */
     r->total = (uint32_t)(o->offset + shown);
     r->total_exact = true;
