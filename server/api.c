@@ -79,7 +79,9 @@ static json_t *facets_json(const kb_search_response *resp) {
   return facets;
 }
 
-char *kb_search_key(const char *kind, const kb_search_request *q) {
+/* A search's identity: what answers it, who may see what, and every
+ * parameter (fields separated by a byte no parameter holds). */
+static char *search_key(const char *kind, const kb_search_request *q) {
   kb_buf k = {0};
   const char *f[] = {q->type, q->product, q->category, q->priority, q->date_from, q->date_to};
   kb_buf_printf(&k, "%s\x1f%d\x1f%zu\x1f%zu\x1f%d", kind, q->include_internal, q->offset,
@@ -91,6 +93,38 @@ char *kb_search_key(const char *kind, const kb_search_request *q) {
   kb_buf_putc(&k, '\x1f');
   kb_buf_append(&k, q->query ? q->query : "", q->query_len);
   return kb_buf_detach(&k);
+}
+
+/* The gap report counts first pages of searches with words. */
+static void tell_gaps(request *r, const kb_search_request *req, uint32_t total) {
+  if (req->query_len && req->offset == 0) kb_gaps_search(r->srv->gaps, req->query, total > 0);
+}
+
+char *kb_search_recall(request *r, kb_searcher *ks, const char *kind,
+                       const kb_search_request *req, cached_search *cs, size_t *len) {
+  cs->version = kb_index_version(kb_searcher_index(ks));
+  cs->key = search_key(kind, req);
+  if (!cs->key || !cs->version) return NULL;
+  uint32_t total = 0;
+  char *text = kb_cache_get(r->srv->cache, cs->key, cs->version, len, &total);
+  if (text) {
+    tell_gaps(r, req, total);
+    kb_search_forget(cs);
+  }
+  return text;
+}
+
+void kb_search_remember(request *r, const kb_search_request *req, cached_search *cs,
+                        const char *text, size_t len, uint32_t total) {
+  tell_gaps(r, req, total);
+  if (cs->key && cs->version && text)
+    kb_cache_put(r->srv->cache, cs->key, cs->version, text, len, total);
+  kb_search_forget(cs);
+}
+
+void kb_search_forget(cached_search *cs) {
+  free(cs->key);
+  cs->key = NULL;
 }
 
 /* The answer without took_ms, as JSON text ending in '}'. */
@@ -128,14 +162,10 @@ enum MHD_Result kb_api_search(struct MHD_Connection *c, request *r) {
   clock_gettime(CLOCK_MONOTONIC, &t0);
   kb_searcher *ks = kb_worker_searcher(r->srv, &err);
   if (!ks) return index_error(c, r, &err);
-  /* the same search on the same index: the answer kept from last time */
-  uint64_t version = kb_index_version(kb_searcher_index(ks));
-  char *key = kb_search_key("api", &req), *body = NULL;
+  cached_search cs;
   size_t len = 0;
-  uint32_t total = 0;
-  if (key && version && (body = kb_cache_get(r->srv->cache, key, version, &len, &total))) {
-    free(key);
-    if (req.query_len && req.offset == 0) kb_gaps_search(r->srv->gaps, req.query, total > 0);
+  char *body = kb_search_recall(r, ks, "api", &req, &cs, &len);
+  if (body) {
     clock_gettime(CLOCK_MONOTONIC, &t1);
     enum MHD_Result ret = send_search(c, r, body, len, ms_between(&t0, &t1), true);
     free(body);
@@ -148,21 +178,15 @@ enum MHD_Result kb_api_search(struct MHD_Connection *c, request *r) {
   clock_gettime(CLOCK_MONOTONIC, &t1);
   atomic_fetch_add(&r->srv->m.search_us, (unsigned long long)(ms_between(&s0, &t1) * 1e3));
   if (rc != KB_OK) {
-    free(key);
+    kb_search_forget(&cs);
     return index_error(c, r, &err);
   }
-  if (req.query_len && req.offset == 0) kb_gaps_search(r->srv->gaps, req.query, resp->total > 0);
   body = search_json(&req, resp);
-  enum MHD_Result ret;
-  if (!body) {
-    ret = kb_respond_error(c, r, 500, "internal", "out of memory");
-  } else {
-    len = strlen(body);
-    if (key && version) kb_cache_put(r->srv->cache, key, version, body, len, resp->total);
-    ret = send_search(c, r, body, len, resp->took_ms, false);
-  }
+  len = body ? strlen(body) : 0;
+  kb_search_remember(r, &req, &cs, body, len, resp->total);
+  enum MHD_Result ret = body ? send_search(c, r, body, len, resp->took_ms, false)
+                             : kb_respond_error(c, r, 500, "internal", "out of memory");
   free(body);
-  free(key);
   kb_search_response_free(resp);
   return ret;
 }

@@ -83,24 +83,19 @@ enum MHD_Result kb_page_search(struct MHD_Connection *c, request *r) {
   kb_searcher *ks = kb_worker_searcher(r->srv, &err);
   if (!ks) return page_error(c, r, 500, "索引错误 (index error)");
   /* the same search on the same index: the results kept from last time */
-  uint64_t version = kb_index_version(kb_searcher_index(ks));
-  char *key = kb_search_key("page", &req);
+  cached_search cs;
   size_t len = 0;
-  uint32_t found = 0;
-  char *cached = key && version ? kb_cache_get(r->srv->cache, key, version, &len, &found) : NULL;
+  char *cached = kb_search_recall(r, ks, "page", &req, &cs, &len);
   if (cached) {
-    if (req.query_len && req.offset == 0) kb_gaps_search(r->srv->gaps, req.query, found > 0);
     enum MHD_Result ret = send_page(c, r, 200, req.query, req.query, cached);
     free(cached);
-    free(key);
     return ret;
   }
   kb_search_response *resp = NULL;
   if (kb_search(ks, &req, &resp, &err) != KB_OK) {
-    free(key);
+    kb_search_forget(&cs);
     return page_error(c, r, 500, "索引错误 (index error)");
   }
-  if (req.query_len && req.offset == 0) kb_gaps_search(r->srv->gaps, req.query, resp->total > 0);
   kb_buf hits = {0}, prev = {0}, next = {0}, content = {0};
   for (size_t i = 0; i < resp->nhits; i++) {
     const kb_search_hit *h = &resp->hits[i];
@@ -126,15 +121,13 @@ enum MHD_Result kb_page_search(struct MHD_Connection *c, request *r) {
   kb_tpl_var vars[] = {{"q", req.query}, {"total", total}, {"hits", hits.data},
                        {"empty", empty}, {"prev", prev.data}, {"next", next.data}};
   kb_tpl_render(KB_TPL_RESULTS, vars, 6, &content);
-  if (key && version && content.data)
-    kb_cache_put(r->srv->cache, key, version, content.data, content.len, resp->total);
+  kb_search_remember(r, &req, &cs, content.data, content.len, resp->total);
   enum MHD_Result ret = send_page(c, r, 200, req.query, req.query, content.data);
   kb_search_response_free(resp);
   kb_buf_free(&hits);
   kb_buf_free(&prev);
   kb_buf_free(&next);
   kb_buf_free(&content);
-  free(key);
   return ret;
 }
 

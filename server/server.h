@@ -102,10 +102,22 @@ enum MHD_Result kb_respond(struct MHD_Connection *c, request *r, unsigned status
 enum MHD_Result kb_respond_error(struct MHD_Connection *c, request *r, unsigned status,
                                  const char *code, const char *message);
 
-/* A search's identity for the answer cache: what answers it (kind: "api",
- * "page"), who may see what, and every parameter (fields separated by a
- * byte no parameter holds). Caller frees; NULL when out of memory. */
-char *kb_search_key(const char *kind, const kb_search_request *q);
+/* A search through the answer cache, for the endpoints that answer one
+ * (kind "api" or "page"): kb_search_recall() gives the text kept for the
+ * same search on the index the searcher sees (malloc'ed, *len its length)
+ * or NULL; on NULL the endpoint searches and hands its text to
+ * kb_search_remember(). Both tell the gap report of the search. cs holds
+ * what the two share; kb_search_remember() (or kb_search_forget() when the
+ * search failed) frees it. */
+typedef struct cached_search {
+  char *key; /* who may see what, and every parameter */
+  uint64_t version; /* of the index; 0 = not cacheable */
+} cached_search;
+char *kb_search_recall(request *r, kb_searcher *ks, const char *kind,
+                       const kb_search_request *req, cached_search *cs, size_t *len);
+void kb_search_remember(request *r, const kb_search_request *req, cached_search *cs,
+                        const char *text, size_t len, uint32_t total);
+void kb_search_forget(cached_search *cs);
 
 /* This thread's searcher (opened on first use), reopened to the latest commit. */
 kb_searcher *kb_worker_searcher(server *s, kb_error *err);
