@@ -86,10 +86,27 @@ static int set_value(kb_xdoc *xd, unsigned slot, const char *v) {
   return v ? kb_xdoc_set_value(xd, slot, v, strlen(v)) : KB_OK;
 }
 
+/* KB_SLOT_FACETS: the four facet slots' values in one. */
+static int add_joined_facets(const kb_doc *doc, kb_xdoc *xd, kb_buf *tmp) {
+  static const kb_field fields[] = {KB_FIELD_TYPE, KB_FIELD_PRODUCT, KB_FIELD_CATEGORY,
+                                    KB_FIELD_PRIORITY};
+  kb_buf_reset(tmp);
+  int rc = KB_OK;
+  for (size_t i = 0; i < sizeof fields / sizeof fields[0] && rc == KB_OK; i++) {
+    if (i) rc = kb_buf_putc(tmp, KB_FACET_SEP);
+    size_t from = tmp->len;
+    const char *v = kb_doc_get(doc, fields[i]);
+    if (rc == KB_OK && v) rc = kb_filter_term("", v, tmp);
+    for (size_t k = from; k < tmp->len; k++)
+      if (tmp->data[k] == KB_FACET_SEP) tmp->data[k] = ' ';
+  }
+  return rc == KB_OK ? kb_xdoc_set_value(xd, KB_SLOT_FACETS, tmp->data, tmp->len) : rc;
+}
+
 /* Filter terms and value slots. */
 static int add_facets(const kb_doc *doc, kb_xdoc *xd) {
   kb_buf tmp = {0};
-  int rc = KB_OK;
+  int rc = add_joined_facets(doc, xd, &tmp);
   static const struct {
     kb_field field;
     const char *prefix;

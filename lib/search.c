@@ -167,6 +167,8 @@ static kb_search_opts request_opts(const kb_search_request *req) {
       .date_slot = KB_SLOT_UPDATED,
       .facet_slots = req->facets ? facet_slots : NULL,
       .nfacets = req->facets ? sizeof facet_slots / sizeof facet_slots[0] : 0,
+      .facets_joined = true, /* KB_SLOT_FACETS is facet_slots' values joined */
+      .facets_joined_slot = KB_SLOT_FACETS,
       .check_at_least = req->facets ? 10000 : 0,
       .value_slots = text_slots,
       .nvalues = sizeof text_slots / sizeof text_slots[0],

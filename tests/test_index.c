@@ -571,6 +571,55 @@ static void test_facets_count_whole_match_set(void **state) {
   kb_qnode_free(q);
 }
 
+/* A document whose slot SLOT_JOINED holds a product (joined_product,
+ * so that a test can tell which slot was read) and its date joined. */
+enum { SLOT_JOINED = 12 };
+static void put_joined(kb_index *idx, const char *id_term, const char *words,
+                       const char *product, const char *joined_product, const char *date) {
+  kb_xdoc *d = make_doc(words, product, date, id_term);
+  kb_buf joined = {0};
+  kb_buf_printf(&joined, "%s\x1f%s", joined_product, date);
+  assert_int_equal(kb_xdoc_set_value(d, SLOT_JOINED, joined.data, joined.len), KB_OK);
+  kb_buf_free(&joined);
+  kb_error err = {0};
+  if (kb_index_replace(idx, id_term, d, &err) != KB_OK) fail_msg("replace: %s", err.message);
+  kb_xdoc_free(d);
+}
+
+/* Facets read from one joined slot count what the separate slots count;
+ * an index where a document lacks the joined slot is read slot by slot. */
+static void test_joined_facets_count_as_separate_slots(void **state) {
+  fixture *f = *state;
+  put_joined(f->w, "Qd1", "printer offline", "hardware", "hardware", "2024-01-01");
+  put_joined(f->w, "Qd2", "printer driver", "hardware", "hardware", "2024-01-01");
+  put_joined(f->w, "Qd3", "printer report", "database", "数据库", "2025-03-03");
+  put_joined(f->w, "Qd4", "database timeout", "database", "database", "2026-01-01");
+  commit(f->w);
+  static const unsigned slots[] = {SLOT_PRODUCT, SLOT_DATE};
+  kb_qnode *q = term(KB_Q_TERM, "printer");
+  kb_search_opts o = {.limit = 10, .facet_slots = slots, .nfacets = 2, .check_at_least = 100,
+                      .facets_joined = true, .facets_joined_slot = SLOT_JOINED};
+  for (int pass = 0; pass < 2; pass++) {
+    kb_results *r = search(f->w, q, &o);
+    assert_int_equal(r->total, pass ? 4 : 3);
+    assert_int_equal(r->nfacet[0], 2);
+    assert_string_equal(r->facets[0][0].value, "hardware");
+    assert_int_equal(r->facets[0][0].count, pass ? 3 : 2);
+    assert_string_equal(r->facets[0][1].value, pass ? "database" : "数据库");
+    assert_int_equal(r->facets[0][1].count, 1);
+    assert_int_equal(r->nfacet[1], pass ? 3 : 2);
+    assert_string_equal(r->facets[1][0].value, "2024-01-01");
+    assert_int_equal(r->facets[1][0].count, 2);
+    kb_results_free(r);
+    /* a document without the joined slot: the separate slots are read */
+    if (!pass) {
+      put(f->w, "Qd5", "printer jam", "hardware", "2027-07-07");
+      commit(f->w);
+    }
+  }
+  kb_qnode_free(q);
+}
+
 /* 400 documents hold "printer", alternately hardware and software. Counting
  * stops at 100: the facets (and the total, when Xapian cannot know it) are
  * the part counted scaled up (about 400, half each), not exact. */
@@ -728,6 +777,7 @@ int main(void) {
       T(test_offset_and_limit),
       T(test_sort_by_date),
       T(test_facets_count_whole_match_set),
+      T(test_joined_facets_count_as_separate_slots),
       T(test_counts_beyond_check_at_least_are_scaled),
       T(test_relative_cutoff),
       T(test_hit_values),

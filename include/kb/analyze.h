@@ -55,7 +55,13 @@ enum {
   KB_SLOT_ITEXT = 9,  /* internal plain text, for engineers' snippets */
   KB_SLOT_BODY = 10,  /* the Markdown source (article) or problem (ticket) */
   KB_SLOT_RESOLUTION = 11,
+  KB_SLOT_FACETS = 12, /* TYPE, PRODUCT, CATEGORY and PRIORITY's values joined
+                          by KB_FACET_SEP: counting facets reads one value a
+                          document instead of four */
 };
+
+/* Between the values of KB_SLOT_FACETS (a value's own is made a space). */
+#define KB_FACET_SEP '\x1f'
 
 /* Index metadata: the user's extra lexicon words (kb-index --lexicon), which
  * every reader adds to the built-in lexicon so that queries are segmented as
@@ -66,7 +72,7 @@ enum {
 
 /* Changes whenever analysis changes, so that re-indexing redoes everything
  * (it is part of every content hash). */
-#define KB_ANALYZER_VERSION "kb-analyzer-4"
+#define KB_ANALYZER_VERSION "kb-analyzer-5"
 
 /* Appends the filter term of a field value: prefix + value, trimmed and
  * case-folded ("XPdatabase"). */

@@ -168,6 +168,10 @@ typedef struct kb_search_opts {
   double relative_cutoff;   /* matches score at least this fraction of the best (0 = any) */
   const unsigned *facet_slots; /* value slots to count over the whole match set */
   size_t nfacets;
+  bool facets_joined;       /* facets_joined_slot holds the facet slots' values
+                               joined by '\x1f' (in facet_slots' order): read
+                               instead of them when every document has it */
+  unsigned facets_joined_slot;
   uint32_t check_at_least;  /* exact counts up to this many matches; past it
                                total and facets are scaled up from the part
                                counted */
