@@ -64,11 +64,13 @@ deps-quiet: deps
 .PHONY: deps-quiet
 
 # ---------------------------------------------------------------- build
-$(BUILD)/obj/lib/%.o: lib/%.c $(HEADERS)
+# Every compile waits for deps (order-only), so that `make -j` on a fresh
+# machine does not compile before the headers are installed.
+$(BUILD)/obj/lib/%.o: lib/%.c $(HEADERS) | deps-quiet
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -c $< -o $@
 
-$(BUILD)/obj/lib/index.o: lib/index.cc $(HEADERS)
+$(BUILD)/obj/lib/index.o: lib/index.cc $(HEADERS) | deps-quiet
 	@mkdir -p $(dir $@)
 	$(CXX) $(ALL_CXXFLAGS) -c $< -o $@
 
@@ -79,7 +81,7 @@ $(BUILD)/obj/data/%.o: lib/data/%.txt
 
 # pinyin readings: extracted at build time from the pinyin-database package
 PINYIN_DB := /usr/share/pinyin-database/main.db
-$(BUILD)/data/pinyin.txt: lib/data/pinyin.sql
+$(BUILD)/data/pinyin.txt: lib/data/pinyin.sql | deps-quiet
 	@mkdir -p $(dir $@)
 	sqlite3 -readonly -separator '	' $(PINYIN_DB) < $< > $@.tmp && mv $@.tmp $@
 
@@ -99,7 +101,7 @@ $(LIBKB): $(LIB_OBJ)
 	@rm -f $@
 	ar rcs $@ $^
 
-$(BUILD)/obj/%.o: %.c $(HEADERS)
+$(BUILD)/obj/%.o: %.c $(HEADERS) | deps-quiet
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -c $< -o $@
 
