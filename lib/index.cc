@@ -707,7 +707,8 @@ void run_query(kb_index *idx, const Xapian::Query &query, const kb_search_opts *
   Xapian::Enquire enq(*idx->db);
   enq.set_query(query);
   if (o->bm25_k1 > 0)
-    enq.set_weighting_scheme(Xapian::BM25Weight(o->bm25_k1, 0, 1, o->bm25_b, 0.5));
+    enq.set_weighting_scheme(Xapian::BM25Weight(
+        o->bm25_k1, 0, 1, o->bm25_b, o->bm25_min_normlen > 0 ? o->bm25_min_normlen : 0.5));
   /* The match set is the documents weighing at least relative_cutoff of the
    * best match. By relevance the matcher counts as usual and the set is cut
    * afterwards (the best weight is known then): no more work than counting

@@ -176,6 +176,9 @@ typedef struct kb_search_opts {
                                total and facets are scaled up from the part
                                counted */
   double bm25_k1, bm25_b;   /* 0 = Xapian's defaults */
+  double bm25_min_normlen;  /* a document shorter than this fraction of the
+                               average length is scored as that long (0 =
+                               Xapian's 0.5) */
   const unsigned *value_slots; /* value slots to return with each hit */
   size_t nvalues;
 } kb_search_opts;
