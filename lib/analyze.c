@@ -193,6 +193,35 @@ static int build_data(const kb_doc *doc, kb_xdoc *xd) {
   return rc;
 }
 
+static int add_key_token(const kb_token *tok, void *ctx) {
+  kb_buf *key = ctx;
+  if (tok->alt) return 0;
+  if (key->len && kb_buf_putc(key, ' ') != KB_OK) return 1;
+  return kb_buf_append(key, tok->term, tok->term_len) == KB_OK ? 0 : 1;
+}
+
+int kb_exact_title_term(kb_tokenizer *t, const char *text, size_t len, kb_buf *out,
+                        kb_error *err) {
+  kb_buf key = {0};
+  uint32_t pos = 1;
+  int rc = kb_tokenizer_run(t, text, len, &pos, add_key_token, &key, err);
+  if (rc > 0) rc = kb_error_set(err, KB_ENOMEM, "out of memory");
+  if (rc == KB_OK && key.len)
+    rc = kb_buf_printf(out, "%s%016llx", KB_PREFIX_EXACT_TITLE,
+                       (unsigned long long)kb_fnv1a(key.data, key.len));
+  kb_buf_free(&key);
+  return rc;
+}
+
+/* The exact-title term of a title segment. */
+static int add_exact_title(kb_tokenizer *t, const kb_segment *s, kb_xdoc *xd, kb_buf *tmp,
+                           kb_error *err) {
+  kb_buf_reset(tmp);
+  int rc = kb_exact_title_term(t, s->text, s->len, tmp, err);
+  if (rc == KB_OK && tmp->len) rc = kb_xdoc_add_term(xd, tmp->data, tmp->len, 1);
+  return rc;
+}
+
 int kb_analyze_doc(kb_tokenizer *t, const kb_doc *doc, kb_xdoc **out, kb_error *err) {
   *out = NULL;
   const char *id = kb_doc_get(doc, KB_FIELD_ID);
@@ -211,6 +240,7 @@ int kb_analyze_doc(kb_tokenizer *t, const kb_doc *doc, kb_xdoc **out, kb_error *
     c.title = s->kind == KB_SEG_TITLE;
     rc = kb_tokenizer_run(t, s->text, s->len, &pos, add_token, &c, err);
     if (rc != KB_OK && rc == c.rc) kb_error_set(err, rc, "%s: out of memory", id);
+    if (rc == KB_OK && c.title && !s->internal) rc = add_exact_title(t, s, xd, &c.term, err);
     pos += SEGMENT_GAP;
   }
   if (rc == KB_OK && (rc = add_facets(doc, xd)) != KB_OK)

@@ -13,6 +13,9 @@
  * or a bigram with the query and little else. */
 #define MATCH_FRACTION 0.25
 #define MAX_ITEMS 64
+/* A document whose whole title is the query's free words gains this many
+ * words' weight (its exact-title term). */
+#define EXACT_TITLE_SCALE 2.0
 
 /* ------------------------------------------------------------------ nodes */
 
@@ -576,6 +579,21 @@ static void explain_tokens(kb_query *q, const char *text, const tok_list *l) {
   if (any) kb_buf_putc(e, ']');
 }
 
+/* The free words as a whole title: one more unit, not counted as a word
+ * (it changes no match set), weighing EXACT_TITLE_SCALE words. */
+static int add_exact_title(kb_tokenizer *t, const char *words, size_t len, kb_qnode *units,
+                           kb_error *err) {
+  kb_buf term = {0};
+  int rc = kb_exact_title_term(t, words, len, &term, err);
+  if (rc == KB_OK && term.len) {
+    kb_qnode *n = kb_qnode_new(KB_Q_TERM, term.data, term.len);
+    if (n) n->scale = EXACT_TITLE_SCALE;
+    rc = n ? kb_qnode_add(units, n) : KB_ENOMEM;
+  }
+  kb_buf_free(&term);
+  return rc;
+}
+
 /* A phrase, title or excluded item as one clause. */
 static kb_qnode *item_clause(kb_query *q, kb_tokenizer *t, const item *it, kb_error *err) {
   tok_list l = {0};
@@ -668,6 +686,7 @@ static int build_parts(kb_query *q, kb_tokenizer *t, kb_error *err) {
       explain_tokens(q, words.data, &l);
       rc = add_word_units(q, &l, units, bigrams);
     }
+    if (rc == KB_OK && units->nkids) rc = add_exact_title(t, words.data, words.len, units, err);
     free_toks(&l);
   }
   kb_buf_free(&words);

@@ -255,8 +255,8 @@ static char *did_you_mean(kb_searcher *s, const char *q, size_t len) {
 }
 
 /* The words of a query tree (word terms without their field prefix; the
- * bigram fallback left out) that no document holds, for zero-result
- * diagnostics: appended to the explanation. */
+ * bigram fallback and the exact-title term left out) that no document
+ * holds, for zero-result diagnostics: appended to the explanation. */
 typedef struct word_freq {
   kb_buf words; /* NUL-separated */
   kb_buf found; /* one byte per word: whether some term of it matched */
@@ -264,7 +264,7 @@ typedef struct word_freq {
 
 static void collect_words(kb_index *idx, const kb_qnode *n, word_freq *wf) {
   if (n->op == KB_Q_TERM && n->term && n->term[0] != KB_PREFIX_BIGRAM[0] &&
-      n->term[0] != KB_PREFIX_INTERNAL_BIGRAM[0]) {
+      n->term[0] != KB_PREFIX_INTERNAL_BIGRAM[0] && n->term[0] != KB_PREFIX_EXACT_TITLE[0]) {
     const char *w = n->term;
     while (*w >= 'A' && *w <= 'Z') w++;
     if (!*w) return;

@@ -96,6 +96,33 @@ static void test_title_terms(void **state) {
   kb_doc_free(d);
 }
 
+/* One term for the whole title, the same for any way of typing it (case,
+ * width, punctuation, traditional characters), none for a part of it. */
+static void test_exact_title_term(void **state) {
+  fixture *f = *state;
+  kb_doc *d = sample_doc("t/exact");
+  store(f, d);
+  kb_buf same = {0}, typed = {0}, part = {0};
+  kb_error err = {0};
+  assert_int_equal(kb_exact_title_term(f->tk, "Printer offline 打印机脱机", 31, &same, &err), KB_OK);
+  const char *other = "ＰＲＩＮＴＥＲ  offline：打印機脫機？";
+  assert_int_equal(kb_exact_title_term(f->tk, other, strlen(other), &typed, &err), KB_OK);
+  assert_int_equal(kb_exact_title_term(f->tk, "printer offline", 15, &part, &err), KB_OK);
+  assert_true(same.len > 1 && same.data[0] == KB_PREFIX_EXACT_TITLE[0]);
+  assert_string_equal(same.data, typed.data);
+  assert_string_not_equal(same.data, part.data);
+  assert_int_equal(freq(f, same.data), 1);
+  assert_int_equal(freq(f, part.data), 0);
+  kb_buf empty = {0};
+  assert_int_equal(kb_exact_title_term(f->tk, "？！", strlen("？！"), &empty, &err), KB_OK);
+  assert_int_equal(empty.len, 0);
+  kb_buf_free(&same);
+  kb_buf_free(&typed);
+  kb_buf_free(&part);
+  kb_buf_free(&empty);
+  kb_doc_free(d);
+}
+
 static void test_bigram_terms(void **state) {
   fixture *f = *state;
   kb_doc *d = sample_doc("t/bigrams");
@@ -319,6 +346,7 @@ int main(void) {
       T(test_public_words_unprefixed),
       T(test_internal_words_only_with_prefix),
       T(test_title_terms),
+      T(test_exact_title_term),
       T(test_bigram_terms),
       T(test_filter_terms),
       T(test_internal_document_visibility_term),

@@ -44,7 +44,8 @@ typedef struct fixture {
   kb_searcher *s;
 } fixture;
 
-static void build_index(const char *path, const char *extra_lexicon) {
+static void build_index_of(const char *path, const char *extra_lexicon, const sample *docs,
+                           size_t ndocs) {
   kb_error err = {0};
   kb_lexicon *lex = NULL;
   kb_tokenizer *tk = NULL;
@@ -53,8 +54,8 @@ static void build_index(const char *path, const char *extra_lexicon) {
   if (extra_lexicon) kb_lexicon_add_text(lex, extra_lexicon, strlen(extra_lexicon));
   assert_int_equal(kb_tokenizer_new(lex, &tk, &err), KB_OK);
   assert_int_equal(kb_index_open(path, KB_INDEX_WRITE, &w, &err), KB_OK);
-  for (size_t i = 0; i < NDOCS; i++) {
-    const sample *c = &CORPUS[i];
+  for (size_t i = 0; i < ndocs; i++) {
+    const sample *c = &docs[i];
     kb_doc *d = kb_doc_new();
     kb_doc_set_str(d, KB_FIELD_ID, c->id);
     kb_doc_set_str(d, KB_FIELD_TYPE, "article");
@@ -82,6 +83,10 @@ static void build_index(const char *path, const char *extra_lexicon) {
   kb_index_free(w);
   kb_tokenizer_free(tk);
   kb_lexicon_free(lex);
+}
+
+static void build_index(const char *path, const char *extra_lexicon) {
+  build_index_of(path, extra_lexicon, CORPUS, NDOCS);
 }
 
 static int setup(void **state) {
@@ -142,6 +147,43 @@ static void test_title_match_ranks_first(void **state) {
   assert_string_equal(r->hits[0].title, "打印机脱机怎么办");
   for (size_t i = 1; i < r->nhits; i++) assert_true(r->hits[i - 1].score >= r->hits[i].score);
   kb_search_response_free(r);
+}
+
+/* A query typed as a document's whole title finds that document first,
+ * even when another one holds its words more often. */
+static void test_exact_title_ranks_first(void **state) {
+  (void)state;
+  static const sample docs[] = {
+      {"a/changed", "触发 Information schema is changed 错误的原因？", "tidb", "咨询", "P3",
+       "public", "2025-01-01",
+       {{KB_SEG_BODY, false, "并发执行 DDL 时，事务提交前表结构已经变化，需要重试。"
+                             "先查看 TiDB 日志中的 DDL 任务记录，确认变更的表和时间；"
+                             "再检查应用的重试设置，把 tidb_disable_txn_auto_retry 设为 off，"
+                             "或在应用层捕获错误码 8028 后重新执行整个事务。"
+                             "业务高峰期尽量不要执行加索引、改列类型之类的在线变更，"
+                             "必要时把变更安排在维护窗口，并提前通知相关的开发团队。"}}},
+      {"a/schema-errors", "Information schema is changed 错误：触发的原因与处理", "tidb", "咨询", "P3",
+       "public", "2025-01-01",
+       {{KB_SEG_BODY, false, "触发 Information schema is changed 错误的原因：DDL 与事务并发。"},
+        {KB_SEG_BODY, false, "schema is changed 错误的原因还可能是加载 schema 失败。"}}}};
+  char *dir = tu_tempdir();
+  kb_buf path = {0};
+  kb_buf_printf(&path, "%s/kb.db", dir);
+  build_index_of(path.data, NULL, docs, 2);
+  kb_searcher *s = NULL;
+  kb_error err = {0};
+  assert_int_equal(kb_searcher_new(path.data, &s, &err), KB_OK);
+  fixture f = {.s = s};
+  /* typed differently: half-width question mark, other case */
+  kb_search_response *r =
+      run(&f, (kb_search_request){.query = "触发 information SCHEMA is changed 错误的原因?"});
+  assert_int_equal(r->nhits, 2);
+  assert_string_equal(r->hits[0].id, "a/changed");
+  kb_search_response_free(r);
+  kb_searcher_free(s);
+  tu_rmtree(dir);
+  free(dir);
+  kb_buf_free(&path);
 }
 
 static void test_technical_token_found(void **state) {
@@ -468,6 +510,7 @@ static void test_terminal_snippet_style(void **state) {
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_title_match_ranks_first),
+      cmocka_unit_test(test_exact_title_ranks_first),
       cmocka_unit_test(test_technical_token_found),
       cmocka_unit_test(test_hit_fields),
       cmocka_unit_test(test_public_never_sees_internal_document),
