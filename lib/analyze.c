@@ -206,11 +206,15 @@ int kb_exact_title_term(kb_tokenizer *t, const char *text, size_t len, kb_buf *o
   uint32_t pos = 1;
   int rc = kb_tokenizer_run(t, text, len, &pos, add_key_token, &key, err);
   if (rc > 0) rc = kb_error_set(err, KB_ENOMEM, "out of memory");
-  if (rc == KB_OK && key.len)
-    rc = kb_buf_printf(out, "%s%016llx", KB_PREFIX_EXACT_TITLE,
-                       (unsigned long long)kb_fnv1a(key.data, key.len));
+  if (rc == KB_OK) rc = kb_exact_title_term_of(key.data, key.len, out);
   kb_buf_free(&key);
   return rc;
+}
+
+int kb_exact_title_term_of(const char *terms, size_t len, kb_buf *out) {
+  if (!len) return KB_OK;
+  return kb_buf_printf(out, "%s%016llx", KB_PREFIX_EXACT_TITLE,
+                       (unsigned long long)kb_fnv1a(terms, len));
 }
 
 /* The exact-title term of a title segment. */

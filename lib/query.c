@@ -579,12 +579,18 @@ static void explain_tokens(kb_query *q, const char *text, const tok_list *l) {
   if (any) kb_buf_putc(e, ']');
 }
 
-/* The free words as a whole title: one more unit, not counted as a word
- * (it changes no match set), weighing EXACT_TITLE_SCALE words. */
-static int add_exact_title(kb_tokenizer *t, const char *words, size_t len, kb_qnode *units,
-                           kb_error *err) {
-  kb_buf term = {0};
-  int rc = kb_exact_title_term(t, words, len, &term, err);
+/* The free words (their primaries, in l) as a whole title: one more unit,
+ * not counted as a word, weighing EXACT_TITLE_SCALE words. */
+static int add_exact_title(const tok_list *l, kb_qnode *units) {
+  kb_buf terms = {0}, term = {0};
+  int rc = KB_OK;
+  for (size_t i = 0; i < l->n && rc == KB_OK; i++) {
+    if (l->v[i].alt) continue;
+    if (terms.len) rc = kb_buf_putc(&terms, ' ');
+    if (rc == KB_OK) rc = kb_buf_puts(&terms, l->v[i].term);
+  }
+  if (rc == KB_OK) rc = kb_exact_title_term_of(terms.data, terms.len, &term);
+  kb_buf_free(&terms);
   if (rc == KB_OK && term.len) {
     kb_qnode *n = kb_qnode_new(KB_Q_TERM, term.data, term.len);
     if (n) n->scale = EXACT_TITLE_SCALE;
@@ -686,7 +692,7 @@ static int build_parts(kb_query *q, kb_tokenizer *t, kb_error *err) {
       explain_tokens(q, words.data, &l);
       rc = add_word_units(q, &l, units, bigrams);
     }
-    if (rc == KB_OK && units->nkids) rc = add_exact_title(t, words.data, words.len, units, err);
+    if (rc == KB_OK && units->nkids) rc = add_exact_title(&l, units);
     free_toks(&l);
   }
   kb_buf_free(&words);
