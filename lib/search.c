@@ -37,6 +37,10 @@ static const unsigned facet_slots[] = {KB_SLOT_TYPE, KB_SLOT_PRODUCT, KB_SLOT_CA
 #define BM25_B 1.0
 #define BM25_MIN_NORMLEN 0.7
 
+/* Matches counted exactly (facets, and the total of a cut match set);
+ * past it both are scaled from the part counted. */
+#define COUNT_LIMIT 10000
+
 /* read with each hit: the text snippets are cut from */
 static const unsigned text_slots[] = {KB_SLOT_TEXT, KB_SLOT_ITEXT, KB_SLOT_BODY,
                                       KB_SLOT_RESOLUTION};
@@ -173,7 +177,7 @@ static kb_search_opts request_opts(const kb_search_request *req) {
       .nfacets = req->facets ? sizeof facet_slots / sizeof facet_slots[0] : 0,
       .facets_joined = true, /* KB_SLOT_FACETS is facet_slots' values joined */
       .facets_joined_slot = KB_SLOT_FACETS,
-      .check_at_least = req->facets ? 10000 : 0,
+      .check_at_least = req->facets ? COUNT_LIMIT : 0,
       .value_slots = text_slots,
       .nvalues = sizeof text_slots / sizeof text_slots[0],
       .bm25_k1 = BM25_K1,
@@ -464,6 +468,9 @@ int kb_search(kb_searcher *s, const kb_search_request *req, kb_search_response *
   const kb_qnode *tree = kb_query_tree(q);
   kb_search_opts so = request_opts(req);
   so.relative_cutoff = kb_query_match_fraction(q);
+  /* a cut set is counted even without facets: Xapian's estimate is of
+   * everything the OR matches, and a page would say 30 results of 7 */
+  if (so.relative_cutoff > 0 && !so.check_at_least) so.check_at_least = COUNT_LIMIT;
   kb_results *raw = NULL;
   if (!tree) rc = kb_error_set(err, KB_ENOMEM, "out of memory");
   else rc = kb_index_search(s->idx, tree, &so, &raw, err);

@@ -293,6 +293,22 @@ static void test_usage_errors(void **state) {
   kb_buf_free(&err);
 }
 
+/* The total of several free words is the match set, whatever the page
+ * size: a one-hit page says as many results as a page that shows them all. */
+static void test_total_is_the_match_set_on_any_page(void **state) {
+  (void)state;
+  json_t *one = search_json(g_db, "打印机 脱机", 0, "--limit", "1", NULL);
+  json_t *all = search_json(g_db, "打印机 脱机", 0, "--limit", "100", NULL);
+  assert_non_null(one);
+  assert_non_null(all);
+  json_int_t n = json_integer_value(json_object_get(all, "total"));
+  assert_true(n >= 2);
+  assert_int_equal(json_array_size(json_object_get(all, "hits")), (size_t)n);
+  assert_int_equal(json_integer_value(json_object_get(one, "total")), n);
+  json_decref(one);
+  json_decref(all);
+}
+
 static void test_explain_names_words_without_match(void **state) {
   (void)state;
   char bin[4096];
@@ -485,6 +501,7 @@ int main(void) {
       cmocka_unit_test(test_filters_and_json_shape),
       cmocka_unit_test(test_snippet_marks_chinese),
       cmocka_unit_test(test_usage_errors),
+      cmocka_unit_test(test_total_is_the_match_set_on_any_page),
       cmocka_unit_test(test_explain_names_words_without_match),
       cmocka_unit_test(test_user_synonyms_without_reindex),
       cmocka_unit_test(test_sync_removes_deleted_file),
