@@ -223,7 +223,7 @@ static int add_exact_title(kb_tokenizer *t, const kb_segment *s, kb_xdoc *xd, kb
   kb_buf_reset(tmp);
   int rc = kb_exact_title_term(t, s->text, s->len, tmp, err);
   if (rc == KB_OK && tmp->len) rc = kb_xdoc_add_term(xd, tmp->data, tmp->len, 1);
-  return rc;
+  return rc == KB_OK ? KB_OK : kb_error_set(err, rc, "title: out of memory");
 }
 
 int kb_analyze_doc(kb_tokenizer *t, const kb_doc *doc, kb_xdoc **out, kb_error *err) {

@@ -702,6 +702,19 @@ void copy_facets(MatchSetSpy::Facets &facets, double scale, kb_results *r) {
   }
 }
 
+// The best weight of ms for the match-set cut: without what o->cut_ignores
+// could add (its most: an upper bound, so the cut errs towards a larger set).
+double best_for_cut(const Xapian::MSet &ms, double best, const kb_search_opts *o) {
+  if (!o->cut_ignores || !*o->cut_ignores) return best;
+  double bonus = 0;
+  try {
+    bonus = ms.get_termweight(o->cut_ignores);
+  } catch (const Xapian::InvalidArgumentError &) {
+    /* not in the query as run: nothing to take off */
+  }
+  return std::max(0.0, best - bonus);
+}
+
 void run_query(kb_index *idx, const Xapian::Query &query, const kb_search_opts *o,
                kb_results *r) {
   Xapian::Enquire enq(*idx->db);
@@ -718,7 +731,8 @@ void run_query(kb_index *idx, const Xapian::Query &query, const kb_search_opts *
   if (o->sort_by_date) {
     if (o->relative_cutoff > 0) {
       Xapian::MSet best = enq.get_mset(0, 1);
-      if (!best.empty()) least = best.begin().get_weight() * o->relative_cutoff;
+      if (!best.empty())
+        least = best_for_cut(best, best.begin().get_weight(), o) * o->relative_cutoff;
       if (least > 0) enq.set_cutoff(0, least);
     }
     enq.set_sort_by_value_then_relevance(o->date_slot, true);
@@ -735,7 +749,7 @@ void run_query(kb_index *idx, const Xapian::Query &query, const kb_search_opts *
   }
   Xapian::MSet ms = enq.get_mset(o->offset, o->limit, o->check_at_least);
   if (!o->sort_by_date && o->relative_cutoff > 0)
-    least = ms.get_max_attained() * o->relative_cutoff;
+    least = best_for_cut(ms, ms.get_max_attained(), o) * o->relative_cutoff;
   r->total = ms.get_matches_estimated();
   r->total_exact = ms.get_matches_lower_bound() == ms.get_matches_upper_bound();
   /* the page, without what weighs less than the cut (by relevance, a tail) */

@@ -172,6 +172,7 @@ struct kb_query {
   kb_qnode *words;    /* OR of optional word units, or NULL */
   kb_qnode *required; /* AND of required clauses, or NULL */
   kb_qnode *excluded; /* OR of excluded clauses, or NULL */
+  char *title_term;   /* the free words' exact-title term, or NULL */
   struct {
     const char *prefix;
     char *value;
@@ -581,7 +582,7 @@ static void explain_tokens(kb_query *q, const char *text, const tok_list *l) {
 
 /* The free words (their primaries, in l) as a whole title: one more unit,
  * not counted as a word, weighing EXACT_TITLE_SCALE words. */
-static int add_exact_title(const tok_list *l, kb_qnode *units) {
+static int add_exact_title(kb_query *q, const tok_list *l, kb_qnode *units) {
   kb_buf terms = {0}, term = {0};
   int rc = KB_OK;
   for (size_t i = 0; i < l->n && rc == KB_OK; i++) {
@@ -592,7 +593,9 @@ static int add_exact_title(const tok_list *l, kb_qnode *units) {
   if (rc == KB_OK) rc = kb_exact_title_term_of(terms.data, terms.len, &term);
   kb_buf_free(&terms);
   if (rc == KB_OK && term.len) {
-    kb_qnode *n = kb_qnode_new(KB_Q_TERM, term.data, term.len);
+    free(q->title_term);
+    q->title_term = strdup(term.data);
+    kb_qnode *n = q->title_term ? kb_qnode_new(KB_Q_TERM, term.data, term.len) : NULL;
     if (n) n->scale = EXACT_TITLE_SCALE;
     rc = n ? kb_qnode_add(units, n) : KB_ENOMEM;
   }
@@ -692,7 +695,7 @@ static int build_parts(kb_query *q, kb_tokenizer *t, kb_error *err) {
       explain_tokens(q, words.data, &l);
       rc = add_word_units(q, &l, units, bigrams);
     }
-    if (rc == KB_OK && units->nkids) rc = add_exact_title(&l, units);
+    if (rc == KB_OK && units->nkids) rc = add_exact_title(q, &l, units);
     free_toks(&l);
   }
   kb_buf_free(&words);
@@ -744,6 +747,7 @@ void kb_query_free(kb_query *q) {
   kb_qnode_free(q->ranges);
   kb_lexicon_free(q->highlights);
   kb_buf_free(&q->explain);
+  free(q->title_term);
   free(q);
 }
 
@@ -872,6 +876,8 @@ const kb_qnode *kb_query_tree(kb_query *q) {
 }
 
 const kb_lexicon *kb_query_highlights(const kb_query *q) { return q->highlights; }
+
+const char *kb_query_title_term(const kb_query *q) { return q->title_term; }
 
 int kb_query_explain(const kb_query *q, kb_buf *out) {
   return kb_buf_append(out, q->explain.data ? q->explain.data : "", q->explain.len);

@@ -468,6 +468,7 @@ int kb_search(kb_searcher *s, const kb_search_request *req, kb_search_response *
   const kb_qnode *tree = kb_query_tree(q);
   kb_search_opts so = request_opts(req);
   so.relative_cutoff = kb_query_match_fraction(q);
+  so.cut_ignores = kb_query_title_term(q);
   /* a cut set is counted even without facets: Xapian's estimate is of
    * everything the OR matches, and a page would say 30 results of 7 */
   if (so.relative_cutoff > 0 && !so.check_at_least) so.check_at_least = COUNT_LIMIT;

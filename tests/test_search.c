@@ -186,6 +186,41 @@ static void test_exact_title_ranks_first(void **state) {
   kb_buf_free(&path);
 }
 
+/* The exact-title bonus ranks the title first without shrinking the match
+ * set: the set is cut at a fraction of the best weight without the bonus,
+ * so the documents holding both words stay in it. */
+static void test_exact_title_keeps_the_match_set(void **state) {
+  (void)state;
+  enum { N = 40 };
+  static sample docs[N];
+  static char titles[N][64], ids[N][32];
+  for (int i = 0; i < N; i++) {
+    snprintf(ids[i], sizeof ids[i], "a/doc-%d", i);
+    if (i == 0) snprintf(titles[i], sizeof titles[i], "printer offline");
+    else if (i < 20) snprintf(titles[i], sizeof titles[i], "printer offline fix %d", i);
+    else snprintf(titles[i], sizeof titles[i], "%s notes %d", i % 2 ? "printer" : "offline", i);
+    docs[i] = (sample){ids[i], titles[i], "hardware", "打印", "P3", "public", "2025-01-01",
+                       {{KB_SEG_BODY, false, "steps to follow"}}};
+  }
+  char *dir = tu_tempdir();
+  kb_buf path = {0};
+  kb_buf_printf(&path, "%s/kb.db", dir);
+  build_index_of(path.data, NULL, docs, N);
+  kb_searcher *s = NULL;
+  kb_error err = {0};
+  assert_int_equal(kb_searcher_new(path.data, &s, &err), KB_OK);
+  fixture f = {.s = s};
+  kb_search_response *r = run(&f, (kb_search_request){.query = "printer offline", .facets = true});
+  assert_string_equal(r->hits[0].id, "a/doc-0");
+  assert_true(r->total >= 20); /* every title holding both words */
+  assert_int_equal(r->nhits, 10);
+  kb_search_response_free(r);
+  kb_searcher_free(s);
+  tu_rmtree(dir);
+  free(dir);
+  kb_buf_free(&path);
+}
+
 static void test_technical_token_found(void **state) {
   fixture *f = *state;
   kb_search_response *r = run(f, (kb_search_request){.query = "ora-12170"});
@@ -511,6 +546,7 @@ int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_title_match_ranks_first),
       cmocka_unit_test(test_exact_title_ranks_first),
+      cmocka_unit_test(test_exact_title_keeps_the_match_set),
       cmocka_unit_test(test_technical_token_found),
       cmocka_unit_test(test_hit_fields),
       cmocka_unit_test(test_public_never_sees_internal_document),

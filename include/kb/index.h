@@ -166,6 +166,8 @@ typedef struct kb_search_opts {
   bool sort_by_date;        /* value slot date_slot descending, then relevance */
   unsigned date_slot;
   double relative_cutoff;   /* matches score at least this fraction of the best (0 = any) */
+  const char *cut_ignores;  /* a term whose weight the best is taken without
+                               (a bonus that must not shrink the set), or NULL */
   const unsigned *facet_slots; /* value slots to count over the whole match set */
   size_t nfacets;
   bool facets_joined;       /* facets_joined_slot holds the facet slots' values

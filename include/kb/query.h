@@ -97,4 +97,9 @@ size_t kb_query_size(const kb_query *q);
  * word, a phrase or a filter finds every document that holds it. */
 double kb_query_match_fraction(const kb_query *q);
 
+/* The query's exact-title term (a bonus for a document whose title is the
+ * free words), which the match fraction is taken without, or NULL.
+ * Borrowed from q. */
+const char *kb_query_title_term(const kb_query *q);
+
 #endif
