@@ -15,6 +15,7 @@ typedef struct analyze_ctx {
   const char *bigram_prefix;
   uint32_t weight;
   bool title;
+  kb_buf title_key; /* the title's primary terms, for its exact-title term */
   bool public_doc; /* only a public document's words may be suggested */
   int rc;
 } analyze_ctx;
@@ -44,6 +45,8 @@ static int add_token(const kb_token *tok, void *vctx) {
     kb_buf_append(&c->term, tok->term, tok->term_len);
     c->rc = kb_xdoc_add_posting(c->xd, c->term.data, c->term.len, tok->pos, 1);
   }
+  if (c->rc == KB_OK && c->title && !tok->alt)
+    c->rc = kb_exact_title_key_add(&c->title_key, tok->term, tok->term_len);
   return c->rc;
 }
 
@@ -193,11 +196,19 @@ static int build_data(const kb_doc *doc, kb_xdoc *xd) {
   return rc;
 }
 
+int kb_exact_title_key_add(kb_buf *key, const char *term, size_t len) {
+  if (key->len && kb_buf_putc(key, ' ') != KB_OK) return KB_ENOMEM;
+  return kb_buf_append(key, term, len);
+}
+
+int kb_exact_title_term_of(const char *key, size_t len, kb_buf *out) {
+  if (!len) return KB_OK;
+  return kb_buf_printf(out, "%s%016llx", KB_PREFIX_EXACT_TITLE,
+                       (unsigned long long)kb_fnv1a(key, len));
+}
+
 static int add_key_token(const kb_token *tok, void *ctx) {
-  kb_buf *key = ctx;
-  if (tok->alt) return 0;
-  if (key->len && kb_buf_putc(key, ' ') != KB_OK) return 1;
-  return kb_buf_append(key, tok->term, tok->term_len) == KB_OK ? 0 : 1;
+  return tok->alt || kb_exact_title_key_add(ctx, tok->term, tok->term_len) == KB_OK ? 0 : 1;
 }
 
 int kb_exact_title_term(kb_tokenizer *t, const char *text, size_t len, kb_buf *out,
@@ -211,19 +222,12 @@ int kb_exact_title_term(kb_tokenizer *t, const char *text, size_t len, kb_buf *o
   return rc;
 }
 
-int kb_exact_title_term_of(const char *terms, size_t len, kb_buf *out) {
-  if (!len) return KB_OK;
-  return kb_buf_printf(out, "%s%016llx", KB_PREFIX_EXACT_TITLE,
-                       (unsigned long long)kb_fnv1a(terms, len));
-}
-
-/* The exact-title term of a title segment. */
-static int add_exact_title(kb_tokenizer *t, const kb_segment *s, kb_xdoc *xd, kb_buf *tmp,
-                           kb_error *err) {
-  kb_buf_reset(tmp);
-  int rc = kb_exact_title_term(t, s->text, s->len, tmp, err);
-  if (rc == KB_OK && tmp->len) rc = kb_xdoc_add_term(xd, tmp->data, tmp->len, 1);
-  return rc == KB_OK ? KB_OK : kb_error_set(err, rc, "title: out of memory");
+/* The exact-title term of the title segment just analysed (its key). */
+static int add_exact_title(analyze_ctx *c, const char *id, kb_error *err) {
+  kb_buf_reset(&c->term);
+  int rc = kb_exact_title_term_of(c->title_key.data, c->title_key.len, &c->term);
+  if (rc == KB_OK && c->term.len) rc = kb_xdoc_add_term(c->xd, c->term.data, c->term.len, 1);
+  return rc == KB_OK ? KB_OK : kb_error_set(err, rc, "%s: out of memory", id);
 }
 
 int kb_analyze_doc(kb_tokenizer *t, const kb_doc *doc, kb_xdoc **out, kb_error *err) {
@@ -244,7 +248,8 @@ int kb_analyze_doc(kb_tokenizer *t, const kb_doc *doc, kb_xdoc **out, kb_error *
     c.title = s->kind == KB_SEG_TITLE;
     rc = kb_tokenizer_run(t, s->text, s->len, &pos, add_token, &c, err);
     if (rc != KB_OK && rc == c.rc) kb_error_set(err, rc, "%s: out of memory", id);
-    if (rc == KB_OK && c.title && !s->internal) rc = add_exact_title(t, s, xd, &c.term, err);
+    if (rc == KB_OK && c.title && !s->internal) rc = add_exact_title(&c, id, err);
+    kb_buf_reset(&c.title_key);
     pos += SEGMENT_GAP;
   }
   if (rc == KB_OK && (rc = add_facets(doc, xd)) != KB_OK)
@@ -252,6 +257,7 @@ int kb_analyze_doc(kb_tokenizer *t, const kb_doc *doc, kb_xdoc **out, kb_error *
   if (rc == KB_OK && (rc = build_data(doc, xd)) != KB_OK)
     kb_error_set(err, rc, "%s: out of memory", id);
   kb_buf_free(&c.term);
+  kb_buf_free(&c.title_key);
   if (rc != KB_OK) {
     kb_xdoc_free(xd);
     return rc;

@@ -585,19 +585,15 @@ static void explain_tokens(kb_query *q, const char *text, const tok_list *l) {
 static int add_exact_title(kb_query *q, const tok_list *l, kb_qnode *units) {
   kb_buf terms = {0}, term = {0};
   int rc = KB_OK;
-  for (size_t i = 0; i < l->n && rc == KB_OK; i++) {
-    if (l->v[i].alt) continue;
-    if (terms.len) rc = kb_buf_putc(&terms, ' ');
-    if (rc == KB_OK) rc = kb_buf_puts(&terms, l->v[i].term);
-  }
+  for (size_t i = 0; i < l->n && rc == KB_OK; i++)
+    if (!l->v[i].alt) rc = kb_exact_title_key_add(&terms, l->v[i].term, strlen(l->v[i].term));
   if (rc == KB_OK) rc = kb_exact_title_term_of(terms.data, terms.len, &term);
   kb_buf_free(&terms);
   if (rc == KB_OK && term.len) {
-    free(q->title_term);
-    q->title_term = strdup(term.data);
-    kb_qnode *n = q->title_term ? kb_qnode_new(KB_Q_TERM, term.data, term.len) : NULL;
+    kb_qnode *n = kb_qnode_new(KB_Q_TERM, term.data, term.len);
     if (n) n->scale = EXACT_TITLE_SCALE;
     rc = n ? kb_qnode_add(units, n) : KB_ENOMEM;
+    if (rc == KB_OK) q->title_term = kb_buf_detach(&term);
   }
   kb_buf_free(&term);
   return rc;

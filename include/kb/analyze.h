@@ -91,9 +91,11 @@ int kb_analyze_doc(kb_tokenizer *t, const kb_doc *doc, kb_xdoc **out, kb_error *
  * title finds that article first. Appends nothing when text has no term. */
 int kb_exact_title_term(kb_tokenizer *t, const char *text, size_t len, kb_buf *out,
                         kb_error *err);
-/* The same from terms already made: a text's primary terms in order, one
- * space between each two (what kb_exact_title_term makes of its text). */
-int kb_exact_title_term_of(const char *terms, size_t len, kb_buf *out);
+/* The same from terms already made: key holds a text's primary terms in
+ * order, each appended with kb_exact_title_key_add. */
+int kb_exact_title_term_of(const char *key, size_t len, kb_buf *out);
+/* Appends the next primary term to an exact-title key. */
+int kb_exact_title_key_add(kb_buf *key, const char *term, size_t len);
 
 /* The id term of a document id ("Q" + id). */
 int kb_id_term(const char *id, kb_buf *out);
