@@ -637,31 +637,17 @@ class MatchSetSpy : public Xapian::MatchSpy {
     size_t values; /* index of its first value id in values_ */
   };
 
-  // The id of read_[i]'s value for did (ids in order of first sight). A
-  // facet has a handful of values, where a scan beats a map; past that
-  // the map takes over.
+  // The id of read_[i]'s value for did (ids in order of first sight).
   uint32_t value_id(size_t i, Xapian::docid did) {
     Xapian::ValueIterator &v = streams_[i];
     const Xapian::ValueIterator end = db_.valuestream_end(read_[i]);
     if (did < furthest_) v = db_.valuestream_begin(read_[i]); /* never in docid order */
     if (v != end && v.get_docid() < did) v.skip_to(did);
     std::string value = v != end && v.get_docid() == did ? *v : std::string();
-    std::vector<std::string> &names = names_[i];
-    if (names.size() <= kScanned) {
-      for (size_t k = 0; k < names.size(); k++)
-        if (names[k] == value) return (uint32_t)k;
-      if (names.size() == kScanned)
-        for (size_t k = 0; k < names.size(); k++) ids_[i].emplace(names[k], (uint32_t)k);
-    }
-    if (names.size() >= kScanned) {
-      auto at = ids_[i].try_emplace(value, (uint32_t)names.size());
-      if (!at.second) return at.first->second;
-    }
-    names.push_back(std::move(value));
-    return (uint32_t)(names.size() - 1);
+    auto at = ids_[i].try_emplace(value, (uint32_t)names_[i].size());
+    if (at.second) names_[i].push_back(std::move(value));
+    return at.first->second;
   }
-
-  static constexpr size_t kScanned = 16;
 
   Xapian::Database db_;
   std::vector<unsigned> slots_; /* the facets counted */
