@@ -67,12 +67,16 @@ static kb_xdoc *make_doc(const char *words, const char *product, const char *dat
   return d;
 }
 
-static void put(kb_index *idx, const char *id_term, const char *words, const char *product,
-                const char *date) {
-  kb_xdoc *d = make_doc(words, product, date, id_term);
+/* Stores d under id_term and frees it. */
+static void put_doc(kb_index *idx, const char *id_term, kb_xdoc *d) {
   kb_error err = {0};
   if (kb_index_replace(idx, id_term, d, &err) != KB_OK) fail_msg("replace: %s", err.message);
   kb_xdoc_free(d);
+}
+
+static void put(kb_index *idx, const char *id_term, const char *words, const char *product,
+                const char *date) {
+  put_doc(idx, id_term, make_doc(words, product, date, id_term));
 }
 
 static void commit(kb_index *idx) {
@@ -581,9 +585,7 @@ static void put_joined(kb_index *idx, const char *id_term, const char *words,
   kb_buf_printf(&joined, "%s\x1f%s", joined_product, date);
   assert_int_equal(kb_xdoc_set_value(d, SLOT_JOINED, joined.data, joined.len), KB_OK);
   kb_buf_free(&joined);
-  kb_error err = {0};
-  if (kb_index_replace(idx, id_term, d, &err) != KB_OK) fail_msg("replace: %s", err.message);
-  kb_xdoc_free(d);
+  put_doc(idx, id_term, d);
 }
 
 /* Facets read from one joined slot count what the separate slots count;

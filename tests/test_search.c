@@ -89,29 +89,39 @@ static void build_index(const char *path, const char *extra_lexicon) {
   build_index_of(path, extra_lexicon, CORPUS, NDOCS);
 }
 
-static int setup(void **state) {
-  fixture *f = calloc(1, sizeof *f);
-  f->dir = tu_tempdir();
-  kb_buf p = {0};
-  kb_buf_printf(&p, "%s/kb.db", f->dir);
-  f->path = kb_buf_detach(&p);
-  build_index(f->path, NULL);
-  kb_error err = {0};
-  if (kb_searcher_new(f->path, &f->s, &err) != KB_OK) {
-    fprintf(stderr, "setup: %s\n", err.message);
-    return -1;
-  }
-  *state = f;
-  return 0;
-}
-
-static int teardown(void **state) {
-  fixture *f = *state;
+static void fixture_free(fixture *f) {
   kb_searcher_free(f->s);
   tu_rmtree(f->dir);
   free(f->dir);
   free(f->path);
   free(f);
+}
+
+/* A searcher over its own index of docs, in a temporary folder; NULL when
+ * it does not open. Free with fixture_free(). */
+static fixture *fixture_of(const sample *docs, size_t ndocs) {
+  fixture *f = calloc(1, sizeof *f);
+  f->dir = tu_tempdir();
+  kb_buf p = {0};
+  kb_buf_printf(&p, "%s/kb.db", f->dir);
+  f->path = kb_buf_detach(&p);
+  build_index_of(f->path, NULL, docs, ndocs);
+  kb_error err = {0};
+  if (kb_searcher_new(f->path, &f->s, &err) != KB_OK) {
+    fprintf(stderr, "fixture: %s\n", err.message);
+    fixture_free(f);
+    return NULL;
+  }
+  return f;
+}
+
+static int setup(void **state) {
+  *state = fixture_of(CORPUS, NDOCS);
+  return *state ? 0 : -1;
+}
+
+static int teardown(void **state) {
+  fixture_free(*state);
   return 0;
 }
 
@@ -166,24 +176,15 @@ static void test_exact_title_ranks_first(void **state) {
        "public", "2025-01-01",
        {{KB_SEG_BODY, false, "触发 Information schema is changed 错误的原因：DDL 与事务并发。"},
         {KB_SEG_BODY, false, "schema is changed 错误的原因还可能是加载 schema 失败。"}}}};
-  char *dir = tu_tempdir();
-  kb_buf path = {0};
-  kb_buf_printf(&path, "%s/kb.db", dir);
-  build_index_of(path.data, NULL, docs, 2);
-  kb_searcher *s = NULL;
-  kb_error err = {0};
-  assert_int_equal(kb_searcher_new(path.data, &s, &err), KB_OK);
-  fixture f = {.s = s};
+  fixture *f = fixture_of(docs, 2);
+  assert_non_null(f);
   /* typed differently: half-width question mark, other case */
   kb_search_response *r =
-      run(&f, (kb_search_request){.query = "触发 information SCHEMA is changed 错误的原因?"});
+      run(f, (kb_search_request){.query = "触发 information SCHEMA is changed 错误的原因?"});
   assert_int_equal(r->nhits, 2);
   assert_string_equal(r->hits[0].id, "a/changed");
   kb_search_response_free(r);
-  kb_searcher_free(s);
-  tu_rmtree(dir);
-  free(dir);
-  kb_buf_free(&path);
+  fixture_free(f);
 }
 
 /* The exact-title bonus ranks the title first without shrinking the match
@@ -202,23 +203,14 @@ static void test_exact_title_keeps_the_match_set(void **state) {
     docs[i] = (sample){ids[i], titles[i], "hardware", "打印", "P3", "public", "2025-01-01",
                        {{KB_SEG_BODY, false, "steps to follow"}}};
   }
-  char *dir = tu_tempdir();
-  kb_buf path = {0};
-  kb_buf_printf(&path, "%s/kb.db", dir);
-  build_index_of(path.data, NULL, docs, N);
-  kb_searcher *s = NULL;
-  kb_error err = {0};
-  assert_int_equal(kb_searcher_new(path.data, &s, &err), KB_OK);
-  fixture f = {.s = s};
-  kb_search_response *r = run(&f, (kb_search_request){.query = "printer offline", .facets = true});
+  fixture *f = fixture_of(docs, N);
+  assert_non_null(f);
+  kb_search_response *r = run(f, (kb_search_request){.query = "printer offline", .facets = true});
   assert_string_equal(r->hits[0].id, "a/doc-0");
   assert_true(r->total >= 20); /* every title holding both words */
   assert_int_equal(r->nhits, 10);
   kb_search_response_free(r);
-  kb_searcher_free(s);
-  tu_rmtree(dir);
-  free(dir);
-  kb_buf_free(&path);
+  fixture_free(f);
 }
 
 static void test_technical_token_found(void **state) {
