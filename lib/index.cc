@@ -14,6 +14,7 @@
 #include <ctime>
 #include <filesystem>
 #include <map>
+#include <memory>
 #include <new>
 #include <string>
 #include <system_error>
@@ -153,6 +154,21 @@ extern "C" int kb_xdoc_set_data(kb_xdoc *d, const char *data, size_t len) {
 
 // ------------------------------------------------------------------- index
 
+namespace {
+// Each document's joined facet value (KB_SLOT_FACETS) as a small id, by
+// docid, for one revision of a reader: built once from the slot's value
+// stream, so that counting a match set costs an array read a document, not
+// a value-stream seek, a string copy and a hash lookup (an eighth of an
+// engineer's search at 100,000 tickets). 4 bytes a document.
+struct FacetTable {
+  unsigned slot = 0;
+  Xapian::rev revision = 0;
+  ino_t ino = 0;
+  std::vector<uint32_t> id_of;     /* by docid; 0: no value */
+  std::vector<std::string> names;  /* by id; names[0] is "" */
+};
+}  // namespace
+
 struct kb_index {
   std::string path;
   Xapian::Database *db = nullptr;       // the reader (== wdb for a writer)
@@ -160,6 +176,7 @@ struct kb_index {
   bool dirty = false;
   ino_t ino = 0;  // of the version file: a new one means the folder was replaced
   uint64_t generation = 0;  // reopens that saw a change
+  FacetTable *facet_table = nullptr;  // a reader's, built on first use
 };
 
 namespace {
@@ -227,6 +244,7 @@ extern "C" void kb_index_free(kb_index *idx) {
   } catch (...) {
   }
   delete idx->db;
+  delete idx->facet_table;
   delete idx;
 }
 
@@ -570,13 +588,15 @@ class MatchSetSpy : public Xapian::MatchSpy {
  public:
   // Counts the values of slots, or their joined form in joined_slot
   // (joined: every document has it).
+  // With table (the joined slot's, for db's revision), its ids are read.
   MatchSetSpy(const Xapian::Database &db, const unsigned *slots, size_t nslots, bool joined,
-              unsigned joined_slot, Xapian::doccount limit)
-      : db_(db), slots_(slots, slots + nslots), joined_(joined), joined_slot_(joined_slot),
-        limit_(limit) {
+              unsigned joined_slot, const FacetTable *table, Xapian::doccount limit)
+      : db_(db), slots_(slots, slots + nslots), joined_(joined || table),
+        joined_slot_(joined_slot), table_(table), limit_(limit) {
     if (joined_) read_.push_back(joined_slot_);
     else read_ = slots_;
-    for (unsigned slot : read_) streams_.push_back(db_.valuestream_begin(slot));
+    if (!table_)
+      for (unsigned slot : read_) streams_.push_back(db_.valuestream_begin(slot));
     names_.resize(read_.size());
     ids_.resize(read_.size());
   }
@@ -585,11 +605,15 @@ class MatchSetSpy : public Xapian::MatchSpy {
     if (seen_.size() >= limit_) return;
     Xapian::docid did = doc.get_docid();
     seen_.push_back(Seen{wt, values_.size()});
-    for (size_t i = 0; i < read_.size(); i++) values_.push_back(value_id(i, did));
+    if (table_)
+      values_.push_back(did < table_->id_of.size() ? table_->id_of[did] : 0);
+    else
+      for (size_t i = 0; i < read_.size(); i++) values_.push_back(value_id(i, did));
     furthest_ = did;
   }
   Xapian::MatchSpy *clone() const override {
-    return new MatchSetSpy(db_, slots_.data(), slots_.size(), joined_, joined_slot_, limit_);
+    return new MatchSetSpy(db_, slots_.data(), slots_.size(), joined_, joined_slot_, table_,
+                           limit_);
   }
 
   // Documents counted that weigh at least least, and each facet slot's
@@ -597,7 +621,7 @@ class MatchSetSpy : public Xapian::MatchSpy {
   typedef std::vector<std::vector<std::pair<std::string, uint32_t>>> Facets;
   Xapian::doccount count(double least, Facets &facets) const {
     std::vector<std::vector<uint32_t>> counts(read_.size());
-    for (size_t i = 0; i < read_.size(); i++) counts[i].assign(names_[i].size(), 0);
+    for (size_t i = 0; i < read_.size(); i++) counts[i].assign(names(i).size(), 0);
     Xapian::doccount n = 0;
     for (const Seen &s : seen_) {
       if (s.wt < least) continue;
@@ -608,14 +632,14 @@ class MatchSetSpy : public Xapian::MatchSpy {
     if (!joined_) {
       for (size_t i = 0; i < slots_.size(); i++)
         for (size_t k = 0; k < names_[i].size(); k++)
-          if (counts[i][k]) facets[i].emplace_back(names_[i][k], counts[i][k]);
+          if (counts[i][k]) facets[i].emplace_back(names(i)[k], counts[i][k]);
       return n;
     }
     // each joined value counted adds to its parts' counts
     std::vector<std::map<std::string, uint32_t>> sums(slots_.size());
-    for (size_t k = 0; k < names_[0].size(); k++) {
+    for (size_t k = 0; k < names(0).size(); k++) {
       if (!counts[0][k]) continue;
-      const std::string &v = names_[0][k];
+      const std::string &v = names(0)[k];
       size_t from = 0;
       for (size_t i = 0; i < slots_.size(); i++) {
         size_t to = std::min(v.find('\x1f', from), v.size());
@@ -637,6 +661,10 @@ class MatchSetSpy : public Xapian::MatchSpy {
     size_t values; /* index of its first value id in values_ */
   };
 
+  const std::vector<std::string> &names(size_t i) const {
+    return table_ ? table_->names : names_[i];
+  }
+
   // The id of read_[i]'s value for did (ids in order of first sight).
   uint32_t value_id(size_t i, Xapian::docid did) {
     Xapian::ValueIterator &v = streams_[i];
@@ -653,6 +681,7 @@ class MatchSetSpy : public Xapian::MatchSpy {
   std::vector<unsigned> slots_; /* the facets counted */
   bool joined_;
   unsigned joined_slot_;
+  const FacetTable *table_;
   std::vector<unsigned> read_;  /* the slots read: slots_, or joined_slot_ */
   std::vector<Xapian::ValueIterator> streams_;
   std::vector<std::vector<std::string>> names_;
@@ -701,6 +730,32 @@ double best_for_cut(const Xapian::MSet &ms, double best, const kb_search_opts *o
   return std::max(0.0, best - bonus);
 }
 
+// The reader's facet table of slot for its current revision, built if it
+// has none (after a reopen that saw a commit: one pass over the slot). A
+// writer has none: what it has not committed has no revision of its own.
+const FacetTable *facet_table(kb_index *idx, unsigned slot) {
+  if (idx->wdb) return nullptr;
+  Xapian::rev revision = idx->db->get_revision();
+  FacetTable *t = idx->facet_table;
+  if (t && t->slot == slot && t->revision == revision && t->ino == idx->ino) return t;
+  std::unique_ptr<FacetTable> fresh(new FacetTable);
+  fresh->slot = slot;
+  fresh->revision = revision;
+  fresh->ino = idx->ino;
+  fresh->id_of.assign(idx->db->get_lastdocid() + 1, 0);
+  fresh->names.emplace_back();
+  std::unordered_map<std::string, uint32_t> ids{{std::string(), 0}};
+  for (Xapian::ValueIterator v = idx->db->valuestream_begin(slot);
+       v != idx->db->valuestream_end(slot); ++v) {
+    auto at = ids.try_emplace(*v, (uint32_t)fresh->names.size());
+    if (at.second) fresh->names.push_back(*v);
+    fresh->id_of[v.get_docid()] = at.first->second;
+  }
+  delete idx->facet_table;
+  idx->facet_table = fresh.release();
+  return idx->facet_table;
+}
+
 void run_query(kb_index *idx, const Xapian::Query &query, const kb_search_opts *o,
                kb_results *r) {
   Xapian::Enquire enq(*idx->db);
@@ -729,8 +784,9 @@ void run_query(kb_index *idx, const Xapian::Query &query, const kb_search_opts *
     Xapian::doccount limit = std::max<Xapian::doccount>(o->check_at_least, o->offset + o->limit);
     bool joined = o->facets_joined && o->nfacets &&
                   idx->db->get_value_freq(o->facets_joined_slot) == idx->db->get_doccount();
+    const FacetTable *table = joined ? facet_table(idx, o->facets_joined_slot) : nullptr;
     spy = new MatchSetSpy(*idx->db, o->facet_slots, o->nfacets, joined, o->facets_joined_slot,
-                          limit);
+                          table, limit);
     enq.add_matchspy(spy->release());
   }
   Xapian::MSet ms = enq.get_mset(o->offset, o->limit, o->check_at_least);

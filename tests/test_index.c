@@ -622,6 +622,47 @@ static void test_joined_facets_count_as_separate_slots(void **state) {
   kb_qnode_free(q);
 }
 
+/* A reader counts the joined slot from its table of each document's value,
+ * built once a revision: a commit it reopens to is counted, a value changed
+ * by a replaced document included. */
+static void test_reader_facets_follow_commits(void **state) {
+  fixture *f = *state;
+  put_joined(f->w, "Qd1", "printer offline", "hardware", "hardware", "2024-01-01");
+  put_joined(f->w, "Qd2", "printer driver", "hardware", "hardware", "2024-01-01");
+  commit(f->w);
+  kb_index *r = NULL;
+  assert_int_equal(kb_index_open(f->path, KB_INDEX_READ, &r, NULL), KB_OK);
+  static const unsigned slots[] = {SLOT_PRODUCT, SLOT_DATE};
+  kb_qnode *q = term(KB_Q_TERM, "printer");
+  kb_search_opts o = {.limit = 10, .facet_slots = slots, .nfacets = 2, .check_at_least = 100,
+                      .facets_joined = true, .facets_joined_slot = SLOT_JOINED};
+  kb_results *res = search(r, q, &o);
+  assert_int_equal(res->total, 2);
+  assert_int_equal(res->nfacet[0], 1);
+  assert_int_equal(res->facets[0][0].count, 2);
+  kb_results_free(res);
+  put_joined(f->w, "Qd2", "printer driver", "network", "network", "2025-02-02");
+  put_joined(f->w, "Qd3", "printer toner", "supplies", "supplies", "2024-01-01");
+  commit(f->w);
+  bool changed = false;
+  assert_int_equal(kb_index_reopen(r, &changed, NULL), KB_OK);
+  assert_true(changed);
+  res = search(r, q, &o);
+  assert_int_equal(res->total, 3);
+  assert_int_equal(res->nfacet[0], 3);
+  static const char *const products[] = {"hardware", "network", "supplies"};
+  for (size_t i = 0; i < 3; i++) {
+    assert_int_equal(res->facets[0][i].count, 1);
+    assert_string_equal(res->facets[0][i].value, products[i]);
+  }
+  assert_int_equal(res->nfacet[1], 2);
+  assert_string_equal(res->facets[1][0].value, "2024-01-01");
+  assert_int_equal(res->facets[1][0].count, 2);
+  kb_results_free(res);
+  kb_qnode_free(q);
+  kb_index_free(r);
+}
+
 /* 400 documents hold "printer", alternately hardware and software. Counting
  * stops at 100: the facets (and the total, when Xapian cannot know it) are
  * the part counted scaled up (about 400, half each), not exact. */
@@ -780,6 +821,7 @@ int main(void) {
       T(test_sort_by_date),
       T(test_facets_count_whole_match_set),
       T(test_joined_facets_count_as_separate_slots),
+      T(test_reader_facets_follow_commits),
       T(test_counts_beyond_check_at_least_are_scaled),
       T(test_relative_cutoff),
       T(test_hit_values),
