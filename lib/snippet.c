@@ -8,6 +8,7 @@
 
 #define MAX_SPANS 4096
 #define LEAD_CHARS 16 /* context kept before the first match */
+#define PIECE_BYTES 600 /* text tokenized at a time, without a sentence end */
 
 const kb_snippet_style KB_SNIPPET_HTML = {"<mark>", "</mark>", true, 120};
 const kb_snippet_style KB_SNIPPET_TERMINAL = {"\033[1m", "\033[0m", false, 100};
@@ -144,22 +145,6 @@ static int add_probe(const char *w, size_t len, void *ctx) {
   return 0;
 }
 
-static bool contains_ci(const char *hay, size_t hlen, const char *needle) {
-  size_t nlen = strlen(needle);
-  if (!nlen) return false;
-  for (size_t i = 0; i + nlen <= hlen; i++) {
-    size_t k = 0;
-    while (k < nlen) {
-      char a = hay[i + k], b = needle[k];
-      if (a >= 'A' && a <= 'Z') a = (char)(a + 32);
-      if (a != b) break;
-      k++;
-    }
-    if (k == nlen) return true;
-  }
-  return false;
-}
-
 /* Latin-1 and Latin Extended letters (lead bytes C3–C9), ligatures and
  * full-width forms (EF AC, EF BC, EF BD) change under NFKC_Casefold. */
 static bool needs_fold(const char *s, size_t len) {
@@ -174,75 +159,145 @@ static bool needs_fold(const char *s, size_t len) {
   return false;
 }
 
-/* Tokenizes only the lines that hold a probe: the passage is cut from one
- * of them, and a long document is not analysed whole for ten words. */
-static int collect_spans(kb_tokenizer *t, span_ctx *c, const char *text, size_t len,
-                         kb_error *err) {
-  probes p = {0};
-  int rc = kb_lexicon_each(c->hl, add_probe, &p);
-  for (size_t s = 0; s < len && rc == KB_OK && c->n < MAX_SPANS;) {
-    size_t e = s;
-    while (e < len && text[e] != '\n') e++;
-    /* a line with characters that fold (full-width, accented, ligatures)
-     * is compared in its folded form */
-    const char *line = text + s;
-    size_t line_len = e - s;
-    kb_buf folded = {0};
-    if (needs_fold(line, line_len) && kb_text_fold(line, line_len, &folded, NULL) == KB_OK) {
-      line = folded.data;
-      line_len = folded.len;
-    }
-    bool hit = false;
-    for (size_t i = 0; i < p.n && !hit; i++) hit = contains_ci(line, line_len, p.v[i]);
-    kb_buf_free(&folded);
-    if (hit) {
-      size_t first = c->n;
-      uint32_t pos = 1;
-      rc = kb_tokenizer_run(t, text + s, e - s, &pos, collect_span, c, err);
-      if (rc > 0) rc = KB_OK; /* MAX_SPANS reached */
-      for (size_t k = first; k < c->n; k++) {
-        c->v[k].start += s;
-        c->v[k].end += s;
-      }
-    }
-    s = e + 1;
+/* A line of the text and how many distinct probes it holds. */
+typedef struct line {
+  size_t start, end;
+  size_t probes;
+  bool read; /* tokenized */
+} line;
+
+/* How many of p's probes line holds, compared in its folded form when it
+ * has characters that fold (full-width, accented, ligatures), else with
+ * ASCII letters lowered (probes are folded). */
+static size_t probes_in(const probes *p, const char *text, size_t len, kb_buf *tmp) {
+  kb_buf_reset(tmp);
+  if (needs_fold(text, len)) {
+    if (kb_text_fold(text, len, tmp, NULL) != KB_OK) return 0;
+  } else if (kb_buf_append(tmp, text, len) == KB_OK) {
+    for (size_t i = 0; i < tmp->len; i++)
+      if (tmp->data[i] >= 'A' && tmp->data[i] <= 'Z') tmp->data[i] = (char)(tmp->data[i] + 32);
+  } else {
+    return 0;
   }
-  for (size_t i = 0; i < p.n; i++) free(p.v[i]);
-  free(p.v);
+  size_t n = 0;
+  for (size_t i = 0; i < p->n; i++)
+    n += p->v[i][0] && memmem(tmp->data, tmp->len, p->v[i], strlen(p->v[i])) != NULL;
+  return n;
+}
+
+/* Tokenizes line l, adding its spans. */
+static int read_line(kb_tokenizer *t, span_ctx *c, const char *text, line *l, kb_error *err) {
+  size_t first = c->n;
+  uint32_t pos = 1;
+  l->read = true;
+  int rc = kb_tokenizer_run(t, text + l->start, l->end - l->start, &pos, collect_span, c, err);
+  if (rc > 0) rc = KB_OK; /* MAX_SPANS reached */
+  for (size_t k = first; k < c->n; k++) {
+    c->v[k].start += l->start;
+    c->v[k].end += l->start;
+  }
   return rc;
 }
 
+/* Where the piece of text from s ends: at its line's end, a sentence's end
+ * (。！？；, or . ! ? before a space) or, in a longer run, the character
+ * boundary after PIECE_BYTES. */
+static size_t piece_end(const char *text, size_t len, size_t s) {
+  size_t i = s;
+  for (; i < len && text[i] != '\n'; i++) {
+    const unsigned char *u = (const unsigned char *)text + i;
+    if (i - s >= PIECE_BYTES && (u[0] & 0xC0) != 0x80) return i;
+    if ((u[0] == '.' || u[0] == '!' || u[0] == '?') && (i + 1 == len || u[1] == ' '))
+      return i + 1;
+    if (i + 2 < len && ((u[0] == 0xE3 && u[1] == 0x80 && u[2] == 0x82) ||
+                        (u[0] == 0xEF && u[1] == 0xBC && (u[2] == 0x81 || u[2] == 0x9F || u[2] == 0x9B))))
+      return i + 3;
+  }
+  return i;
+}
+
+/* The pieces of text (lines, sentences) that hold a probe (*n of them,
+ * caller frees). */
+static line *probe_lines(const probes *p, const char *text, size_t len, size_t *nlines) {
+  line *v = NULL;
+  size_t n = 0, cap = 0;
+  kb_buf tmp = {0};
+  for (size_t s = 0; s < len;) {
+    size_t e = piece_end(text, len, s);
+    size_t k = probes_in(p, text + s, e - s, &tmp);
+    if (k) {
+      if (n == cap) {
+        line *grown = realloc(v, (cap = cap ? 2 * cap : 16) * sizeof *v);
+        if (!grown) break;
+        v = grown;
+      }
+      v[n++] = (line){s, e, k, false};
+    }
+    s = e < len && text[e] == '\n' ? e + 1 : e;
+  }
+  kb_buf_free(&tmp);
+  *nlines = n;
+  return v;
+}
+
+/* Sorts c's spans and merges overlaps (a bigram inside a matched word, a
+ * whole over its parts). */
+static void merge_spans(span_ctx *c) {
+  qsort(c->v, c->n, sizeof *c->v, by_start);
+  size_t n = 0;
+  for (size_t i = 0; i < c->n; i++) {
+    if (n && c->v[i].start < c->v[n - 1].end) {
+      if (c->v[i].end > c->v[n - 1].end) c->v[n - 1].end = c->v[i].end;
+      continue;
+    }
+    c->v[n++] = c->v[i];
+  }
+  c->n = n;
+}
+
+/* Only the line holding the most distinct probes is tokenized first (the
+ * passage is cut from it), then the other lines the passage reaches: a long
+ * document is not analysed whole for ten words. */
 int kb_snippet_make(kb_tokenizer *t, const kb_lexicon *highlights, const char *text, size_t len,
                     const kb_snippet_style *style, kb_buf *out, kb_error *err) {
   span_ctx c = {.hl = highlights, .v = malloc(MAX_SPANS * sizeof(span))};
-  if (!c.v) return kb_error_set(err, KB_ENOMEM, "out of memory");
-  int rc = collect_spans(t, &c, text, len, err);
-  kb_buf_free(&c.key);
-  if (rc < 0) {
-    free(c.v);
-    return rc;
-  }
-  qsort(c.v, c.n, sizeof *c.v, by_start);
-  /* merge overlaps: a bigram inside a matched word, a whole over its parts */
-  size_t n = 0;
-  for (size_t i = 0; i < c.n; i++) {
-    if (n && c.v[i].start < c.v[n - 1].end) {
-      if (c.v[i].end > c.v[n - 1].end) c.v[n - 1].end = c.v[i].end;
-      continue;
-    }
-    c.v[n++] = c.v[i];
-  }
+  probes p = {0};
+  size_t nlines = 0;
+  line *lines = NULL;
+  int rc = c.v ? kb_lexicon_each(c.hl, add_probe, &p) : KB_ENOMEM;
+  if (rc == KB_OK) lines = probe_lines(&p, text, len, &nlines);
+  size_t best = 0;
+  for (size_t i = 1; i < nlines; i++)
+    if (lines[i].probes > lines[best].probes) best = i;
+  if (rc == KB_OK && nlines) rc = read_line(t, &c, text, &lines[best], err);
+  merge_spans(&c);
   size_t ws = 0, we;
-  if (n) {
-    size_t first = best_window(text, len, c.v, n, style->max_chars);
+  if (c.n) {
+    size_t first = best_window(text, len, c.v, c.n, style->max_chars);
     ws = back_chars(text, c.v[first].start, LEAD_CHARS);
   }
   while (ws < len && (text[ws] == ' ' || text[ws] == '\n' || text[ws] == '\t')) ws++;
   we = advance_chars(text, len, ws, style->max_chars);
+  /* the passage's other lines get their marks too */
+  bool more = false;
+  for (size_t i = 0; i < nlines && rc == KB_OK; i++)
+    if (!lines[i].read && lines[i].start < we && lines[i].end > ws) {
+      rc = read_line(t, &c, text, &lines[i], err);
+      more = true;
+    }
+  if (more) merge_spans(&c);
+  for (size_t i = 0; i < p.n; i++) free(p.v[i]);
+  free(p.v);
+  free(lines);
+  kb_buf_free(&c.key);
+  if (rc != KB_OK) {
+    free(c.v);
+    return rc == KB_ENOMEM ? kb_error_set(err, rc, "out of memory") : rc;
+  }
   bool last_space = true;
   if (ws > 0) kb_buf_puts(out, "…");
   size_t at = ws;
-  for (size_t i = 0; i < n; i++) {
+  for (size_t i = 0; i < c.n; i++) {
     if (c.v[i].end <= ws || c.v[i].start < at) continue;
     if (c.v[i].start >= we) break;
     size_t se = c.v[i].end < we ? c.v[i].end : we;

@@ -247,6 +247,30 @@ static void test_window_prefers_more_distinct_terms(void **state) {
   kb_buf_free(&text);
 }
 
+/* Text is tokenized a sentence (or 600 bytes) at a time, only where the
+ * passage is: a match in the next sentence, or past a cut in a long run
+ * without punctuation, is still marked inside the passage. */
+static void test_marks_across_pieces(void **state) {
+  fixture *f = *state;
+  kb_buf text = {0};
+  for (int i = 0; i < 30; i++) kb_buf_puts(&text, "无关的内容。");
+  kb_buf_puts(&text, "打印机脱机了。重启打印机后恢复。");
+  for (int i = 0; i < 30; i++) kb_buf_puts(&text, "无关的内容。");
+  char *s = snippet(f, "打印机 脱机 重启", text.data, &KB_SNIPPET_HTML);
+  assert_true(tu_contains(s, "<mark>打印机</mark><mark>脱机</mark>了。"));
+  assert_true(tu_contains(s, "<mark>重启</mark><mark>打印机</mark>后"));
+  free(s);
+  kb_buf_reset(&text);
+  for (int i = 0; i < 200; i++) kb_buf_puts(&text, "xyz ");
+  kb_buf_puts(&text, "nginx reload ");
+  for (int i = 0; i < 200; i++) kb_buf_puts(&text, "abc nginx ");
+  s = snippet(f, "nginx reload", text.data, &KB_SNIPPET_HTML);
+  assert_true(tu_contains(s, "<mark>nginx</mark> <mark>reload</mark> abc <mark>nginx</mark>"));
+  assert_false(tu_contains(s, " nginx "));
+  free(s);
+  kb_buf_free(&text);
+}
+
 static void test_one_line(void **state) {
   fixture *f = *state;
   char *s = snippet(f, "打印机", "第一行\n\n  打印机\t脱机\r\n第三行", &KB_SNIPPET_HTML);
@@ -323,6 +347,7 @@ int main(void) {
       cmocka_unit_test(test_match_near_start_has_no_leading_ellipsis),
       cmocka_unit_test(test_no_match_gives_start_of_text),
       cmocka_unit_test(test_window_prefers_more_distinct_terms),
+      cmocka_unit_test(test_marks_across_pieces),
       cmocka_unit_test(test_one_line),
       cmocka_unit_test(test_appends_to_out),
       cmocka_unit_test(test_small_windows_never_cut_characters),
