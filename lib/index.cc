@@ -740,6 +740,31 @@ void copy_facets(MatchSetSpy::Facets &facets, double scale, kb_results *r) {
   }
 }
 
+// Every docid up to last, without weight: filtering a query by it ends the
+// match at last. It claims every document, so that the query, never it,
+// leads the filter.
+class DocidPrefix : public Xapian::PostingSource {
+ public:
+  DocidPrefix(Xapian::docid last, Xapian::doccount docs) : last_(last), docs_(docs) {}
+  Xapian::doccount get_termfreq_min() const override { return 0; }
+  Xapian::doccount get_termfreq_est() const override { return docs_; }
+  Xapian::doccount get_termfreq_max() const override { return docs_; }
+  void next(double) override { did_++; }
+  void skip_to(Xapian::docid did, double) override { did_ = std::max(did_, did); }
+  bool check(Xapian::docid did, double) override {
+    did_ = std::max(did_, did);
+    return true;
+  }
+  bool at_end() const override { return did_ > last_; }
+  Xapian::docid get_docid() const override { return did_; }
+  void init(const Xapian::Database &) override { did_ = 0; }
+  PostingSource *clone() const override { return new DocidPrefix(last_, docs_); }
+
+ private:
+  Xapian::docid last_, did_ = 0;
+  Xapian::doccount docs_;
+};
+
 // The best weight of ms for the match-set cut: without what o->cut_ignores
 // could add (its most: an upper bound, so the cut errs towards a larger set).
 double best_for_cut(const Xapian::MSet &ms, double best, const kb_search_opts *o) {
@@ -779,6 +804,81 @@ const FacetTable *facet_table(kb_index *idx, unsigned slot) {
   return idx->facet_table;
 }
 
+// The first shown items of ms as r's hits, with their data and values.
+void copy_hits(const Xapian::MSet &ms, Xapian::doccount shown, const kb_search_opts *o,
+               kb_results *r) {
+  r->hits = static_cast<kb_hit *>(std::calloc(shown ? shown : 1, sizeof(kb_hit)));
+  if (!r->hits) throw std::bad_alloc();
+  for (Xapian::MSetIterator m = ms.begin(); r->nhits < shown; ++m) {
+    kb_hit *h = &r->hits[r->nhits];
+    h->docid = *m;
+    h->score = m.get_weight();
+    h->percent = m.get_percent();
+    Xapian::Document doc = m.get_document();
+    h->data = dup_string(doc.get_data());
+    r->nhits++;
+    if (!o->nvalues) continue;
+    h->values = static_cast<char **>(std::calloc(o->nvalues, sizeof(char *)));
+    h->value_lens = static_cast<size_t *>(std::calloc(o->nvalues, sizeof(size_t)));
+    if (!h->values || !h->value_lens) throw std::bad_alloc();
+    h->nvalues = o->nvalues;
+    for (size_t i = 0; i < o->nvalues; i++) {
+      std::string v = doc.get_value(o->value_slots[i]);
+      h->values[i] = dup_string(v);
+      h->value_lens[i] = v.size();
+    }
+  }
+}
+
+// The match set of a relevance search with a cut, counted in two passes
+// instead of one: the page first (Xapian skips what cannot reach it, so it
+// costs little), which gives the best weight and so the cut; then the
+// documents at or above the cut, with Xapian skipping what cannot reach it,
+// over the docids where about check_at_least of the query's matches lie
+// (all of them when there are fewer; past that the part counted is scaled
+// to the rest). One pass would weigh every match in that part in full,
+// before the cut is known. False when there is no cut to count with.
+bool count_cut_set(kb_index *idx, Xapian::Enquire &enq, const Xapian::Query &query,
+                   const kb_search_opts *o, kb_results *r) {
+  Xapian::MSet ms = enq.get_mset(o->offset, o->limit);
+  double least = best_for_cut(ms, ms.get_max_attained(), o) * o->relative_cutoff;
+  if (least <= 0) return false;
+  Xapian::doccount shown = ms.size();
+  while (shown && ms[shown - 1].get_weight() < least) shown--;
+  Xapian::docid last = idx->db->get_lastdocid();
+  Xapian::doccount limit = std::max<Xapian::doccount>(o->check_at_least, o->offset + o->limit);
+  Xapian::doccount est = ms.get_matches_estimated();
+  Xapian::docid prefix = est > limit ? (Xapian::docid)((double)last * limit / est) : last;
+  prefix = std::max<Xapian::docid>(prefix, 1);
+  bool joined = o->facets_joined && o->nfacets &&
+                idx->db->get_value_freq(o->facets_joined_slot) == idx->db->get_doccount();
+  const FacetTable *table = joined ? facet_table(idx, o->facets_joined_slot) : nullptr;
+  MatchSetSpy *spy = new MatchSetSpy(*idx->db, o->facet_slots, o->nfacets, joined,
+                                     o->facets_joined_slot, table, limit);
+  DocidPrefix docids(prefix, idx->db->get_doccount());
+  if (prefix < last)
+    enq.set_query(Xapian::Query(Xapian::Query::OP_FILTER, query, Xapian::Query(&docids)));
+  enq.set_cutoff(0, least);
+  enq.add_matchspy(spy->release());
+  enq.get_mset(0, 0, std::max<Xapian::doccount>(idx->db->get_doccount(), 1));
+  MatchSetSpy::Facets facets;
+  Xapian::doccount n = spy->count(least, facets);
+  double scale = 1.0;
+  if (prefix >= last && spy->complete()) {
+    r->total = n;
+    r->total_exact = true;
+  } else {
+    Xapian::docid counted = spy->complete() ? prefix : spy->furthest();
+    if (counted && last > counted) scale = (double)last / counted;
+    r->total = (uint32_t)(n * scale + 0.5);
+    r->total_exact = false;
+  }
+  r->total = std::max<uint32_t>(r->total, (uint32_t)(o->offset + shown));
+  copy_hits(ms, shown, o, r);
+  if (o->nfacets) copy_facets(facets, scale, r);
+  return true;
+}
+
 void run_query(kb_index *idx, const Xapian::Query &query, const kb_search_opts *o,
                kb_results *r) {
   Xapian::Enquire enq(*idx->db);
@@ -801,6 +901,9 @@ void run_query(kb_index *idx, const Xapian::Query &query, const kb_search_opts *
     }
     enq.set_sort_by_value_then_relevance(o->date_slot, true);
   }
+  if (!o->sort_by_date && o->relative_cutoff > 0 && (o->check_at_least || o->nfacets) &&
+      count_cut_set(idx, enq, query, o, r))
+    return;
   MatchSetSpy *spy = nullptr;
   if (o->check_at_least || o->nfacets) {
     /* no Enquire::set_time_limit: its timer crashed kb-serve's threads */
@@ -846,27 +949,7 @@ void run_query(kb_index *idx, const Xapian::Query &query, const kb_search_opts *
     r->total = (uint32_t)(o->offset + shown);
     r->total_exact = true;
   }
-  r->hits = static_cast<kb_hit *>(std::calloc(shown ? shown : 1, sizeof(kb_hit)));
-  if (!r->hits) throw std::bad_alloc();
-  for (Xapian::MSetIterator m = ms.begin(); r->nhits < shown; ++m) {
-    kb_hit *h = &r->hits[r->nhits];
-    h->docid = *m;
-    h->score = m.get_weight();
-    h->percent = m.get_percent();
-    Xapian::Document doc = m.get_document();
-    h->data = dup_string(doc.get_data());
-    r->nhits++;
-    if (!o->nvalues) continue;
-    h->values = static_cast<char **>(std::calloc(o->nvalues, sizeof(char *)));
-    h->value_lens = static_cast<size_t *>(std::calloc(o->nvalues, sizeof(size_t)));
-    if (!h->values || !h->value_lens) throw std::bad_alloc();
-    h->nvalues = o->nvalues;
-    for (size_t i = 0; i < o->nvalues; i++) {
-      std::string v = doc.get_value(o->value_slots[i]);
-      h->values[i] = dup_string(v);
-      h->value_lens[i] = v.size();
-    }
-  }
+  copy_hits(ms, shown, o, r);
   if (spy && o->nfacets) copy_facets(facets, scale, r);
 }
 

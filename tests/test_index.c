@@ -703,6 +703,48 @@ static void test_counts_beyond_check_at_least_are_scaled(void **state) {
   kb_qnode_free(q);
 }
 
+/* With a cut, the match set is counted after the page: only what reaches
+ * the cut, over the docids that hold about check_at_least of the query's
+ * matches, scaled to the rest; exact when those docids are all of them.
+ * 400 documents hold "printer", one in four also "toner" (hardware or
+ * software): "printer toner" matches 400, 100 of them reach the cut. */
+static void test_cut_set_counted_over_a_docid_prefix(void **state) {
+  fixture *f = *state;
+  for (int i = 0; i < 400; i++) {
+    char id[16];
+    snprintf(id, sizeof id, "Qn%d", i);
+    bool toner = i % 4 == 0;
+    put(f->w, id, toner ? "printer toner" : "printer paper",
+        toner ? (i % 8 ? "software" : "hardware") : "misc", "2024-01-01");
+  }
+  commit(f->w);
+  static const unsigned slots[] = {SLOT_PRODUCT};
+  kb_qnode *q = node2(KB_Q_OR, term(KB_Q_TERM, "printer"), term(KB_Q_TERM, "toner"));
+  kb_search_opts o = {.limit = 10, .facet_slots = slots, .nfacets = 1, .check_at_least = 100,
+                      .relative_cutoff = 0.5};
+  kb_results *r = search(f->w, q, &o);
+  assert_int_equal(r->nhits, 10);
+  assert_false(r->total_exact);
+  assert_in_range(r->total, 90, 110);
+  assert_int_equal(r->nfacet[0], 2); /* "misc" never reaches the cut */
+  assert_in_range(r->facets[0][0].count, 45, 55);
+  assert_in_range(r->facets[0][1].count, 45, 55);
+  kb_results_free(r);
+  o.check_at_least = 1000;
+  r = search(f->w, q, &o);
+  assert_true(r->total_exact);
+  assert_int_equal(r->total, 100);
+  assert_int_equal(r->facets[0][0].count, 50);
+  assert_int_equal(r->facets[0][1].count, 50);
+  kb_results_free(r);
+  o.offset = 95; /* a page past the cut's end is empty, the total the same */
+  r = search(f->w, q, &o);
+  assert_int_equal(r->nhits, 5);
+  assert_int_equal(r->total, 100);
+  kb_results_free(r);
+  kb_qnode_free(q);
+}
+
 /* A relative cut-off: what weighs less than the fraction of the best match
  * is not a match, in the page, the total and the facets alike, counted by
  * relevance or sorted by date. */
@@ -823,6 +865,7 @@ int main(void) {
       T(test_joined_facets_count_as_separate_slots),
       T(test_reader_facets_follow_commits),
       T(test_counts_beyond_check_at_least_are_scaled),
+      T(test_cut_set_counted_over_a_docid_prefix),
       T(test_relative_cutoff),
       T(test_hit_values),
       T(test_reader_search),
