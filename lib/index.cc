@@ -830,19 +830,22 @@ void copy_hits(const Xapian::MSet &ms, Xapian::doccount shown, const kb_search_o
   }
 }
 
-// The match set of a relevance search with a cut, counted in two passes
-// instead of one: the page first (Xapian skips what cannot reach it, so it
-// costs little), which gives the best weight and so the cut; then the
-// documents at or above the cut, with Xapian skipping what cannot reach it,
-// over the docids where about check_at_least of the query's matches lie
-// (all of them when there are fewer; past that the part counted is scaled
-// to the rest). One pass would weigh every match in that part in full,
-// before the cut is known. False when there is no cut to count with.
-bool count_cut_set(kb_index *idx, Xapian::Enquire &enq, const Xapian::Query &query,
-                   const kb_search_opts *o, kb_results *r) {
+// The page and the match set of a relevance search, in two passes instead
+// of one: the page first (Xapian skips what cannot reach it, so it costs
+// little), which gives the best weight and so the cut; then the match set
+// is counted. With a cut, the documents at or above it, Xapian skipping
+// what cannot reach it, over the docids where about check_at_least of the
+// query's matches lie (all of them when there are fewer; past that the
+// part counted is scaled to the rest). Without one, the first
+// check_at_least matches, unweighed (Xapian stops there), scaled to
+// Xapian's total. One pass would weigh every match it counts in full,
+// before the cut is known.
+void count_match_set(kb_index *idx, Xapian::Enquire &enq, const Xapian::Query &query,
+                     const kb_search_opts *o, kb_results *r) {
   Xapian::MSet ms = enq.get_mset(o->offset, o->limit);
-  double least = best_for_cut(ms, ms.get_max_attained(), o) * o->relative_cutoff;
-  if (least <= 0) return false;
+  double least = o->relative_cutoff > 0
+                     ? best_for_cut(ms, ms.get_max_attained(), o) * o->relative_cutoff
+                     : 0;
   Xapian::doccount shown = ms.size();
   while (shown && ms[shown - 1].get_weight() < least) shown--;
   Xapian::docid last = idx->db->get_lastdocid();
@@ -856,17 +859,24 @@ bool count_cut_set(kb_index *idx, Xapian::Enquire &enq, const Xapian::Query &que
   MatchSetSpy *spy = new MatchSetSpy(*idx->db, o->facet_slots, o->nfacets, joined,
                                      o->facets_joined_slot, table, limit);
   DocidPrefix docids(prefix, idx->db->get_doccount());
-  if (prefix < last)
+  if (least <= 0)
+    enq.set_query(Xapian::Query(Xapian::Query::OP_SCALE_WEIGHT, query, 0.0));
+  else if (prefix < last)
     enq.set_query(Xapian::Query(Xapian::Query::OP_FILTER, query, Xapian::Query(&docids)));
   enq.set_cutoff(0, least);
   enq.add_matchspy(spy->release());
-  enq.get_mset(0, 0, std::max<Xapian::doccount>(idx->db->get_doccount(), 1));
+  enq.get_mset(0, 0, least > 0 ? std::max<Xapian::doccount>(idx->db->get_doccount(), 1) : limit);
   MatchSetSpy::Facets facets;
   Xapian::doccount n = spy->count(least, facets);
   double scale = 1.0;
-  if (prefix >= last && spy->complete()) {
+  bool xapian_knows = ms.get_matches_lower_bound() == ms.get_matches_upper_bound();
+  if (spy->complete() && (least <= 0 || prefix >= last)) {
     r->total = n;
     r->total_exact = true;
+  } else if (least <= 0 && xapian_knows) {
+    r->total = ms.get_matches_estimated();
+    scale = n ? (double)r->total / n : 1.0;
+    r->total_exact = false; /* the facets are not */
   } else {
     Xapian::docid counted = spy->complete() ? prefix : spy->furthest();
     if (counted && last > counted) scale = (double)last / counted;
@@ -876,7 +886,6 @@ bool count_cut_set(kb_index *idx, Xapian::Enquire &enq, const Xapian::Query &que
   r->total = std::max<uint32_t>(r->total, (uint32_t)(o->offset + shown));
   copy_hits(ms, shown, o, r);
   if (o->nfacets) copy_facets(facets, scale, r);
-  return true;
 }
 
 void run_query(kb_index *idx, const Xapian::Query &query, const kb_search_opts *o,
@@ -901,9 +910,10 @@ void run_query(kb_index *idx, const Xapian::Query &query, const kb_search_opts *
     }
     enq.set_sort_by_value_then_relevance(o->date_slot, true);
   }
-  if (!o->sort_by_date && o->relative_cutoff > 0 && (o->check_at_least || o->nfacets) &&
-      count_cut_set(idx, enq, query, o, r))
+  if (!o->sort_by_date && (o->check_at_least || o->nfacets)) {
+    count_match_set(idx, enq, query, o, r);
     return;
+  }
   MatchSetSpy *spy = nullptr;
   if (o->check_at_least || o->nfacets) {
     /* no Enquire::set_time_limit: its timer crashed kb-serve's threads */
