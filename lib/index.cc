@@ -677,6 +677,7 @@ class MatchSetSpy : public Xapian::MatchSpy {
   Xapian::docid furthest() const { return furthest_; }
   // Whether every match was counted (the limit did not run out).
   bool complete() const { return seen_.size() < limit_; }
+  Xapian::doccount seen() const { return seen_.size(); }
 
  private:
   struct Seen {
@@ -830,10 +831,15 @@ void copy_hits(const Xapian::MSet &ms, Xapian::doccount shown, const kb_search_o
   }
 }
 
+// Match sets this small are counted in the page's pass, which weighs its
+// first SMALL_SET matches in full (a public search over the articles: 11%
+// fewer instructions than a second pass; an engineer's, 0.4% more).
+constexpr Xapian::doccount SMALL_SET = 100;
+
 // The page and the match set of a relevance search, in two passes instead
 // of one: the page first (Xapian skips what cannot reach it, so it costs
-// little), which gives the best weight and so the cut; then the match set
-// is counted. With a cut, the documents at or above it, Xapian skipping
+// little), which gives the best weight and so the cut; then, unless the
+// page's pass saw every match, the match set is counted. With a cut, the documents at or above it, Xapian skipping
 // what cannot reach it, over the docids where about check_at_least of the
 // query's matches lie (all of them when there are fewer; past that the
 // part counted is scaled to the rest). Without one, the first
@@ -842,22 +848,40 @@ void copy_hits(const Xapian::MSet &ms, Xapian::doccount shown, const kb_search_o
 // before the cut is known.
 void count_match_set(kb_index *idx, Xapian::Enquire &enq, const Xapian::Query &query,
                      const kb_search_opts *o, kb_results *r) {
-  Xapian::MSet ms = enq.get_mset(o->offset, o->limit);
+  Xapian::doccount limit = std::max<Xapian::doccount>(o->check_at_least, o->offset + o->limit);
+  bool joined = o->facets_joined && o->nfacets &&
+                idx->db->get_value_freq(o->facets_joined_slot) == idx->db->get_doccount();
+  const FacetTable *table = joined ? facet_table(idx, o->facets_joined_slot) : nullptr;
+  auto new_spy = [&](Xapian::doccount most) {
+    return new MatchSetSpy(*idx->db, o->facet_slots, o->nfacets, joined, o->facets_joined_slot,
+                           table, most);
+  };
+  Xapian::doccount small =
+      std::min(limit, std::max<Xapian::doccount>(SMALL_SET, o->offset + o->limit));
+  MatchSetSpy *spy = new_spy(small);
+  enq.add_matchspy(spy->release());
+  Xapian::MSet ms = enq.get_mset(o->offset, o->limit, small);
   double least = o->relative_cutoff > 0
                      ? best_for_cut(ms, ms.get_max_attained(), o) * o->relative_cutoff
                      : 0;
   Xapian::doccount shown = ms.size();
   while (shown && ms[shown - 1].get_weight() < least) shown--;
+  MatchSetSpy::Facets facets;
+  /* every match seen (and weighed in full: fewer than small) */
+  if (ms.get_matches_lower_bound() == ms.get_matches_upper_bound() &&
+      spy->seen() == ms.get_matches_upper_bound() && spy->complete()) {
+    r->total = std::max<uint32_t>(spy->count(least, facets), (uint32_t)(o->offset + shown));
+    r->total_exact = true;
+    copy_hits(ms, shown, o, r);
+    if (o->nfacets) copy_facets(facets, 1.0, r);
+    return;
+  }
+  enq.clear_matchspies(); /* frees spy */
   Xapian::docid last = idx->db->get_lastdocid();
-  Xapian::doccount limit = std::max<Xapian::doccount>(o->check_at_least, o->offset + o->limit);
   Xapian::doccount est = ms.get_matches_estimated();
   Xapian::docid prefix = est > limit ? (Xapian::docid)((double)last * limit / est) : last;
   prefix = std::max<Xapian::docid>(prefix, 1);
-  bool joined = o->facets_joined && o->nfacets &&
-                idx->db->get_value_freq(o->facets_joined_slot) == idx->db->get_doccount();
-  const FacetTable *table = joined ? facet_table(idx, o->facets_joined_slot) : nullptr;
-  MatchSetSpy *spy = new MatchSetSpy(*idx->db, o->facet_slots, o->nfacets, joined,
-                                     o->facets_joined_slot, table, limit);
+  spy = new_spy(limit);
   DocidPrefix docids(prefix, idx->db->get_doccount());
   if (least <= 0)
     enq.set_query(Xapian::Query(Xapian::Query::OP_SCALE_WEIGHT, query, 0.0));
@@ -866,7 +890,6 @@ void count_match_set(kb_index *idx, Xapian::Enquire &enq, const Xapian::Query &q
   enq.set_cutoff(0, least);
   enq.add_matchspy(spy->release());
   enq.get_mset(0, 0, least > 0 ? std::max<Xapian::doccount>(idx->db->get_doccount(), 1) : limit);
-  MatchSetSpy::Facets facets;
   Xapian::doccount n = spy->count(least, facets);
   double scale = 1.0;
   bool xapian_knows = ms.get_matches_lower_bound() == ms.get_matches_upper_bound();
