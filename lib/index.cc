@@ -566,7 +566,10 @@ Xapian::Query build(const kb_qnode *n) {
       q = Xapian::Query(Xapian::Query::OP_AND, kids.begin(), kids.end());
       break;
     case KB_Q_OR:
-      q = Xapian::Query(Xapian::Query::OP_OR, kids.begin(), kids.end());
+      if (n->window && kids.size() > n->window)
+        q = Xapian::Query(Xapian::Query::OP_ELITE_SET, kids.begin(), kids.end(), n->window);
+      else
+        q = Xapian::Query(Xapian::Query::OP_OR, kids.begin(), kids.end());
       break;
     case KB_Q_AND_NOT:
       q = Xapian::Query(Xapian::Query::OP_AND_NOT, kids.begin(), kids.end());

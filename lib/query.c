@@ -8,6 +8,14 @@
 
 /* Bigrams back up the words at this fraction of a word's weight. */
 #define BIGRAM_SCALE 0.5
+/* A longer query (a pasted ticket title or log line) is matched on this
+ * many of its terms, those that can weigh most: the rest, common words and
+ * bigrams, cost most of the matching and change little (callgrind, an
+ * engineer's search: 11% fewer instructions at 100,000 tickets, 13% at
+ * 1,000,000; make eval: bq 0.1143 → 0.1142, atec 0.0629 → 0.0624, tidb
+ * 0.4242 → 0.4237, med and the articles unchanged; 16 terms cost bq
+ * 0.003). */
+#define ELITE_TERMS 24
 /* The match set of free words (two or more): documents scoring at least
  * this fraction of the best match. Below it a document shares a stray word
  * or a bigram with the query and little else. */
@@ -701,6 +709,7 @@ static int build_parts(kb_query *q, kb_tokenizer *t, kb_error *err) {
     bigrams = NULL;
   }
   kb_qnode_free(bigrams);
+  if (units) units->window = ELITE_TERMS;
   if (rc == KB_OK && units->nkids) q->words = units;
   else kb_qnode_free(units);
   return rc == KB_OK ? KB_OK : kb_error_set(err, rc, "query: out of memory");

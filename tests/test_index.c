@@ -745,6 +745,40 @@ static void test_cut_set_counted_over_a_docid_prefix(void **state) {
   kb_qnode_free(q);
 }
 
+/* An OR with a window matches only that many of its subqueries (nested
+ * ORs' counted as its own), those that can weigh most: the rare ones. */
+static void test_or_window_keeps_the_weightiest(void **state) {
+  fixture *f = *state;
+  for (int i = 0; i < 20; i++) {
+    char id[16];
+    snprintf(id, sizeof id, "Qc%d", i);
+    put(f->w, id, i ? "alpha beta gamma delta" : "alpha beta gamma delta rare1 rare2",
+        "misc", "2024-01-01");
+  }
+  commit(f->w);
+  kb_qnode *q = kb_qnode_new(KB_Q_OR, NULL, 0);
+  kb_qnode *nested = kb_qnode_new(KB_Q_OR, NULL, 0);
+  static const char *const common[] = {"alpha", "beta", "gamma", "delta"};
+  for (size_t i = 0; i < 4; i++)
+    assert_int_equal(kb_qnode_add(i < 2 ? q : nested, term(KB_Q_TERM, common[i])), KB_OK);
+  assert_int_equal(kb_qnode_add(nested, term(KB_Q_TERM, "rare1")), KB_OK);
+  assert_int_equal(kb_qnode_add(q, nested), KB_OK);
+  assert_int_equal(kb_qnode_add(q, term(KB_Q_TERM, "rare2")), KB_OK);
+  kb_search_opts o = {.limit = 30};
+  kb_results *r = search(f->w, q, &o);
+  assert_int_equal(r->nhits, 20);
+  kb_results_free(r);
+  q->window = 2; /* 6 subqueries: the two rare ones are kept */
+  r = search(f->w, q, &o);
+  assert_hits(r, "Qc0");
+  kb_results_free(r);
+  q->window = 6; /* no more than the window: all of them */
+  r = search(f->w, q, &o);
+  assert_int_equal(r->nhits, 20);
+  kb_results_free(r);
+  kb_qnode_free(q);
+}
+
 /* A relative cut-off: what weighs less than the fraction of the best match
  * is not a match, in the page, the total and the facets alike, counted by
  * relevance or sorted by date. */
@@ -866,6 +900,7 @@ int main(void) {
       T(test_reader_facets_follow_commits),
       T(test_counts_beyond_check_at_least_are_scaled),
       T(test_cut_set_counted_over_a_docid_prefix),
+      T(test_or_window_keeps_the_weightiest),
       T(test_relative_cutoff),
       T(test_hit_values),
       T(test_reader_search),

@@ -103,6 +103,8 @@ static void test_several_words_are_alternatives(void **state) {
   assert_null(find(t, KB_Q_AND_NOT, NULL));
   assert_null(find(t, KB_Q_PHRASE, NULL));
   assert_int_equal(kb_query_size(q), 3);
+  /* a long query is matched on its weightiest terms (an elite set) */
+  assert_true(words->window > 3);
   kb_query_free(q);
 }
 

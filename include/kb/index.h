@@ -152,7 +152,10 @@ typedef struct kb_qnode {
   char *term;     /* KB_Q_TERM, KB_Q_FILTER; low bound of KB_Q_VALUE_RANGE */
   char *term2;    /* high bound of KB_Q_VALUE_RANGE */
   double scale;   /* weight multiplier, 1.0 by default */
-  unsigned window; /* KB_Q_PHRASE, KB_Q_NEAR; 0 = number of kids */
+  unsigned window; /* KB_Q_PHRASE, KB_Q_NEAR; 0 = number of kids. KB_Q_OR:
+                      when nonzero, an OR of more subqueries (its nested
+                      ORs counted as theirs) matches only this many, those
+                      that can weigh most (Xapian's OP_ELITE_SET) */
   struct kb_qnode **kids;
   size_t nkids;
   size_t cap;
