@@ -922,10 +922,13 @@ void run_query(kb_index *idx, const Xapian::Query &query, const kb_search_opts *
     enq.set_weighting_scheme(Xapian::BM25Weight(
         o->bm25_k1, 0, 1, o->bm25_b, o->bm25_min_normlen > 0 ? o->bm25_min_normlen : 0.5));
   /* The match set is the documents weighing at least relative_cutoff of the
-   * best match. By relevance the matcher counts as usual and the set is cut
-   * afterwards (the best weight is known then): no more work than counting
-   * everything. Date order cannot be cut afterwards: the best match is
-   * found first (one item: cheap) and its weight is the matcher's cut-off. */
+   * best match. By relevance, count_match_set finds the page, then counts
+   * the set. Date order cannot be cut afterwards: the best match is found
+   * first (one item: cheap) and its weight is the matcher's cut-off. */
+  if (!o->sort_by_date && (o->check_at_least || o->nfacets)) {
+    count_match_set(idx, enq, query, o, r);
+    return;
+  }
   double least = 0;
   if (o->sort_by_date) {
     if (o->relative_cutoff > 0) {
@@ -935,10 +938,6 @@ void run_query(kb_index *idx, const Xapian::Query &query, const kb_search_opts *
       if (least > 0) enq.set_cutoff(0, least);
     }
     enq.set_sort_by_value_then_relevance(o->date_slot, true);
-  }
-  if (!o->sort_by_date && (o->check_at_least || o->nfacets)) {
-    count_match_set(idx, enq, query, o, r);
-    return;
   }
   MatchSetSpy *spy = nullptr;
   if (o->check_at_least || o->nfacets) {
