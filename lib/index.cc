@@ -537,7 +537,7 @@ Xapian::Query build(const kb_qnode *n);
 void add_or_kids(const kb_qnode *n, double scale, std::vector<Xapian::Query> &out) {
   for (size_t i = 0; i < n->nkids; i++) {
     const kb_qnode *k = n->kids[i];
-    if (k->op == KB_Q_OR) {
+    if (k->op == KB_Q_OR && !k->window) { /* an elite set keeps its own */
       add_or_kids(k, scale * (k->scale > 0 ? k->scale : 1.0), out);
       continue;
     }
