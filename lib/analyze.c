@@ -207,21 +207,6 @@ int kb_exact_title_term_of(const char *key, size_t len, kb_buf *out) {
                        (unsigned long long)kb_fnv1a(key, len));
 }
 
-static int add_key_token(const kb_token *tok, void *ctx) {
-  return tok->alt || kb_exact_title_key_add(ctx, tok->term, tok->term_len) == KB_OK ? 0 : 1;
-}
-
-int kb_exact_title_term(kb_tokenizer *t, const char *text, size_t len, kb_buf *out,
-                        kb_error *err) {
-  kb_buf key = {0};
-  uint32_t pos = 1;
-  int rc = kb_tokenizer_run(t, text, len, &pos, add_key_token, &key, err);
-  if (rc > 0) rc = kb_error_set(err, KB_ENOMEM, "out of memory");
-  if (rc == KB_OK) rc = kb_exact_title_term_of(key.data, key.len, out);
-  kb_buf_free(&key);
-  return rc;
-}
-
 /* The exact-title term of the title segment just analysed (its key). */
 static int add_exact_title(analyze_ctx *c, const char *id, kb_error *err) {
   kb_buf_reset(&c->term);

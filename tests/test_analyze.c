@@ -96,30 +96,39 @@ static void test_title_terms(void **state) {
   kb_doc_free(d);
 }
 
-/* One term for the whole title, the same for any way of typing it (case,
- * width, punctuation, traditional characters), none for a part of it. */
+/* The exact-title term a query's free words ask for (a copy, caller frees;
+ * NULL when it asks for none). */
+static char *query_title_term(fixture *f, const char *text) {
+  kb_query_opts o = {0};
+  kb_query *q = NULL;
+  kb_error err = {0};
+  assert_int_equal(kb_query_parse(f->tk, text, strlen(text), &o, &q, &err), KB_OK);
+  const char *t = kb_query_title_term(q);
+  char *copy = t ? strdup(t) : NULL;
+  kb_query_free(q);
+  return copy;
+}
+
+/* One term for the whole title, the one a query typing it asks for, in any
+ * way of typing it (case, width, punctuation, traditional characters);
+ * none for a part of it. */
 static void test_exact_title_term(void **state) {
   fixture *f = *state;
   kb_doc *d = sample_doc("t/exact");
   store(f, d);
-  kb_buf same = {0}, typed = {0}, part = {0};
-  kb_error err = {0};
-  assert_int_equal(kb_exact_title_term(f->tk, "Printer offline 打印机脱机", 31, &same, &err), KB_OK);
-  const char *other = "ＰＲＩＮＴＥＲ  offline：打印機脫機？";
-  assert_int_equal(kb_exact_title_term(f->tk, other, strlen(other), &typed, &err), KB_OK);
-  assert_int_equal(kb_exact_title_term(f->tk, "printer offline", 15, &part, &err), KB_OK);
-  assert_true(same.len > 1 && same.data[0] == KB_PREFIX_EXACT_TITLE[0]);
-  assert_string_equal(same.data, typed.data);
-  assert_string_not_equal(same.data, part.data);
-  assert_int_equal(freq(f, same.data), 1);
-  assert_int_equal(freq(f, part.data), 0);
-  kb_buf empty = {0};
-  assert_int_equal(kb_exact_title_term(f->tk, "？！", strlen("？！"), &empty, &err), KB_OK);
-  assert_int_equal(empty.len, 0);
-  kb_buf_free(&same);
-  kb_buf_free(&typed);
-  kb_buf_free(&part);
-  kb_buf_free(&empty);
+  char *same = query_title_term(f, "Printer offline 打印机脱机");
+  char *typed = query_title_term(f, "ＰＲＩＮＴＥＲ  offline：打印機脫機？");
+  char *part = query_title_term(f, "printer offline");
+  assert_non_null(same);
+  assert_true(strlen(same) > 1 && same[0] == KB_PREFIX_EXACT_TITLE[0]);
+  assert_string_equal(same, typed);
+  assert_string_not_equal(same, part);
+  assert_int_equal(freq(f, same), 1);
+  assert_int_equal(freq(f, part), 0);
+  assert_null(query_title_term(f, "？！"));
+  free(same);
+  free(typed);
+  free(part);
   kb_doc_free(d);
 }
 

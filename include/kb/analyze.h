@@ -39,7 +39,7 @@
 #define KB_PREFIX_VISIBILITY "XV"
 #define KB_PREFIX_TAG "XG"
 #define KB_PREFIX_LANGUAGE "XL"
-#define KB_PREFIX_EXACT_TITLE "E" /* one term for a whole title: kb_exact_title_term */
+#define KB_PREFIX_EXACT_TITLE "E" /* one term for a whole title: kb_exact_title_term_of */
 
 /* Value slots. */
 enum {
@@ -83,16 +83,13 @@ int kb_filter_term(const char *prefix, const char *value, kb_buf *out);
  * kb_xdoc_free(). The doc must have an id and a type. */
 int kb_analyze_doc(kb_tokenizer *t, const kb_doc *doc, kb_xdoc **out, kb_error *err);
 
-/* Appends the exact-title term of text: KB_PREFIX_EXACT_TITLE and a hash
- * of its primary terms in order (as tokenizer t makes them, so case, width,
- * punctuation and traditional characters do not matter: "需要帮助?" and
- * "需要幫助？" are the same). Each document has the one of its title; a
+/* Appends the exact-title term of a text: KB_PREFIX_EXACT_TITLE and a hash
+ * of key, the text's primary terms in order, each appended with
+ * kb_exact_title_key_add (terms as the tokenizer makes them, so case,
+ * width, punctuation and traditional characters do not matter: "需要帮助?"
+ * and "需要幫助？" are the same). Each document has the one of its title; a
  * query's free words ask for theirs, so a question typed as an article's
- * title finds that article first. Appends nothing when text has no term. */
-int kb_exact_title_term(kb_tokenizer *t, const char *text, size_t len, kb_buf *out,
-                        kb_error *err);
-/* The same from terms already made: key holds a text's primary terms in
- * order, each appended with kb_exact_title_key_add. */
+ * title finds that article first. Appends nothing for an empty key. */
 int kb_exact_title_term_of(const char *key, size_t len, kb_buf *out);
 /* Appends the next primary term to an exact-title key. */
 int kb_exact_title_key_add(kb_buf *key, const char *term, size_t len);
