@@ -116,9 +116,9 @@ static void put_text(const char *text, size_t s, size_t e, const kb_snippet_styl
   }
 }
 
-/* ------------------------------------------------- which lines to read */
+/* ------------------------------------------------ which pieces to read */
 
-/* Substrings that a line must hold to be worth tokenizing: a bigram's two
+/* Substrings that a piece of text must hold to be worth tokenizing: a bigram's two
  * characters, a term, or a Latin stem without its last letter (stems end
  * where words differ: happi/happy). */
 typedef struct probes {
@@ -159,14 +159,15 @@ static bool needs_fold(const char *s, size_t len) {
   return false;
 }
 
-/* A line of the text and how many distinct probes it holds. */
-typedef struct line {
+/* A piece of the text (a line or a sentence) and how many distinct probes
+ * it holds. */
+typedef struct piece {
   size_t start, end;
   size_t probes;
   bool read; /* tokenized */
-} line;
+} piece;
 
-/* How many of p's probes line holds, compared in its folded form when it
+/* How many of p's probes text holds, compared in its folded form when it
  * has characters that fold (full-width, accented, ligatures), else with
  * ASCII letters lowered (probes are folded). */
 static size_t probes_in(const probes *p, const char *text, size_t len, kb_buf *tmp) {
@@ -185,8 +186,8 @@ static size_t probes_in(const probes *p, const char *text, size_t len, kb_buf *t
   return n;
 }
 
-/* Tokenizes line l, adding its spans. */
-static int read_line(kb_tokenizer *t, span_ctx *c, const char *text, line *l, kb_error *err) {
+/* Tokenizes piece l, adding its spans. */
+static int read_piece(kb_tokenizer *t, span_ctx *c, const char *text, piece *l, kb_error *err) {
   size_t first = c->n;
   uint32_t pos = 1;
   l->read = true;
@@ -218,8 +219,8 @@ static size_t piece_end(const char *text, size_t len, size_t s) {
 
 /* The pieces of text (lines, sentences) that hold a probe (*n of them,
  * caller frees). */
-static line *probe_lines(const probes *p, const char *text, size_t len, size_t *nlines) {
-  line *v = NULL;
+static piece *probe_pieces(const probes *p, const char *text, size_t len, size_t *npieces) {
+  piece *v = NULL;
   size_t n = 0, cap = 0;
   kb_buf tmp = {0};
   for (size_t s = 0; s < len;) {
@@ -227,16 +228,16 @@ static line *probe_lines(const probes *p, const char *text, size_t len, size_t *
     size_t k = probes_in(p, text + s, e - s, &tmp);
     if (k) {
       if (n == cap) {
-        line *grown = realloc(v, (cap = cap ? 2 * cap : 16) * sizeof *v);
+        piece *grown = realloc(v, (cap = cap ? 2 * cap : 16) * sizeof *v);
         if (!grown) break;
         v = grown;
       }
-      v[n++] = (line){s, e, k, false};
+      v[n++] = (piece){s, e, k, false};
     }
     s = e < len && text[e] == '\n' ? e + 1 : e;
   }
   kb_buf_free(&tmp);
-  *nlines = n;
+  *npieces = n;
   return v;
 }
 
@@ -255,21 +256,21 @@ static void merge_spans(span_ctx *c) {
   c->n = n;
 }
 
-/* Only the line holding the most distinct probes is tokenized first (the
- * passage is cut from it), then the other lines the passage reaches: a long
- * document is not analysed whole for ten words. */
+/* Only the piece holding the most distinct probes is tokenized first (the
+ * passage is cut from it), then the other pieces the passage reaches: a
+ * long document is not analysed whole for ten words. */
 int kb_snippet_make(kb_tokenizer *t, const kb_lexicon *highlights, const char *text, size_t len,
                     const kb_snippet_style *style, kb_buf *out, kb_error *err) {
   span_ctx c = {.hl = highlights, .v = malloc(MAX_SPANS * sizeof(span))};
   probes p = {0};
-  size_t nlines = 0;
-  line *lines = NULL;
+  size_t npieces = 0;
+  piece *pieces = NULL;
   int rc = c.v ? kb_lexicon_each(c.hl, add_probe, &p) : KB_ENOMEM;
-  if (rc == KB_OK) lines = probe_lines(&p, text, len, &nlines);
+  if (rc == KB_OK) pieces = probe_pieces(&p, text, len, &npieces);
   size_t best = 0;
-  for (size_t i = 1; i < nlines; i++)
-    if (lines[i].probes > lines[best].probes) best = i;
-  if (rc == KB_OK && nlines) rc = read_line(t, &c, text, &lines[best], err);
+  for (size_t i = 1; i < npieces; i++)
+    if (pieces[i].probes > pieces[best].probes) best = i;
+  if (rc == KB_OK && npieces) rc = read_piece(t, &c, text, &pieces[best], err);
   merge_spans(&c);
   size_t ws = 0, we;
   if (c.n) {
@@ -278,17 +279,17 @@ int kb_snippet_make(kb_tokenizer *t, const kb_lexicon *highlights, const char *t
   }
   while (ws < len && (text[ws] == ' ' || text[ws] == '\n' || text[ws] == '\t')) ws++;
   we = advance_chars(text, len, ws, style->max_chars);
-  /* the passage's other lines get their marks too */
+  /* the passage's other pieces get their marks too */
   bool more = false;
-  for (size_t i = 0; i < nlines && rc == KB_OK; i++)
-    if (!lines[i].read && lines[i].start < we && lines[i].end > ws) {
-      rc = read_line(t, &c, text, &lines[i], err);
+  for (size_t i = 0; i < npieces && rc == KB_OK; i++)
+    if (!pieces[i].read && pieces[i].start < we && pieces[i].end > ws) {
+      rc = read_piece(t, &c, text, &pieces[i], err);
       more = true;
     }
   if (more) merge_spans(&c);
   for (size_t i = 0; i < p.n; i++) free(p.v[i]);
   free(p.v);
-  free(lines);
+  free(pieces);
   kb_buf_free(&c.key);
   if (rc != KB_OK) {
     free(c.v);
