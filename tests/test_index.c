@@ -79,6 +79,14 @@ static void put(kb_index *idx, const char *id_term, const char *words, const cha
   put_doc(idx, id_term, make_doc(words, product, date, id_term));
 }
 
+/* Document number i of a series: id term prefix + i. */
+static void put_nth(kb_index *idx, const char *prefix, int i, const char *words,
+                    const char *product, const char *date) {
+  char id[16];
+  snprintf(id, sizeof id, "%s%d", prefix, i);
+  put(idx, id, words, product, date);
+}
+
 static void commit(kb_index *idx) {
   kb_error err = {0};
   if (kb_index_commit(idx, &err) != KB_OK) fail_msg("commit: %s", err.message);
@@ -668,11 +676,8 @@ static void test_reader_facets_follow_commits(void **state) {
  * the part counted scaled up (about 400, half each), not exact. */
 static void test_counts_beyond_check_at_least_are_scaled(void **state) {
   fixture *f = *state;
-  for (int i = 0; i < 400; i++) {
-    char id[16];
-    snprintf(id, sizeof id, "Qn%d", i);
-    put(f->w, id, "printer", i % 2 ? "software" : "hardware", "2024-01-01");
-  }
+  for (int i = 0; i < 400; i++)
+    put_nth(f->w, "Qn", i, "printer", i % 2 ? "software" : "hardware", "2024-01-01");
   commit(f->w);
   static const unsigned slots[] = {SLOT_PRODUCT};
   kb_qnode *q = term(KB_Q_TERM, "printer");
@@ -711,11 +716,9 @@ static void test_counts_beyond_check_at_least_are_scaled(void **state) {
 static void test_cut_set_counted_over_a_docid_prefix(void **state) {
   fixture *f = *state;
   for (int i = 0; i < 400; i++) {
-    char id[16];
-    snprintf(id, sizeof id, "Qn%d", i);
     bool toner = i % 4 == 0;
-    put(f->w, id, toner ? "printer toner" : "printer paper",
-        toner ? (i % 8 ? "software" : "hardware") : "misc", "2024-01-01");
+    put_nth(f->w, "Qn", i, toner ? "printer toner" : "printer paper",
+            toner ? (i % 8 ? "software" : "hardware") : "misc", "2024-01-01");
   }
   commit(f->w);
   static const unsigned slots[] = {SLOT_PRODUCT};
@@ -749,12 +752,9 @@ static void test_cut_set_counted_over_a_docid_prefix(void **state) {
  * ORs' counted as its own), those that can weigh most: the rare ones. */
 static void test_or_window_keeps_the_weightiest(void **state) {
   fixture *f = *state;
-  for (int i = 0; i < 20; i++) {
-    char id[16];
-    snprintf(id, sizeof id, "Qc%d", i);
-    put(f->w, id, i ? "alpha beta gamma delta" : "alpha beta gamma delta rare1 rare2",
-        "misc", "2024-01-01");
-  }
+  for (int i = 0; i < 20; i++)
+    put_nth(f->w, "Qc", i, i ? "alpha beta gamma delta" : "alpha beta gamma delta rare1 rare2",
+            "misc", "2024-01-01");
   commit(f->w);
   kb_qnode *q = kb_qnode_new(KB_Q_OR, NULL, 0);
   kb_qnode *nested = kb_qnode_new(KB_Q_OR, NULL, 0);
@@ -786,12 +786,9 @@ static void test_relative_cutoff(void **state) {
   fixture *f = *state;
   put(f->w, "Qs1", "printer offline printer offline", "hardware", "2021-01-01");
   put(f->w, "Qs2", "printer offline", "hardware", "2022-01-01");
-  for (int i = 0; i < 20; i++) { /* a stray "printer" in long documents */
-    char id[16];
-    snprintf(id, sizeof id, "Qw%d", i);
-    put(f->w, id, "printer a b c d e f g h i j k l m n o p q r s t u v w x y z", "misc",
-        "2025-01-01");
-  }
+  for (int i = 0; i < 20; i++) /* a stray "printer" in long documents */
+    put_nth(f->w, "Qw", i, "printer a b c d e f g h i j k l m n o p q r s t u v w x y z",
+            "misc", "2025-01-01");
   commit(f->w);
   static const unsigned slots[] = {SLOT_PRODUCT};
   kb_qnode *q = node2(KB_Q_OR, term(KB_Q_TERM, "printer"), term(KB_Q_TERM, "offline"));
