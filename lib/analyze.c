@@ -13,6 +13,7 @@ typedef struct analyze_ctx {
   kb_buf term;
   const char *word_prefix;
   const char *bigram_prefix;
+  const char *compound_prefix;
   uint32_t weight;
   bool title;
   kb_buf title_key; /* the title's primary terms, for its exact-title term */
@@ -23,6 +24,11 @@ typedef struct analyze_ctx {
 static int add_token(const kb_token *tok, void *vctx) {
   analyze_ctx *c = vctx;
   kb_buf_reset(&c->term);
+  if (tok->kind == KB_TOKEN_COMPOUND) { /* matched whole, never in a phrase */
+    kb_buf_puts(&c->term, c->compound_prefix);
+    kb_buf_append(&c->term, tok->term, tok->term_len);
+    return c->rc = kb_xdoc_add_term(c->xd, c->term.data, c->term.len, c->weight);
+  }
   bool bigram = tok->kind == KB_TOKEN_BIGRAM;
   kb_buf_puts(&c->term, bigram ? c->bigram_prefix : c->word_prefix);
   kb_buf_append(&c->term, tok->term, tok->term_len);
@@ -224,11 +230,12 @@ int kb_analyze_doc(kb_tokenizer *t, const kb_doc *doc, kb_xdoc **out, kb_error *
   if (kb_xdoc_new(&xd) != KB_OK) return kb_error_set(err, KB_ENOMEM, "out of memory");
   analyze_ctx c = {.xd = xd, .public_doc = !kb_doc_is_internal(doc)};
   uint32_t pos = 1;
-  int rc = KB_OK;
+  int rc = kb_xdoc_add_term(xd, KB_TERM_ANALYZED, strlen(KB_TERM_ANALYZED), 0);
   for (size_t i = 0; i < kb_doc_segment_count(doc) && rc == KB_OK; i++) {
     const kb_segment *s = kb_doc_segment(doc, i);
     c.word_prefix = s->internal ? KB_PREFIX_INTERNAL : "";
     c.bigram_prefix = s->internal ? KB_PREFIX_INTERNAL_BIGRAM : KB_PREFIX_BIGRAM;
+    c.compound_prefix = s->internal ? KB_PREFIX_INTERNAL_COMPOUND : KB_PREFIX_COMPOUND;
     c.weight = segment_weight(s->kind);
     c.title = s->kind == KB_SEG_TITLE;
     rc = kb_tokenizer_run(t, s->text, s->len, &pos, add_token, &c, err);

@@ -315,3 +315,24 @@ out:
   if (dst != small_dst) free(dst);
   return rc;
 }
+
+int kb_synonyms_each(const char *text, size_t len, size_t *groups, kb_synonym_fn fn, void *ctx) {
+  const char *end = text + len;
+  int rc = 0;
+  for (const char *p = text; p < end && !rc;) {
+    const char *e = memchr(p, '\n', (size_t)(end - p));
+    if (!e) e = end;
+    const char *le = e > p && e[-1] == '\r' ? e - 1 : e;
+    if (*p != '#' && le > p) {
+      size_t group = (*groups)++;
+      for (const char *a = p; a < le && !rc;) {
+        const char *sep = a;
+        while (sep < le && !(sep + 2 < le && sep[0] == ' ' && sep[1] == '=' && sep[2] == ' ')) sep++;
+        rc = fn(a, (size_t)(sep - a), group, ctx);
+        a = sep < le ? sep + 3 : le;
+      }
+    }
+    p = e + 1;
+  }
+  return rc;
+}

@@ -201,6 +201,17 @@ void kb_lexicon_free(kb_lexicon *lex) {
 
 /* ---------------------------------------------------------------- tokenizer */
 
+/* A compound has at most this many words. */
+#define COMPOUND_PARTS 4
+
+/* A primary just emitted, for the compounds ending at the next ones. */
+typedef struct recent_word {
+  char term[KB_TERM_MAX + 1];
+  size_t len;
+  uint32_t pos;
+  size_t start;
+} recent_word;
+
 typedef struct cjk_char {
   size_t start;  /* byte offset in the text */
   bool icu_start; /* an ICU word starts here */
@@ -228,6 +239,12 @@ struct kb_tokenizer {
   size_t *conv_off;   /* byte offset of each of its characters in conv */
   size_t conv_cap;
   bool conv_active;
+  /* compounds: the built-in synonyms of several words, their terms joined
+   * by spaces, and the words they end with; the last primaries emitted */
+  kb_lexicon *compounds, *compound_ends;
+  recent_word recent[COMPOUND_PARTS];
+  size_t nrecent;
+  kb_buf compound;
   /* the current call */
   const char *text;
   size_t len;
@@ -275,6 +292,56 @@ static bool is_traditional(const kb_tokenizer *t, int32_t c) {
   return c >= 0x3400 && c < 0xA000 && (t->trad[(c - 0x3400) / 8] >> ((c - 0x3400) % 8)) & 1;
 }
 
+typedef struct member_words {
+  kb_buf joined, last;
+  size_t n;
+} member_words;
+
+static int collect_member_word(const kb_token *tok, void *ctx) {
+  member_words *w = ctx;
+  if (tok->alt) return 0;
+  if (w->n++) kb_buf_putc(&w->joined, ' ');
+  kb_buf_reset(&w->last);
+  kb_buf_append(&w->last, tok->term, tok->term_len);
+  return kb_buf_append(&w->joined, tok->term, tok->term_len);
+}
+
+static int add_compound(const char *member, size_t len, size_t group, void *ctx) {
+  (void)group;
+  kb_tokenizer *t = ctx;
+  member_words w = {0};
+  uint32_t pos = 1;
+  int rc = kb_tokenizer_run(t, member, len, &pos, collect_member_word, &w, NULL);
+  if (rc == KB_OK && w.n >= 2 && w.n <= COMPOUND_PARTS && w.joined.len <= KB_TERM_MAX) {
+    rc = kb_lexicon_add(t->compounds, w.joined.data, w.joined.len);
+    if (rc == KB_OK) rc = kb_lexicon_add(t->compound_ends, w.last.data, w.last.len);
+  }
+  kb_buf_free(&w.joined);
+  kb_buf_free(&w.last);
+  return rc;
+}
+
+/* The compounds of the built-in synonyms, as this tokenizer splits them
+ * (before it knows any: they are found among its own primaries). */
+static int load_compounds(kb_tokenizer *t, kb_error *err) {
+  kb_lexicon *compounds = kb_lexicon_new(), *ends = kb_lexicon_new();
+  size_t groups = 0;
+  int rc = compounds && ends ? KB_OK : KB_ENOMEM;
+  t->compounds = compounds;
+  t->compound_ends = ends;
+  if (rc == KB_OK)
+    rc = kb_synonyms_each(KB_DATA(synonyms), KB_DATA_LEN(synonyms), &groups, add_compound, t);
+  t->compounds = t->compound_ends = NULL;
+  if (rc != KB_OK) {
+    kb_lexicon_free(compounds);
+    kb_lexicon_free(ends);
+    return kb_error_set(err, rc < 0 ? rc : KB_ENOMEM, "compounds: out of memory");
+  }
+  t->compounds = compounds;
+  t->compound_ends = ends;
+  return KB_OK;
+}
+
 int kb_tokenizer_new(const kb_lexicon *lex, kb_tokenizer **out, kb_error *err) {
   kb_tokenizer *t = calloc(1, sizeof *t);
   if (!t) return kb_error_set(err, KB_ENOMEM, "out of memory");
@@ -287,6 +354,7 @@ int kb_tokenizer_new(const kb_lexicon *lex, kb_tokenizer **out, kb_error *err) {
   }
   int rc = kb_stemmer_new("english", &t->stemmer, err);
   if (rc == KB_OK) rc = open_folding(t, err);
+  if (rc == KB_OK) rc = load_compounds(t, err);
   if (rc != KB_OK) {
     kb_tokenizer_free(t);
     return rc;
@@ -310,7 +378,44 @@ void kb_tokenizer_free(kb_tokenizer *t) {
   if (t->t2s && t->t2s != (opencc_t)-1) opencc_close(t->t2s);
   kb_buf_free(&t->conv);
   free(t->conv_off);
+  kb_lexicon_free(t->compounds);
+  kb_lexicon_free(t->compound_ends);
+  kb_buf_free(&t->compound);
   free(t);
+}
+
+/* Remembers the primary tok and, when it ends a compound (the words just
+ * before it at the positions just before its), emits that compound. */
+static int note_primary(kb_tokenizer *t, const kb_token *tok) {
+  if (t->nrecent == COMPOUND_PARTS) {
+    memmove(t->recent, t->recent + 1, (COMPOUND_PARTS - 1) * sizeof *t->recent);
+    t->nrecent--;
+  }
+  recent_word *r = &t->recent[t->nrecent++];
+  memcpy(r->term, tok->term, tok->term_len);
+  r->len = tok->term_len;
+  r->pos = tok->pos;
+  r->start = tok->start;
+  if (!kb_lexicon_contains(t->compound_ends, tok->term, tok->term_len)) return 0;
+  for (size_t k = 2; k <= t->nrecent; k++) {
+    const recent_word *first = &t->recent[t->nrecent - k];
+    if (first->pos + (uint32_t)(k - 1) != tok->pos) break; /* not one after another */
+    kb_buf_reset(&t->compound);
+    for (size_t i = t->nrecent - k; i < t->nrecent; i++) {
+      if (i > t->nrecent - k) kb_buf_putc(&t->compound, ' ');
+      kb_buf_append(&t->compound, t->recent[i].term, t->recent[i].len);
+    }
+    if (t->compound.len > KB_TERM_MAX ||
+        !kb_lexicon_contains(t->compounds, t->compound.data, t->compound.len))
+      continue;
+    kb_token c = {.term = t->compound.data, .term_len = t->compound.len,
+                  .surface = t->compound.data, .surface_len = t->compound.len,
+                  .kind = KB_TOKEN_COMPOUND, .alt = true, .pos = first->pos,
+                  .start = first->start, .end = tok->end};
+    int rc = t->fn(&c, t->ctx);
+    if (rc) return rc;
+  }
+  return 0;
 }
 
 /* Calls the user's callback with a token built from t->term / t->surface. */
@@ -328,7 +433,9 @@ static int emit(kb_tokenizer *t, kb_token_kind kind, bool alt, uint32_t pos, siz
       .start = start,
       .end = end,
   };
-  return t->fn(&tok, t->ctx);
+  int rc = t->fn(&tok, t->ctx);
+  if (!rc && !alt && t->compounds) rc = note_primary(t, &tok);
+  return rc;
 }
 
 static bool is_ascii_alnum(int32_t c) {
@@ -730,6 +837,7 @@ int kb_tokenizer_run(kb_tokenizer *t, const char *text, size_t len, uint32_t *po
   t->ctx = ctx;
   t->err = err;
   t->nchars = 0;
+  t->nrecent = 0;
   int rc = 0;
   size_t other = 0, i = 0;
   while (i < len && !rc) {

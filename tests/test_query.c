@@ -592,7 +592,18 @@ static void test_synonyms_widen_a_word(void **state) {
   tree = kb_query_tree(q);
   assert_true(tree_has_term(tree, "bsod"));
   assert_true(tree_has_op(tree, KB_Q_PHRASE)); /* blue screen */
+  assert_false(tree_has_term(tree, KB_PREFIX_COMPOUND "blue screen"));
   kb_query_free(q);
+  /* an index whose documents all have compounds: the member is one term,
+   * in the public and internal spaces */
+  o.compounds = true;
+  assert_int_equal(kb_query_parse(t, "蓝屏", strlen("蓝屏"), &o, &q, NULL), KB_OK);
+  tree = kb_query_tree(q);
+  assert_true(tree_has_term(tree, KB_PREFIX_COMPOUND "blue screen"));
+  assert_true(tree_has_term(tree, KB_PREFIX_INTERNAL_COMPOUND "blue screen"));
+  assert_false(tree_has_op(tree, KB_Q_PHRASE));
+  kb_query_free(q);
+  o.compounds = false;
   /* without synonyms, no widening */
   o.synonyms = NULL;
   assert_int_equal(kb_query_parse(t, "printer", 7, &o, &q, NULL), KB_OK);

@@ -534,6 +534,85 @@ static void test_terminal_snippet_style(void **state) {
   kb_search_response_free(r);
 }
 
+/* Documents holding a synonym of several words: only 打印設備 (a member of
+ * 打印机's group), only 打印机, and 登录's "log in" in an internal section. */
+static const sample MEMBERS[] = {
+    {"a/member", "网络打印設備显示脱机", "hardware", "打印", "P2", "public", "2026-01-10",
+     {{KB_SEG_BODY, false, "重新连接网线。"}}},
+    {"a/word", "打印机卡纸", "hardware", "打印", "P3", "public", "2026-01-11",
+     {{KB_SEG_BODY, false, "取出纸张。"}}},
+    {"a/internal-login", "账户锁定", "hardware", "账户", "P3", "public", "2026-01-12",
+     {{KB_SEG_BODY, false, "解锁账户。"}, {KB_SEG_BODY, true, "用户仍然无法 log in 时重置。"}}},
+};
+
+static int add_posting(const kb_token *t, void *ctx) {
+  return t->alt ? 0 : kb_xdoc_add_posting(ctx, t->term, t->term_len, t->pos, 1);
+}
+
+/* text's words into xd, at their positions (no bigrams, no compounds) */
+static void toks_of(kb_tokenizer *tk, const char *text, kb_xdoc *xd) {
+  uint32_t pos = 1;
+  assert_int_equal(kb_tokenizer_run(tk, text, strlen(text), &pos, add_posting, xd, NULL), KB_OK);
+}
+
+/* Puts a document with a title's words and no compounds, as an index
+ * written before compounds has them: its data is a/member's. */
+static void put_without_compounds(const char *path, const char *id, const char *title) {
+  kb_error err = {0};
+  kb_index *w = NULL;
+  assert_int_equal(kb_index_open(path, KB_INDEX_WRITE, &w, &err), KB_OK);
+  kb_buf member = {0}, term = {0};
+  kb_id_term("a/member", &member);
+  char *data = NULL;
+  assert_int_equal(kb_index_get_data(w, member.data, &data, &err), KB_OK);
+  kb_lexicon *lex = NULL;
+  kb_tokenizer *tk = NULL;
+  assert_int_equal(kb_lexicon_new_builtin("lexicon", &lex, &err), KB_OK);
+  assert_int_equal(kb_tokenizer_new(lex, &tk, &err), KB_OK);
+  kb_xdoc *xd = NULL;
+  assert_int_equal(kb_xdoc_new(&xd), KB_OK);
+  toks_of(tk, title, xd);
+  kb_id_term(id, &term);
+  assert_int_equal(kb_xdoc_add_term(xd, term.data, term.len, 0), KB_OK);
+  assert_int_equal(kb_xdoc_set_data(xd, data, strlen(data)), KB_OK);
+  assert_int_equal(kb_index_replace(w, term.data, xd, &err), KB_OK);
+  assert_int_equal(kb_index_commit(w, &err), KB_OK);
+  kb_xdoc_free(xd);
+  kb_tokenizer_free(tk);
+  kb_lexicon_free(lex);
+  free(data);
+  kb_buf_free(&member);
+  kb_buf_free(&term);
+  kb_index_free(w);
+}
+
+static void test_synonym_of_several_words_matched_whole(void **state) {
+  (void)state;
+  fixture *f = fixture_of(MEMBERS, sizeof MEMBERS / sizeof MEMBERS[0]);
+  assert_non_null(f);
+  kb_search_response *r = run(f, (kb_search_request){.query = "printer"});
+  assert_int_equal(r->total, 2);
+  assert_true(has_hit(r, "a/member"));
+  assert_true(has_hit(r, "a/word"));
+  kb_search_response_free(r);
+  /* an internal section's compound: an engineer's, never the public's */
+  r = run(f, (kb_search_request){.query = "登录", .include_internal = true});
+  assert_true(has_hit(r, "a/internal-login"));
+  kb_search_response_free(r);
+  r = run(f, (kb_search_request){.query = "登录"});
+  assert_int_equal(r->total, 0);
+  kb_search_response_free(r);
+
+  /* a document without compounds: the members are phrases again, and
+   * still find it */
+  put_without_compounds(f->path, "a/old", "旧的打印設備");
+  r = run(f, (kb_search_request){.query = "printer", .include_internal = true});
+  assert_int_equal(r->total, 3);
+  assert_true(has_hit(r, "a/member"));
+  kb_search_response_free(r);
+  fixture_free(f);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_title_match_ranks_first),
@@ -557,6 +636,7 @@ int main(void) {
       cmocka_unit_test(test_searcher_uses_index_lexicon),
       cmocka_unit_test(test_odd_queries_succeed),
       cmocka_unit_test(test_terminal_snippet_style),
+      cmocka_unit_test(test_synonym_of_several_words_matched_whole),
   };
   return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -132,7 +132,8 @@ static void check_invariants(const toks *l, const char *text, size_t len, uint32
       last = t->pos;
       any = true;
     }
-    if (t->kind == KB_TOKEN_TECH || t->kind == KB_TOKEN_BIGRAM) assert_true(t->alt);
+    if (t->kind == KB_TOKEN_TECH || t->kind == KB_TOKEN_BIGRAM || t->kind == KB_TOKEN_COMPOUND)
+      assert_true(t->alt);
   }
 }
 
@@ -820,6 +821,38 @@ static void test_random_valid_utf8_never_breaks(void **state) {
   }
 }
 
+/* A built-in synonym of several words (登录 = log in, 打印机 = 打印設備)
+ * is one compound where its words follow each other, and only there. */
+static void test_compound_of_a_synonym(void **state) {
+  fixture *f = *state;
+  toks l = {0};
+  const char *text = "please log in now";
+  assert_int_equal(run(f->tk, text, &l), KB_OK);
+  long c = find(&l, "log in", 1);
+  assert_true(c >= 0);
+  assert_int_equal(l.v[c].kind, KB_TOKEN_COMPOUND);
+  assert_int_equal(l.v[c].pos, l.v[find(&l, "log", 0)].pos);
+  assert_int_equal(l.v[c].start, 7);
+  assert_int_equal(l.v[c].end, 13);
+  check_invariants(&l, text, strlen(text), 1, 5);
+  toks_free(&l);
+
+  /* folded like the words: traditional 設備 is 设备 */
+  assert_int_equal(run(f->tk, "网络打印設備故障", &l), KB_OK);
+  assert_true(find(&l, "打印 设备", 1) >= 0);
+  toks_free(&l);
+
+  /* words apart, or in two runs (segments), are no compound */
+  assert_int_equal(run(f->tk, "log, then in", &l), KB_OK);
+  assert_true(find(&l, "log in", -1) < 0);
+  toks_free(&l);
+  uint32_t pos = 1;
+  assert_int_equal(kb_tokenizer_run(f->tk, "log", 3, &pos, collect, &l, NULL), KB_OK);
+  assert_int_equal(kb_tokenizer_run(f->tk, "in", 2, &pos, collect, &l, NULL), KB_OK);
+  assert_true(find(&l, "log in", -1) < 0);
+  toks_free(&l);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_cases_from_table),
@@ -856,6 +889,7 @@ int main(void) {
       cmocka_unit_test(test_empty_and_blank_input),
       cmocka_unit_test(test_overlong_token_not_emitted),
       cmocka_unit_test(test_random_valid_utf8_never_breaks),
+      cmocka_unit_test(test_compound_of_a_synonym),
   };
   return cmocka_run_group_tests(tests, setup, teardown);
 }

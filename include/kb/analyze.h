@@ -40,6 +40,9 @@
 #define KB_PREFIX_TAG "XG"
 #define KB_PREFIX_LANGUAGE "XL"
 #define KB_PREFIX_EXACT_TITLE "E" /* one term for a whole title: kb_exact_title_term_of */
+/* the tokenizer's compounds (KB_TOKEN_COMPOUND), without positions */
+#define KB_PREFIX_COMPOUND "Y"
+#define KB_PREFIX_INTERNAL_COMPOUND "IY"
 
 /* Value slots. */
 enum {
@@ -73,7 +76,10 @@ enum {
 
 /* Changes whenever analysis changes, so that re-indexing redoes everything
  * (it is part of every content hash). */
-#define KB_ANALYZER_VERSION "kb-analyzer-5"
+#define KB_ANALYZER_VERSION "kb-analyzer-6"
+/* Every document analysed by this version has this term (wdf 0): when all
+ * have it, the index has what this version writes (its compounds). */
+#define KB_TERM_ANALYZED "XA" KB_ANALYZER_VERSION
 
 /* Appends the filter term of a field value: prefix + value, trimmed and
  * case-folded ("XPdatabase"). */

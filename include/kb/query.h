@@ -53,6 +53,9 @@ typedef struct kb_query_opts {
   bool include_internal; /* engineers: internal documents and sections too */
   const kb_lexicon *stopwords; /* borrowed; NULL = none */
   const kb_synonyms *synonyms; /* borrowed; NULL = none */
+  /* every document of the index has compound terms (KB_TERM_ANALYZED):
+   * a synonym of several words is matched on its compound, not a phrase */
+  bool compounds;
 } kb_query_opts;
 
 /* Parses text (any bytes; invalid UTF-8 is skipped). t is used during the

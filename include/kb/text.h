@@ -74,6 +74,13 @@ bool kb_is_han(int32_t cp);
  * *sep_len is its length in bytes (0 at the end). */
 const char *kb_list_next_sep(const char *s, size_t *sep_len);
 
+/* Calls fn for each member of a synonyms text (lib/data/synonyms.txt's
+ * format): lines "a = b = c", one group a line, '#' starting a comment
+ * line. Groups are numbered from *groups on, which is left one past the
+ * last. Stops at fn's first non-zero value and returns it. */
+typedef int (*kb_synonym_fn)(const char *member, size_t len, size_t group, void *ctx);
+int kb_synonyms_each(const char *text, size_t len, size_t *groups, kb_synonym_fn fn, void *ctx);
+
 /* True for a real calendar date written YYYY-MM-DD (1970–2999). */
 bool kb_text_is_date(const char *s);
 

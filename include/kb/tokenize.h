@@ -66,6 +66,9 @@ typedef enum kb_token_kind {
   KB_TOKEN_CJK,    /* a Chinese (or Japanese) word */
   KB_TOKEN_TECH,   /* a whole technical token (alternative) */
   KB_TOKEN_BIGRAM, /* two adjacent Han characters (alternative) */
+  KB_TOKEN_COMPOUND, /* the words of a built-in synonym of several words,
+                        one after another: their terms joined by spaces
+                        (alternative, at the first word's position) */
 } kb_token_kind;
 
 typedef struct kb_token {
