@@ -14,6 +14,7 @@ typedef struct analyze_ctx {
   const char *word_prefix;
   const char *bigram_prefix;
   const char *compound_prefix;
+  const char *pair_prefix;
   uint32_t weight;
   bool title;
   kb_buf title_key; /* the title's primary terms, for its exact-title term */
@@ -28,6 +29,11 @@ static int add_token(const kb_token *tok, void *vctx) {
     kb_buf_puts(&c->term, c->compound_prefix);
     kb_buf_append(&c->term, tok->term, tok->term_len);
     return c->rc = kb_xdoc_add_term(c->xd, c->term.data, c->term.len, c->weight);
+  }
+  if (tok->kind == KB_TOKEN_PAIR) { /* positions: a token of three parts is a phrase of pairs */
+    kb_buf_puts(&c->term, c->pair_prefix);
+    kb_buf_append(&c->term, tok->term, tok->term_len);
+    return c->rc = kb_xdoc_add_posting(c->xd, c->term.data, c->term.len, tok->pos, c->weight);
   }
   bool bigram = tok->kind == KB_TOKEN_BIGRAM;
   kb_buf_puts(&c->term, bigram ? c->bigram_prefix : c->word_prefix);
@@ -236,6 +242,7 @@ int kb_analyze_doc(kb_tokenizer *t, const kb_doc *doc, kb_xdoc **out, kb_error *
     c.word_prefix = s->internal ? KB_PREFIX_INTERNAL : "";
     c.bigram_prefix = s->internal ? KB_PREFIX_INTERNAL_BIGRAM : KB_PREFIX_BIGRAM;
     c.compound_prefix = s->internal ? KB_PREFIX_INTERNAL_COMPOUND : KB_PREFIX_COMPOUND;
+    c.pair_prefix = s->internal ? KB_PREFIX_INTERNAL_PAIR : KB_PREFIX_PAIR;
     c.weight = segment_weight(s->kind);
     c.title = s->kind == KB_SEG_TITLE;
     rc = kb_tokenizer_run(t, s->text, s->len, &pos, add_token, &c, err);

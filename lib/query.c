@@ -353,7 +353,8 @@ typedef struct tok_list {
 
 static int collect_tok(const kb_token *t, void *ctx) {
   tok_list *l = ctx;
-  if (t->kind == KB_TOKEN_COMPOUND) return 0; /* synonym members ask for theirs */
+  /* synonym members ask for their compounds; part pairs are made from parts */
+  if (t->kind == KB_TOKEN_COMPOUND || t->kind == KB_TOKEN_PAIR) return 0;
   if (kb_grow(&l->v, &l->cap, l->n + 1, sizeof *l->v) != KB_OK) return KB_ENOMEM;
   tok *o = &l->v[l->n];
   o->term = dup_range(t->term, t->term_len);
@@ -427,9 +428,11 @@ static kb_qnode *phrase_in(const tok_list *l, size_t from, size_t to, const char
   return ph;
 }
 
-/* The phrase of primaries toks[from..to), in every visible term space; a
- * single term when there is only one. */
-static kb_qnode *phrase_node(const kb_query *q, const tok_list *l, size_t from, size_t to) {
+/* The phrase of primaries toks[from..to), in every visible term space (the
+ * public one's prefix pub, the internal one's internal); a single term when
+ * there is only one. */
+static kb_qnode *phrase_of(const kb_query *q, const tok_list *l, size_t from, size_t to,
+                           const char *pub, const char *internal) {
   size_t primaries = 0, only = from;
   for (size_t i = from; i < to; i++)
     if (!l->v[i].alt) {
@@ -437,16 +440,47 @@ static kb_qnode *phrase_node(const kb_query *q, const tok_list *l, size_t from, 
       only = i;
     }
   if (primaries == 0) return NULL;
-  if (primaries == 1) return word_node(q, l->v[only].term);
-  kb_qnode *pub = phrase_in(l, from, to, "");
-  if (!q->opts.include_internal || !pub) return pub;
+  if (primaries == 1) return term_node(q, pub, internal, l->v[only].term);
+  kb_qnode *p = phrase_in(l, from, to, pub);
+  if (!q->opts.include_internal || !p) return p;
   kb_qnode *any = kb_qnode_new(KB_Q_OR, NULL, 0);
-  if (!any || kb_qnode_add(any, pub) != KB_OK ||
-      kb_qnode_add(any, phrase_in(l, from, to, KB_PREFIX_INTERNAL)) != KB_OK) {
+  if (!any || kb_qnode_add(any, p) != KB_OK ||
+      kb_qnode_add(any, phrase_in(l, from, to, internal)) != KB_OK) {
     kb_qnode_free(any);
     return NULL;
   }
   return any;
+}
+
+static kb_qnode *phrase_node(const kb_query *q, const tok_list *l, size_t from, size_t to) {
+  return phrase_of(q, l, from, to, "", KB_PREFIX_INTERNAL);
+}
+
+/* The parts toks[from..to) of a technical token, in order: with part pairs
+ * in the index, the pair of two parts or the phrase of the pairs of more,
+ * which Xapian checks in far fewer documents than the phrase of the parts
+ * (192 168 1 10: numbers every log holds); else that phrase. */
+static kb_qnode *parts_node(const kb_query *q, const tok_list *l, size_t from, size_t to) {
+  if (!q->opts.current_analysis) return phrase_node(q, l, from, to);
+  tok_list pairs = {0};
+  const char *prev = NULL;
+  int rc = KB_OK;
+  for (size_t i = from; i < to && rc == KB_OK; i++) {
+    if (l->v[i].alt) continue;
+    if (prev) {
+      rc = kb_grow(&pairs.v, &pairs.cap, pairs.n + 1, sizeof *pairs.v);
+      kb_buf b = {0};
+      if (rc == KB_OK) rc = kb_buf_printf(&b, "%s %s", prev, l->v[i].term);
+      if (rc == KB_OK) pairs.v[pairs.n++] = (tok){.term = kb_buf_detach(&b)};
+      else kb_buf_free(&b);
+    }
+    prev = l->v[i].term;
+  }
+  kb_qnode *n = rc == KB_OK ? phrase_of(q, &pairs, 0, pairs.n, KB_PREFIX_PAIR,
+                                        KB_PREFIX_INTERNAL_PAIR)
+                            : NULL;
+  free_toks(&pairs);
+  return n;
 }
 
 /* A member of a synonym group as a query: a term, its compound term when
@@ -455,7 +489,7 @@ static kb_qnode *phrase_node(const kb_query *q, const tok_list *l, size_t from, 
  * made 打印机 or 登录, whose groups have one, 5–18 times slower). */
 static kb_qnode *member_node(const kb_query *q, const syn_member *m) {
   if (m->nterms == 1) return word_node(q, m->terms[0]);
-  if (m->compound && q->opts.compounds)
+  if (m->compound && q->opts.current_analysis)
     return term_node(q, KB_PREFIX_COMPOUND, KB_PREFIX_INTERNAL_COMPOUND, m->compound);
   kb_qnode *ph = kb_qnode_new(KB_Q_PHRASE, NULL, 0);
   for (size_t i = 0; i < m->nterms && ph; i++)
@@ -515,6 +549,32 @@ static size_t tech_parts_start(const tok_list *l, size_t whole) {
   return s;
 }
 
+/* The technical token l->v[whole] (its whole, alt TECH): its whole term,
+ * or its parts in order. */
+static kb_qnode *tech_node(const kb_query *q, const tok_list *l, size_t whole) {
+  kb_qnode *either = kb_qnode_new(KB_Q_OR, NULL, 0);
+  size_t ps = tech_parts_start(l, whole);
+  if (!either || kb_qnode_add(either, word_node(q, l->v[whole].term)) != KB_OK ||
+      (whole - ps > 1 && kb_qnode_add(either, parts_node(q, l, ps, whole)) != KB_OK)) {
+    kb_qnode_free(either);
+    return NULL;
+  }
+  return either;
+}
+
+/* The whole of l when l is one technical token (its parts, then it), else
+ * l->n. */
+static size_t only_tech(const tok_list *l) {
+  for (size_t i = 0; i < l->n; i++)
+    if (l->v[i].kind == KB_TOKEN_TECH) {
+      if (tech_parts_start(l, i) != 0) return l->n;
+      for (size_t k = i + 1; k < l->n; k++)
+        if (!l->v[k].alt) return l->n;
+      return i;
+    }
+  return l->n;
+}
+
 /* Free words: one unit per primary (a technical token is one unit: its
  * whole term or the phrase of its parts), and the bigrams of Chinese runs
  * at a lower weight. Stop words are left out unless nothing else is there. */
@@ -557,17 +617,7 @@ static int add_word_units(kb_query *q, const tok_list *l, kb_qnode *units, kb_qn
       rc = kb_qnode_add(units, with_synonyms(q, word_node(q, t->term), t->term));
       continue;
     }
-    /* a technical token: its whole, or its parts in order */
-    kb_qnode *either = kb_qnode_new(KB_Q_OR, NULL, 0);
-    if (!either) {
-      rc = KB_ENOMEM;
-      break;
-    }
-    rc = kb_qnode_add(either, word_node(q, t->term));
-    size_t ps = tech_parts_start(l, i);
-    if (rc == KB_OK && i - ps > 1) rc = kb_qnode_add(either, phrase_node(q, l, ps, i));
-    if (rc == KB_OK) rc = kb_qnode_add(units, either);
-    else kb_qnode_free(either);
+    rc = kb_qnode_add(units, tech_node(q, l, i));
     /* v2.4.1 also gives 2.4.1: skip the extra whole */
     while (i + 1 < l->n && l->v[i + 1].kind == KB_TOKEN_TECH && l->v[i + 1].pos == t->pos) {
       add_highlight(q, &l->v[i + 1]);
@@ -652,7 +702,9 @@ static kb_qnode *item_clause(kb_query *q, kb_tokenizer *t, const item *it, kb_er
   } else {
     for (size_t i = 0; i < l.n; i++)
       if (!l.v[i].alt && !it->negate) add_highlight(q, &l.v[i]);
-    n = phrase_node(q, &l, 0, l.n);
+    /* "3-2-1" is that technical token, as the same words unquoted */
+    size_t whole = only_tech(&l);
+    n = whole < l.n ? tech_node(q, &l, whole) : phrase_node(q, &l, 0, l.n);
   }
   free_toks(&l);
   return n;

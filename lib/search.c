@@ -21,7 +21,7 @@ struct kb_searcher {
   kb_pinyin_map *pinyin; /* the index's Chinese words by reading, built when first needed */
   double pinyin_built;   /* when (ms, monotonic) */
   uint64_t pinyin_generation, synonyms_generation; /* of the index, when built */
-  bool compounds; /* every document has compound terms (as of synonyms_generation) */
+  bool current_analysis; /* every document was analysed by this version (as of synonyms_generation) */
 };
 
 /* How long a stale pinyin map is kept: rebuilding reads every Chinese word. */
@@ -46,10 +46,10 @@ static const unsigned facet_slots[] = {KB_SLOT_TYPE, KB_SLOT_PRODUCT, KB_SLOT_CA
 static const unsigned text_slots[] = {KB_SLOT_TEXT, KB_SLOT_ITEXT, KB_SLOT_BODY,
                                       KB_SLOT_RESOLUTION};
 
-/* True when every document was analysed by this version, which writes the
- * compound terms of several-word synonyms (an index part re-imported after
- * an upgrade still matches them as phrases). */
-static bool all_have_compounds(kb_index *idx) {
+/* True when every document was analysed by this version, which writes
+ * compounds and part pairs (an index not yet re-imported after an upgrade
+ * is matched with phrases). */
+static bool all_analysed_alike(kb_index *idx) {
   uint32_t docs = kb_index_doc_count(idx);
   return docs && kb_index_term_freq(idx, KB_TERM_ANALYZED) == docs;
 }
@@ -86,7 +86,7 @@ int kb_searcher_new(const char *db_path, kb_searcher **out, kb_error *err) {
   free(extra);
   if (rc == KB_OK) rc = kb_tokenizer_new(s->lexicon, &s->tok, err);
   if (rc == KB_OK) rc = load_synonyms(s, err);
-  if (rc == KB_OK) s->compounds = all_have_compounds(s->idx);
+  if (rc == KB_OK) s->current_analysis = all_analysed_alike(s->idx);
   if (rc != KB_OK) {
     kb_searcher_free(s);
     return rc;
@@ -158,7 +158,7 @@ static double now_ms(void) {
 static int request_query(kb_searcher *s, const kb_search_request *req, kb_query **q,
                          kb_error *err) {
   kb_query_opts qo = {.include_internal = req->include_internal, .stopwords = s->stopwords,
-                      .synonyms = s->synonyms, .compounds = s->compounds};
+                      .synonyms = s->synonyms, .current_analysis = s->current_analysis};
   int rc = kb_query_parse(s->tok, req->query ? req->query : "", req->query_len, &qo, q, err);
   if (rc != KB_OK) return rc;
   if (req->type) rc = kb_query_add_filter(*q, KB_PREFIX_TYPE, req->type);
@@ -269,18 +269,27 @@ static char *did_you_mean(kb_searcher *s, const char *q, size_t len) {
 }
 
 /* The words of a query tree (word terms without their field prefix; the
- * bigram fallback, compounds and the exact-title term left out) that no
- * document holds, for zero-result diagnostics: appended to the explanation. */
+ * bigram fallback, compounds, part pairs and the exact-title term left out)
+ * that no document holds, for zero-result diagnostics: appended to the
+ * explanation. */
 typedef struct word_freq {
   kb_buf words; /* NUL-separated */
   kb_buf found; /* one byte per word: whether some term of it matched */
 } word_freq;
 
+/* A compound or a part pair: words joined, not a word of the query. */
+static bool is_joined_term(const char *term) {
+  static const char *const prefixes[] = {KB_PREFIX_COMPOUND, KB_PREFIX_INTERNAL_COMPOUND,
+                                         KB_PREFIX_PAIR, KB_PREFIX_INTERNAL_PAIR};
+  for (size_t i = 0; i < sizeof prefixes / sizeof *prefixes; i++)
+    if (strncmp(term, prefixes[i], strlen(prefixes[i])) == 0) return true;
+  return false;
+}
+
 static void collect_words(kb_index *idx, const kb_qnode *n, word_freq *wf) {
   if (n->op == KB_Q_TERM && n->term && n->term[0] != KB_PREFIX_BIGRAM[0] &&
       n->term[0] != KB_PREFIX_INTERNAL_BIGRAM[0] && n->term[0] != KB_PREFIX_EXACT_TITLE[0] &&
-      n->term[0] != KB_PREFIX_COMPOUND[0] &&
-      strncmp(n->term, KB_PREFIX_INTERNAL_COMPOUND, strlen(KB_PREFIX_INTERNAL_COMPOUND)) != 0) {
+      !is_joined_term(n->term)) {
     const char *w = n->term;
     while (*w >= 'A' && *w <= 'Z') w++;
     if (!*w) return;
@@ -459,7 +468,7 @@ int kb_search(kb_searcher *s, const kb_search_request *req, kb_search_response *
   if (s->synonyms_generation != kb_index_generation(s->idx)) {
     s->synonyms_generation = kb_index_generation(s->idx);
     load_synonyms(s, NULL); /* the old ones stay if that fails */
-    s->compounds = all_have_compounds(s->idx);
+    s->current_analysis = all_analysed_alike(s->idx);
   }
   /* pinyin the index cannot match becomes the Chinese it spells; the
    * answer says so in its suggestion */

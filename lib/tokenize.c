@@ -245,6 +245,7 @@ struct kb_tokenizer {
   recent_word recent[COMPOUND_PARTS];
   size_t nrecent;
   kb_buf compound;
+  kb_buf pair; /* the part pair being emitted */
   /* the current call */
   const char *text;
   size_t len;
@@ -381,6 +382,7 @@ void kb_tokenizer_free(kb_tokenizer *t) {
   kb_lexicon_free(t->compounds);
   kb_lexicon_free(t->compound_ends);
   kb_buf_free(&t->compound);
+  kb_buf_free(&t->pair);
   free(t);
 }
 
@@ -515,6 +517,30 @@ static bool trailing_keep(const kb_tokenizer *t, size_t s, size_t e) {
 
 /* A run of technical characters text[s..e): plain words and numbers, or a
  * technical token kept whole and split into its parts. */
+/* After a part of a technical token, just emitted (its term in t->term,
+ * ending at end): the pair of the part before it (t->pair holds that
+ * part's term, prev its start) and this one; t->pair then holds this term. */
+static int emit_pair(kb_tokenizer *t, size_t prev, size_t end) {
+  if (t->term.len == 0 || t->term.len > KB_TERM_MAX) { /* not emitted: no pair across it */
+    kb_buf_reset(&t->pair);
+    return 0;
+  }
+  size_t prev_len = t->pair.len;
+  int rc = 0;
+  if (prev_len && prev_len + 1 + t->term.len <= KB_TERM_MAX) {
+    kb_buf_putc(&t->pair, ' ');
+    kb_buf_append(&t->pair, t->term.data, t->term.len);
+    kb_token pair = {.term = t->pair.data, .term_len = t->pair.len,
+                     .surface = t->pair.data, .surface_len = t->pair.len,
+                     .kind = KB_TOKEN_PAIR, .alt = true, .pos = *t->pos - 2,
+                     .start = prev, .end = end};
+    rc = t->fn(&pair, t->ctx);
+  }
+  kb_buf_reset(&t->pair);
+  kb_buf_append(&t->pair, t->term.data, t->term.len);
+  return rc;
+}
+
 static int tech_run(kb_tokenizer *t, size_t s, size_t e) {
   size_t n;
   /* trim trailing connectors (sentence punctuation, dangling slashes) */
@@ -545,8 +571,9 @@ static int tech_run(kb_tokenizer *t, size_t s, size_t e) {
   uint32_t first_pos = *t->pos;
   int rc;
   kb_token_kind kind;
-  size_t last_end = e;
-  /* the parts, as primaries */
+  size_t last_end = e, prev_start = 0;
+  /* the parts, as primaries, and each two adjacent ones as a pair */
+  kb_buf_reset(&t->pair);
   for (size_t i = first_part; i < e;) {
     int32_t c = cp_at(t, i, &n);
     if (!is_alnum_char(c)) {
@@ -557,6 +584,8 @@ static int tech_run(kb_tokenizer *t, size_t s, size_t e) {
     while (i < e && is_alnum_char(cp_at(t, i, &n))) i = n;
     if ((rc = fold_word(t, ps, i, &kind)) != KB_OK) return rc;
     if ((rc = emit(t, kind, false, (*t->pos)++, ps, i))) return rc;
+    if (nparts > 1 && (rc = emit_pair(t, prev_start, i))) return rc;
+    prev_start = ps;
     last_end = i;
   }
   if (nparts == 1 && first_part == s && last_end == e) return 0; /* a plain word */

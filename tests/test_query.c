@@ -403,6 +403,36 @@ static void test_technical_token_unit(void **state) {
   kb_query_free(q);
 }
 
+/* With the index's part pairs: a token of two parts is matched on its
+ * pair, one of more on the phrase of its pairs; quoted, the same. */
+static void test_technical_token_on_part_pairs(void **state) {
+  fixture *f = *state;
+  kb_query_opts o = {.current_analysis = true};
+  kb_query *q = NULL;
+  assert_int_equal(kb_query_parse(f->tk, "ORA-12170", 9, &o, &q, NULL), KB_OK);
+  const kb_qnode *t = kb_query_tree(q);
+  const kb_qnode *unit = parent_of(t, KB_Q_OR, KB_Q_TERM, "ora-12170");
+  assert_non_null(unit);
+  assert_non_null(kid(unit, KB_Q_TERM, KB_PREFIX_PAIR "ora 12170"));
+  assert_null(find(t, KB_Q_PHRASE, NULL));
+  assert_runs(f, t);
+  kb_query_free(q);
+  const char *quoted[] = {"192.168.1.10", "\"192.168.1.10\""};
+  for (size_t i = 0; i < 2; i++) {
+    assert_int_equal(kb_query_parse(f->tk, quoted[i], strlen(quoted[i]), &o, &q, NULL), KB_OK);
+    t = kb_query_tree(q);
+    assert_non_null(find(t, KB_Q_TERM, "192.168.1.10"));
+    const kb_qnode *ph = find(t, KB_Q_PHRASE, NULL);
+    assert_non_null(ph);
+    assert_int_equal(ph->nkids, 3);
+    assert_string_equal(ph->kids[0]->term, KB_PREFIX_PAIR "192 168");
+    assert_string_equal(ph->kids[2]->term, KB_PREFIX_PAIR "1 10");
+    assert_null(find(t, KB_Q_TERM, "192"));
+    assert_runs(f, t);
+    kb_query_free(q);
+  }
+}
+
 static void test_version_token_single_unit(void **state) {
   fixture *f = *state;
   kb_query *q = parse(f, "v2.4.1");
@@ -596,14 +626,14 @@ static void test_synonyms_widen_a_word(void **state) {
   kb_query_free(q);
   /* an index whose documents all have compounds: the member is one term,
    * in the public and internal spaces */
-  o.compounds = true;
+  o.current_analysis = true;
   assert_int_equal(kb_query_parse(t, "蓝屏", strlen("蓝屏"), &o, &q, NULL), KB_OK);
   tree = kb_query_tree(q);
   assert_true(tree_has_term(tree, KB_PREFIX_COMPOUND "blue screen"));
   assert_true(tree_has_term(tree, KB_PREFIX_INTERNAL_COMPOUND "blue screen"));
   assert_false(tree_has_op(tree, KB_Q_PHRASE));
   kb_query_free(q);
-  o.compounds = false;
+  o.current_analysis = false;
   /* without synonyms, no widening */
   o.synonyms = NULL;
   assert_int_equal(kb_query_parse(t, "printer", 7, &o, &q, NULL), KB_OK);
@@ -618,6 +648,7 @@ int main(void) {
 #define T(name) cmocka_unit_test(name)
   const struct CMUnitTest tests[] = {
       T(test_chinese_word_unit),
+      T(test_technical_token_on_part_pairs),
       T(test_several_words_are_alternatives),
       T(test_words_are_stemmed_and_folded),
       T(test_quoted_phrase),

@@ -535,7 +535,8 @@ static void test_terminal_snippet_style(void **state) {
 }
 
 /* Documents holding a synonym of several words: only 打印設備 (a member of
- * 打印机's group), only 打印机, and 登录's "log in" in an internal section. */
+ * 打印机's group), only 打印机, and 登录's "log in" in an internal section;
+ * and an address inside a longer technical token. */
 static const sample MEMBERS[] = {
     {"a/member", "网络打印設備显示脱机", "hardware", "打印", "P2", "public", "2026-01-10",
      {{KB_SEG_BODY, false, "重新连接网线。"}}},
@@ -543,6 +544,8 @@ static const sample MEMBERS[] = {
      {{KB_SEG_BODY, false, "取出纸张。"}}},
     {"a/internal-login", "账户锁定", "hardware", "账户", "P3", "public", "2026-01-12",
      {{KB_SEG_BODY, false, "解锁账户。"}, {KB_SEG_BODY, true, "用户仍然无法 log in 时重置。"}}},
+    {"a/address", "连接超时", "network", "网络", "P3", "public", "2026-01-13",
+     {{KB_SEG_BODY, false, "配置 ip=192.168.1.10, 后重启。报 ora 12170。"}}},
 };
 
 static int add_posting(const kb_token *t, void *ctx) {
@@ -555,9 +558,9 @@ static void toks_of(kb_tokenizer *tk, const char *text, kb_xdoc *xd) {
   assert_int_equal(kb_tokenizer_run(tk, text, strlen(text), &pos, add_posting, xd, NULL), KB_OK);
 }
 
-/* Puts a document with a title's words and no compounds, as an index
- * written before compounds has them: its data is a/member's. */
-static void put_without_compounds(const char *path, const char *id, const char *title) {
+/* Puts a document as an older analyzer wrote it: a title's words, no
+ * compounds, pairs or version term. Its data is a/member's. */
+static void put_as_before(const char *path, const char *id, const char *title) {
   kb_error err = {0};
   kb_index *w = NULL;
   assert_int_equal(kb_index_open(path, KB_INDEX_WRITE, &w, &err), KB_OK);
@@ -605,10 +608,38 @@ static void test_synonym_of_several_words_matched_whole(void **state) {
 
   /* a document without compounds: the members are phrases again, and
    * still find it */
-  put_without_compounds(f->path, "a/old", "旧的打印設備");
+  put_as_before(f->path, "a/old", "旧的打印設備");
   r = run(f, (kb_search_request){.query = "printer", .include_internal = true});
   assert_int_equal(r->total, 3);
   assert_true(has_hit(r, "a/member"));
+  kb_search_response_free(r);
+  fixture_free(f);
+}
+
+static void test_technical_token_inside_a_longer_one(void **state) {
+  (void)state;
+  fixture *f = fixture_of(MEMBERS, sizeof MEMBERS / sizeof MEMBERS[0]);
+  assert_non_null(f);
+  const char *queries[] = {"192.168.1.10", "\"192.168.1.10\"", "168.1"};
+  for (size_t i = 0; i < 3; i++) {
+    kb_search_response *r = run(f, (kb_search_request){.query = queries[i]});
+    assert_int_equal(r->total, 1);
+    assert_true(has_hit(r, "a/address"));
+    kb_search_response_free(r);
+  }
+  /* parts in another order, or words that only read like the parts (the
+   * phrase of the parts matched them), are no match */
+  const char *others[] = {"1.168", "ORA-12170"};
+  kb_search_response *r;
+  for (size_t i = 0; i < 2; i++) {
+    r = run(f, (kb_search_request){.query = others[i]});
+    assert_int_equal(r->total, 0);
+    kb_search_response_free(r);
+  }
+  /* a document without pairs: the phrase of the parts again */
+  put_as_before(f->path, "a/old", "主机 192.168.1.10:22");
+  r = run(f, (kb_search_request){.query = "192.168.1.10", .include_internal = true});
+  assert_int_equal(r->total, 2);
   kb_search_response_free(r);
   fixture_free(f);
 }
@@ -637,6 +668,7 @@ int main(void) {
       cmocka_unit_test(test_odd_queries_succeed),
       cmocka_unit_test(test_terminal_snippet_style),
       cmocka_unit_test(test_synonym_of_several_words_matched_whole),
+      cmocka_unit_test(test_technical_token_inside_a_longer_one),
   };
   return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -132,7 +132,8 @@ static void check_invariants(const toks *l, const char *text, size_t len, uint32
       last = t->pos;
       any = true;
     }
-    if (t->kind == KB_TOKEN_TECH || t->kind == KB_TOKEN_BIGRAM || t->kind == KB_TOKEN_COMPOUND)
+    if (t->kind == KB_TOKEN_TECH || t->kind == KB_TOKEN_BIGRAM || t->kind == KB_TOKEN_COMPOUND ||
+        t->kind == KB_TOKEN_PAIR)
       assert_true(t->alt);
   }
 }
@@ -408,6 +409,17 @@ static void test_offsets_point_at_source_text(void **state) {
   assert_true(l.n > 5);
   for (size_t i = 0; i < l.n; i++) {
     const tok *t = &l.v[i];
+    if (t->kind == KB_TOKEN_PAIR || t->kind == KB_TOKEN_COMPOUND) {
+      /* words joined: from the start of the first to the end of the last */
+      bool starts = false, ends = false;
+      for (size_t k = 0; k < l.n; k++)
+        if (!l.v[k].alt) {
+          starts |= l.v[k].start == t->start && strncmp(t->term, l.v[k].term, strlen(l.v[k].term)) == 0;
+          ends |= l.v[k].end == t->end;
+        }
+      assert_true(starts && ends);
+      continue;
+    }
     kb_buf folded = {0};
     assert_int_equal(kb_text_fold(text + t->start, t->end - t->start, &folded, NULL), KB_OK);
     /* the source range folds to the surface (whole tokens and bigrams: the term) */
@@ -853,6 +865,32 @@ static void test_compound_of_a_synonym(void **state) {
   toks_free(&l);
 }
 
+/* Each two adjacent parts of a technical token are a pair, at the first's
+ * position; a word of one part has none, nor do parts of two tokens. */
+static void test_pairs_of_technical_parts(void **state) {
+  fixture *f = *state;
+  toks l = {0};
+  const char *text = "ip=192.168.1.10, then hx-migrate and nginx 1.2";
+  assert_int_equal(run(f->tk, text, &l), KB_OK);
+  check_invariants(&l, text, strlen(text), 1, 100);
+  const char *pairs[] = {"ip 192", "192 168", "168 1", "1 10", "hx migrat", "1 2"};
+  for (size_t i = 0; i < sizeof pairs / sizeof *pairs; i++) {
+    long p = find(&l, pairs[i], 1);
+    if (p < 0) fail_msg("pair '%s' missing", pairs[i]);
+    assert_int_equal(l.v[p].kind, KB_TOKEN_PAIR);
+  }
+  long p = find(&l, "192 168", 1);
+  assert_int_equal(l.v[p].pos, l.v[find(&l, "192", 0)].pos);
+  assert_int_equal(l.v[p].start, strlen("ip="));
+  assert_int_equal(l.v[p].end, strlen("ip=192.168"));
+  assert_true(find(&l, "10 then", -1) < 0);
+  assert_true(find(&l, "nginx 1", -1) < 0);
+  size_t n = 0;
+  for (size_t i = 0; i < l.n; i++) n += l.v[i].kind == KB_TOKEN_PAIR;
+  assert_int_equal(n, sizeof pairs / sizeof *pairs);
+  toks_free(&l);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_cases_from_table),
@@ -890,6 +928,7 @@ int main(void) {
       cmocka_unit_test(test_overlong_token_not_emitted),
       cmocka_unit_test(test_random_valid_utf8_never_breaks),
       cmocka_unit_test(test_compound_of_a_synonym),
+      cmocka_unit_test(test_pairs_of_technical_parts),
   };
   return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -43,6 +43,9 @@
 /* the tokenizer's compounds (KB_TOKEN_COMPOUND), without positions */
 #define KB_PREFIX_COMPOUND "Y"
 #define KB_PREFIX_INTERNAL_COMPOUND "IY"
+/* the tokenizer's part pairs (KB_TOKEN_PAIR), with positions */
+#define KB_PREFIX_PAIR "K"
+#define KB_PREFIX_INTERNAL_PAIR "IK"
 
 /* Value slots. */
 enum {
@@ -76,9 +79,9 @@ enum {
 
 /* Changes whenever analysis changes, so that re-indexing redoes everything
  * (it is part of every content hash). */
-#define KB_ANALYZER_VERSION "kb-analyzer-6"
+#define KB_ANALYZER_VERSION "kb-analyzer-7"
 /* Every document analysed by this version has this term (wdf 0): when all
- * have it, the index has what this version writes (its compounds). */
+ * have it, the index has what this version writes (compounds, pairs). */
 #define KB_TERM_ANALYZED "XA" KB_ANALYZER_VERSION
 
 /* Appends the filter term of a field value: prefix + value, trimmed and

@@ -53,9 +53,10 @@ typedef struct kb_query_opts {
   bool include_internal; /* engineers: internal documents and sections too */
   const kb_lexicon *stopwords; /* borrowed; NULL = none */
   const kb_synonyms *synonyms; /* borrowed; NULL = none */
-  /* every document of the index has compound terms (KB_TERM_ANALYZED):
-   * a synonym of several words is matched on its compound, not a phrase */
-  bool compounds;
+  /* every document of the index was analysed by this version
+   * (KB_TERM_ANALYZED): a synonym of several words is matched on its
+   * compound and a technical token's parts on their pairs, not phrases */
+  bool current_analysis;
 } kb_query_opts;
 
 /* Parses text (any bytes; invalid UTF-8 is skipped). t is used during the

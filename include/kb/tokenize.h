@@ -69,6 +69,8 @@ typedef enum kb_token_kind {
   KB_TOKEN_COMPOUND, /* the words of a built-in synonym of several words,
                         one after another: their terms joined by spaces
                         (alternative, at the first word's position) */
+  KB_TOKEN_PAIR,     /* two adjacent parts of a technical token, joined by a
+                        space (alternative, at the first part's position) */
 } kb_token_kind;
 
 typedef struct kb_token {
