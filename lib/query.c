@@ -268,14 +268,19 @@ static item *field_item(kb_query *q, const char *s, size_t len) {
   return NULL;
 }
 
+static bool is_ascii_alnum_byte(char c) {
+  return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+}
+
 /* "-word" excludes; "-h", "-9" and "--force" are command flags, not
- * exclusions: a single ASCII character or a digit after the dash. */
+ * exclusions: a digit, or a single ASCII character, after the dash (also
+ * when punctuation follows it, as in a pasted "`df -h`"). */
 static bool is_exclusion(const char *s, size_t len, size_t i) {
   size_t next;
   if (i + 1 >= len || s[i + 1] == '-' || (s[i + 1] >= '0' && s[i + 1] <= '9')) return false;
   if (is_space_at(s, len, i + 1, &next)) return false;
   if ((unsigned char)s[i + 1] >= 0x80 || s[i + 1] == '"') return true;
-  return i + 2 < len && !is_space_at(s, len, i + 2, &next);
+  return i + 2 < len && ((unsigned char)s[i + 2] >= 0x80 || is_ascii_alnum_byte(s[i + 2]));
 }
 
 /* Splits the text into items. Never fails on odd input: an unbalanced quote

@@ -216,7 +216,8 @@ static void test_exclusion(void **state) {
 
 static void test_flags_are_not_exclusions(void **state) {
   fixture *f = *state;
-  static const char *texts[] = {"-h", "-9", "ls -h", "kill -9", "rm --force"};
+  static const char *texts[] = {"-h", "-9", "ls -h", "kill -9", "rm --force", "`df -h` 的 Use%",
+                                "tar -x, then"};
   for (size_t i = 0; i < sizeof texts / sizeof texts[0]; i++) {
     kb_query *q = parse(f, texts[i]);
     const kb_qnode *t = kb_query_tree(q);
