@@ -403,10 +403,10 @@ static int note_primary(kb_tokenizer *t, const kb_token *tok) {
     const recent_word *first = &t->recent[t->nrecent - k];
     if (first->pos + (uint32_t)(k - 1) != tok->pos) break; /* not one after another */
     kb_buf_reset(&t->compound);
-    for (size_t i = t->nrecent - k; i < t->nrecent; i++) {
-      if (i > t->nrecent - k) kb_buf_putc(&t->compound, ' ');
-      kb_buf_append(&t->compound, t->recent[i].term, t->recent[i].len);
-    }
+    for (size_t i = t->nrecent - k; i < t->nrecent; i++)
+      if ((i > t->nrecent - k && kb_buf_putc(&t->compound, ' ') != KB_OK) ||
+          kb_buf_append(&t->compound, t->recent[i].term, t->recent[i].len) != KB_OK)
+        return KB_ENOMEM;
     if (t->compound.len > KB_TERM_MAX ||
         !kb_lexicon_contains(t->compounds, t->compound.data, t->compound.len))
       continue;
@@ -528,8 +528,9 @@ static int emit_pair(kb_tokenizer *t, size_t prev, size_t end) {
   size_t prev_len = t->pair.len;
   int rc = 0;
   if (prev_len && prev_len + 1 + t->term.len <= KB_TERM_MAX) {
-    kb_buf_putc(&t->pair, ' ');
-    kb_buf_append(&t->pair, t->term.data, t->term.len);
+    if (kb_buf_putc(&t->pair, ' ') != KB_OK ||
+        kb_buf_append(&t->pair, t->term.data, t->term.len) != KB_OK)
+      return KB_ENOMEM;
     kb_token pair = {.term = t->pair.data, .term_len = t->pair.len,
                      .surface = t->pair.data, .surface_len = t->pair.len,
                      .kind = KB_TOKEN_PAIR, .alt = true, .pos = *t->pos - 2,
@@ -537,7 +538,7 @@ static int emit_pair(kb_tokenizer *t, size_t prev, size_t end) {
     rc = t->fn(&pair, t->ctx);
   }
   kb_buf_reset(&t->pair);
-  kb_buf_append(&t->pair, t->term.data, t->term.len);
+  if (!rc && kb_buf_append(&t->pair, t->term.data, t->term.len) != KB_OK) rc = KB_ENOMEM;
   return rc;
 }
 
