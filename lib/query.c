@@ -268,19 +268,28 @@ static item *field_item(kb_query *q, const char *s, size_t len) {
   return NULL;
 }
 
-static bool is_ascii_alnum_byte(char c) {
-  return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
-}
-
 /* "-word" excludes; "-h", "-9" and "--force" are command flags, not
- * exclusions: a digit, or a single ASCII character, after the dash (also
- * when punctuation follows it, as in a pasted "`df -h`"). */
+ * exclusions: a digit, or a single character, after the dash. The word
+ * after the dash runs over letters, digits, ideographs and the signs a
+ * technical word keeps (c++, c#, e-mail, x.y); space or other punctuation
+ * ends it (a pasted "`df -h`", "-h，" are flags). */
 static bool is_exclusion(const char *s, size_t len, size_t i) {
   size_t next;
   if (i + 1 >= len || s[i + 1] == '-' || (s[i + 1] >= '0' && s[i + 1] <= '9')) return false;
   if (is_space_at(s, len, i + 1, &next)) return false;
   if ((unsigned char)s[i + 1] >= 0x80 || s[i + 1] == '"') return true;
-  return i + 2 < len && ((unsigned char)s[i + 2] >= 0x80 || is_ascii_alnum_byte(s[i + 2]));
+  size_t chars = 0;
+  for (size_t j = i + 1; j < len;) {
+    size_t at = j;
+    int32_t c = kb_utf8_next(s, len, &j);
+    if (c == '+' || c == '#') return chars > 0; /* c++, c# */
+    if (c == '.' || c == '-' || c == '_') continue;
+    bool word = (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+                (c >= 0x80 && !is_space_at(s, len, at, &next) && !kb_is_punct(c));
+    if (!word) break;
+    if (++chars > 1) return true;
+  }
+  return false;
 }
 
 /* Splits the text into items. Never fails on odd input: an unbalanced quote

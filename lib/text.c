@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unicode/uchar.h>
 #include <unicode/unorm2.h>
 #include <unicode/ustring.h>
 
@@ -336,3 +337,5 @@ int kb_synonyms_each(const char *text, size_t len, size_t *groups, kb_synonym_fn
   }
   return rc;
 }
+
+bool kb_is_punct(int32_t c) { return c >= 0 && u_ispunct(c); }

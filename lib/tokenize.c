@@ -406,7 +406,7 @@ static int note_primary(kb_tokenizer *t, const kb_token *tok) {
     for (size_t i = t->nrecent - k; i < t->nrecent; i++)
       if ((i > t->nrecent - k && kb_buf_putc(&t->compound, ' ') != KB_OK) ||
           kb_buf_append(&t->compound, t->recent[i].term, t->recent[i].len) != KB_OK)
-        return KB_ENOMEM;
+        return kb_error_set(t->err, KB_ENOMEM, "out of memory");
     if (t->compound.len > KB_TERM_MAX ||
         !kb_lexicon_contains(t->compounds, t->compound.data, t->compound.len))
       continue;
@@ -530,7 +530,7 @@ static int emit_pair(kb_tokenizer *t, size_t prev, size_t end) {
   if (prev_len && prev_len + 1 + t->term.len <= KB_TERM_MAX) {
     if (kb_buf_putc(&t->pair, ' ') != KB_OK ||
         kb_buf_append(&t->pair, t->term.data, t->term.len) != KB_OK)
-      return KB_ENOMEM;
+      return kb_error_set(t->err, KB_ENOMEM, "out of memory");
     kb_token pair = {.term = t->pair.data, .term_len = t->pair.len,
                      .surface = t->pair.data, .surface_len = t->pair.len,
                      .kind = KB_TOKEN_PAIR, .alt = true, .pos = *t->pos - 2,
@@ -538,7 +538,8 @@ static int emit_pair(kb_tokenizer *t, size_t prev, size_t end) {
     rc = t->fn(&pair, t->ctx);
   }
   kb_buf_reset(&t->pair);
-  if (!rc && kb_buf_append(&t->pair, t->term.data, t->term.len) != KB_OK) rc = KB_ENOMEM;
+  if (!rc && kb_buf_append(&t->pair, t->term.data, t->term.len) != KB_OK)
+    rc = kb_error_set(t->err, KB_ENOMEM, "out of memory");
   return rc;
 }
 

@@ -202,6 +202,14 @@ static void test_exclusion(void **state) {
   assert_runs(f, t);
   kb_query_free(q);
 
+  /* a word after the dash, signs and all, is excluded */
+  static const char *words[] = {"java -c++", "java -c#", "-e-mail", "-x.y", "-nginx，", "-a中文"};
+  for (size_t i = 0; i < sizeof words / sizeof words[0]; i++) {
+    q = parse(f, words[i]);
+    if (!find(kb_query_tree(q), KB_Q_AND_NOT, NULL)) fail_msg("'%s' excludes nothing", words[i]);
+    kb_query_free(q);
+  }
+
   q = parse(f, "apache -nginx -\"bad gateway\"");
   t = kb_query_tree(q);
   an = find(t, KB_Q_AND_NOT, NULL);
@@ -216,8 +224,9 @@ static void test_exclusion(void **state) {
 
 static void test_flags_are_not_exclusions(void **state) {
   fixture *f = *state;
-  static const char *texts[] = {"-h", "-9", "ls -h", "kill -9", "rm --force", "`df -h` 的 Use%",
-                                "tar -x, then"};
+  static const char *texts[] = {"-h",        "-9",           "ls -h",       "kill -9",
+                                "rm --force", "`df -h` 的 Use%", "tar -x, then", "df -h　用法",
+                                "df -h，用法"};
   for (size_t i = 0; i < sizeof texts / sizeof texts[0]; i++) {
     kb_query *q = parse(f, texts[i]);
     const kb_qnode *t = kb_query_tree(q);

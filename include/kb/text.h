@@ -84,6 +84,9 @@ int kb_synonyms_each(const char *text, size_t len, size_t *groups, kb_synonym_fn
 /* True for a real calendar date written YYYY-MM-DD (1970–2999). */
 bool kb_text_is_date(const char *s);
 
+/* True for a punctuation character (ICU's u_ispunct: '，', '`', '。'). */
+bool kb_is_punct(int32_t c);
+
 /* 64-bit FNV-1a of data[0..len). */
 uint64_t kb_fnv1a(const void *data, size_t len);
 
