@@ -25,15 +25,14 @@ typedef struct analyze_ctx {
 static int add_token(const kb_token *tok, void *vctx) {
   analyze_ctx *c = vctx;
   kb_buf_reset(&c->term);
-  if (tok->kind == KB_TOKEN_COMPOUND) { /* matched whole, never in a phrase */
-    kb_buf_puts(&c->term, c->compound_prefix);
+  if (tok->kind == KB_TOKEN_COMPOUND || tok->kind == KB_TOKEN_PAIR) {
+    /* a compound is matched whole, never in a phrase; pairs keep positions
+     * (a token of three parts is a phrase of its pairs) */
+    bool pair = tok->kind == KB_TOKEN_PAIR;
+    kb_buf_puts(&c->term, pair ? c->pair_prefix : c->compound_prefix);
     kb_buf_append(&c->term, tok->term, tok->term_len);
-    return c->rc = kb_xdoc_add_term(c->xd, c->term.data, c->term.len, c->weight);
-  }
-  if (tok->kind == KB_TOKEN_PAIR) { /* positions: a token of three parts is a phrase of pairs */
-    kb_buf_puts(&c->term, c->pair_prefix);
-    kb_buf_append(&c->term, tok->term, tok->term_len);
-    return c->rc = kb_xdoc_add_posting(c->xd, c->term.data, c->term.len, tok->pos, c->weight);
+    return c->rc = pair ? kb_xdoc_add_posting(c->xd, c->term.data, c->term.len, tok->pos, c->weight)
+                        : kb_xdoc_add_term(c->xd, c->term.data, c->term.len, c->weight);
   }
   bool bigram = tok->kind == KB_TOKEN_BIGRAM;
   kb_buf_puts(&c->term, bigram ? c->bigram_prefix : c->word_prefix);

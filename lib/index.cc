@@ -614,10 +614,10 @@ class MatchSetSpy : public Xapian::MatchSpy {
  public:
   // Counts the values of slots, or their joined form in joined_slot
   // (joined: every document has it).
-  // With table (the joined slot's, for db's revision), its ids are read.
+  // With table (the joined slot's, for db's revision; joined then), its ids are read.
   MatchSetSpy(const Xapian::Database &db, const unsigned *slots, size_t nslots, bool joined,
               unsigned joined_slot, const FacetTable *table, Xapian::doccount limit)
-      : db_(db), slots_(slots, slots + nslots), joined_(joined || table),
+      : db_(db), slots_(slots, slots + nslots), joined_(joined),
         joined_slot_(joined_slot), table_(table), limit_(limit) {
     if (joined_) read_.push_back(joined_slot_);
     else read_ = slots_;
@@ -878,13 +878,13 @@ constexpr Xapian::doccount SMALL_SET = 100;
 // The page and the match set of a relevance search, in two passes instead
 // of one: the page first (Xapian skips what cannot reach it, so it costs
 // little), which gives the best weight and so the cut; then, unless the
-// page's pass saw every match, the match set is counted. With a cut, the documents at or above it, Xapian skipping
-// what cannot reach it, over the docids where about check_at_least of the
-// query's matches lie (all of them when there are fewer; past that the
-// part counted is scaled to the rest). Without one, the first
-// check_at_least matches, unweighed (Xapian stops there), scaled to
-// Xapian's total. One pass would weigh every match it counts in full,
-// before the cut is known.
+// page's pass saw every match, the match set is counted. With a cut, the
+// documents at or above it, Xapian skipping what cannot reach it, over the
+// docids where about check_at_least of the query's matches lie (all of
+// them when there are fewer; past that the part counted is scaled to the
+// rest). Without one, the first check_at_least matches, unweighed (Xapian
+// stops there), scaled to Xapian's total. One pass would weigh every match
+// it counts in full, before the cut is known.
 void count_match_set(kb_index *idx, Xapian::Enquire &enq, const Xapian::Query &query,
                      const kb_search_opts *o, kb_results *r) {
   Xapian::doccount limit = std::max<Xapian::doccount>(o->check_at_least, o->offset + o->limit);
@@ -899,32 +899,32 @@ void count_match_set(kb_index *idx, Xapian::Enquire &enq, const Xapian::Query &q
   Xapian::doccount shown = ms.size();
   while (shown && ms[shown - 1].get_weight() < least) shown--;
   MatchSetSpy::Facets facets;
-  /* every match seen (and weighed in full: fewer than small) */
+  double scale = 1.0;
   if (ms.get_matches_lower_bound() == ms.get_matches_upper_bound() &&
       spy->seen() == ms.get_matches_upper_bound() && spy->complete()) {
-    r->total = std::max<uint32_t>(spy->count(least, facets), (uint32_t)(o->offset + shown));
+    /* every match seen (and weighed in full: fewer than small) */
+    r->total = spy->count(least, facets);
     r->total_exact = true;
-    copy_hits(ms, shown, o, r);
-    if (o->nfacets) copy_facets(facets, 1.0, r);
-    return;
+  } else {
+    enq.clear_matchspies(); /* frees spy */
+    Xapian::docid last = idx->db->get_lastdocid();
+    Xapian::doccount est = ms.get_matches_estimated();
+    Xapian::docid prefix = est > limit ? (Xapian::docid)((double)last * limit / est) : last;
+    prefix = std::max<Xapian::docid>(prefix, 1);
+    spy = match_set_spy(idx, o, limit);
+    DocidPrefix docids(prefix, idx->db->get_doccount());
+    if (least <= 0)
+      enq.set_query(Xapian::Query(Xapian::Query::OP_SCALE_WEIGHT, query, 0.0));
+    else if (prefix < last)
+      enq.set_query(Xapian::Query(Xapian::Query::OP_FILTER, query, Xapian::Query(&docids)));
+    enq.set_cutoff(0, least);
+    enq.add_matchspy(spy->release());
+    enq.get_mset(0, 0,
+                 least > 0 ? std::max<Xapian::doccount>(idx->db->get_doccount(), 1) : limit);
+    Xapian::doccount n = spy->count(least, facets);
+    /* the prefix filters only a weighed count */
+    scale = set_total(*spy, n, least > 0 ? prefix : last, least > 0, ms, last, r);
   }
-  enq.clear_matchspies(); /* frees spy */
-  Xapian::docid last = idx->db->get_lastdocid();
-  Xapian::doccount est = ms.get_matches_estimated();
-  Xapian::docid prefix = est > limit ? (Xapian::docid)((double)last * limit / est) : last;
-  prefix = std::max<Xapian::docid>(prefix, 1);
-  spy = match_set_spy(idx, o, limit);
-  DocidPrefix docids(prefix, idx->db->get_doccount());
-  if (least <= 0)
-    enq.set_query(Xapian::Query(Xapian::Query::OP_SCALE_WEIGHT, query, 0.0));
-  else if (prefix < last)
-    enq.set_query(Xapian::Query(Xapian::Query::OP_FILTER, query, Xapian::Query(&docids)));
-  enq.set_cutoff(0, least);
-  enq.add_matchspy(spy->release());
-  enq.get_mset(0, 0, least > 0 ? std::max<Xapian::doccount>(idx->db->get_doccount(), 1) : limit);
-  Xapian::doccount n = spy->count(least, facets);
-  /* the prefix filters only a weighed count */
-  double scale = set_total(*spy, n, least > 0 ? prefix : last, least > 0, ms, last, r);
   r->total = std::max<uint32_t>(r->total, (uint32_t)(o->offset + shown));
   copy_hits(ms, shown, o, r);
   if (o->nfacets) copy_facets(facets, scale, r);

@@ -277,19 +277,20 @@ typedef struct word_freq {
   kb_buf found; /* one byte per word: whether some term of it matched */
 } word_freq;
 
-/* A compound or a part pair: words joined, not a word of the query. */
-static bool is_joined_term(const char *term) {
-  static const char *const prefixes[] = {KB_PREFIX_COMPOUND, KB_PREFIX_INTERNAL_COMPOUND,
-                                         KB_PREFIX_PAIR, KB_PREFIX_INTERNAL_PAIR};
-  for (size_t i = 0; i < sizeof prefixes / sizeof *prefixes; i++)
-    if (strncmp(term, prefixes[i], strlen(prefixes[i])) == 0) return true;
-  return false;
+/* Terms of a query that are not its words: the bigram fallback, the
+ * exact-title term, compounds and part pairs. */
+static bool is_word_term(const char *term) {
+  static const char *const others[] = {KB_PREFIX_BIGRAM, KB_PREFIX_INTERNAL_BIGRAM,
+                                       KB_PREFIX_EXACT_TITLE, KB_PREFIX_COMPOUND,
+                                       KB_PREFIX_INTERNAL_COMPOUND, KB_PREFIX_PAIR,
+                                       KB_PREFIX_INTERNAL_PAIR};
+  for (size_t i = 0; i < sizeof others / sizeof *others; i++)
+    if (strncmp(term, others[i], strlen(others[i])) == 0) return false;
+  return true;
 }
 
 static void collect_words(kb_index *idx, const kb_qnode *n, word_freq *wf) {
-  if (n->op == KB_Q_TERM && n->term && n->term[0] != KB_PREFIX_BIGRAM[0] &&
-      n->term[0] != KB_PREFIX_INTERNAL_BIGRAM[0] && n->term[0] != KB_PREFIX_EXACT_TITLE[0] &&
-      !is_joined_term(n->term)) {
+  if (n->op == KB_Q_TERM && n->term && is_word_term(n->term)) {
     const char *w = n->term;
     while (*w >= 'A' && *w <= 'Z') w++;
     if (!*w) return;

@@ -227,11 +227,7 @@ static piece *probe_pieces(const probes *p, const char *text, size_t len, size_t
     size_t e = piece_end(text, len, s);
     size_t k = probes_in(p, text + s, e - s, &tmp);
     if (k) {
-      if (n == cap) {
-        piece *grown = realloc(v, (cap = cap ? 2 * cap : 16) * sizeof *v);
-        if (!grown) break;
-        v = grown;
-      }
+      if (kb_grow(&v, &cap, n + 1, sizeof *v) != KB_OK) break;
       v[n++] = (piece){s, e, k, false};
     }
     s = e < len && text[e] == '\n' ? e + 1 : e;

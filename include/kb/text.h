@@ -70,6 +70,9 @@ size_t kb_text_line_of(const char *s, size_t off);
 /* True for Han ideographs (CJK unified, extension A, compatibility). */
 bool kb_is_han(int32_t cp);
 
+/* True for a punctuation character (ICU's u_ispunct: '，', '`', '。'). */
+bool kb_is_punct(int32_t c);
+
 /* The next list separator in s (',' '，' '、' ';' '；'), or the end of s;
  * *sep_len is its length in bytes (0 at the end). */
 const char *kb_list_next_sep(const char *s, size_t *sep_len);
@@ -83,9 +86,6 @@ int kb_synonyms_each(const char *text, size_t len, size_t *groups, kb_synonym_fn
 
 /* True for a real calendar date written YYYY-MM-DD (1970–2999). */
 bool kb_text_is_date(const char *s);
-
-/* True for a punctuation character (ICU's u_ispunct: '，', '`', '。'). */
-bool kb_is_punct(int32_t c);
 
 /* 64-bit FNV-1a of data[0..len). */
 uint64_t kb_fnv1a(const void *data, size_t len);
