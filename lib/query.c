@@ -367,8 +367,11 @@ typedef struct tok_list {
 
 static int collect_tok(const kb_token *t, void *ctx) {
   tok_list *l = ctx;
-  /* synonym members ask for their compounds; part pairs are made from parts */
-  if (t->kind == KB_TOKEN_COMPOUND || t->kind == KB_TOKEN_PAIR) return 0;
+  /* synonym members ask for their compounds; part pairs are made from parts;
+   * a variant is there for documents to be found by (the query has it as
+   * the word it is) */
+  if (t->kind == KB_TOKEN_COMPOUND || t->kind == KB_TOKEN_PAIR || t->kind == KB_TOKEN_VARIANT)
+    return 0;
   if (kb_grow(&l->v, &l->cap, l->n + 1, sizeof *l->v) != KB_OK) return KB_ENOMEM;
   tok *o = &l->v[l->n];
   o->term = dup_range(t->term, t->term_len);
@@ -632,6 +635,14 @@ static int add_word_units(kb_query *q, const tok_list *l, kb_qnode *units, kb_qn
       continue;
     }
     rc = kb_qnode_add(units, tech_node(q, l, i));
+    size_t ps = tech_parts_start(l, i);
+    if (rc == KB_OK && i - ps == 2) {
+      /* its pair is marked too: ora12170 in a text with ORA-12170 */
+      kb_buf b = {0};
+      if (kb_buf_printf(&b, "%s %s", l->v[ps].term, l->v[ps + 1].term) == KB_OK)
+        kb_lexicon_add(q->highlights, b.data, b.len);
+      kb_buf_free(&b);
+    }
     /* v2.4.1 also gives 2.4.1: skip the extra whole */
     while (i + 1 < l->n && l->v[i + 1].kind == KB_TOKEN_TECH && l->v[i + 1].pos == t->pos) {
       add_highlight(q, &l->v[i + 1]);

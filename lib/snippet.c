@@ -119,8 +119,8 @@ static void put_text(const char *text, size_t s, size_t e, const kb_snippet_styl
 /* ------------------------------------------------ which pieces to read */
 
 /* Substrings that a piece of text must hold to be worth tokenizing: a bigram's two
- * characters, a term, or a Latin stem without its last letter (stems end
- * where words differ: happi/happy). */
+ * characters, a term (a pair's longer part), or a Latin stem without its
+ * last letter (stems end where words differ: happi/happy). */
 typedef struct probes {
   char **v;
   size_t n;
@@ -131,6 +131,17 @@ static int add_probe(const char *w, size_t len, void *ctx) {
   size_t skip = strncmp(w, KB_PREFIX_BIGRAM, strlen(KB_PREFIX_BIGRAM)) == 0 ? strlen(KB_PREFIX_BIGRAM) : 0;
   w += skip;
   len -= skip;
+  /* a pair (ora 12170) is probed by its longer part: texts write ORA-12170 */
+  const char *sp = memchr(w, ' ', len);
+  if (sp) {
+    size_t first = (size_t)(sp - w);
+    if (len - first - 1 > first) {
+      w = sp + 1;
+      len -= first + 1;
+    } else {
+      len = first;
+    }
+  }
   bool latin = true;
   for (size_t i = 0; i < len; i++) latin &= w[i] >= 'a' && w[i] <= 'z';
   if (latin && len >= 4) len--;

@@ -515,8 +515,6 @@ static bool trailing_keep(const kb_tokenizer *t, size_t s, size_t e) {
   return false;
 }
 
-/* A run of technical characters text[s..e): plain words and numbers, or a
- * technical token kept whole and split into its parts. */
 /* After a part of a technical token, just emitted (its term in t->term,
  * ending at end): the pair of the part before it (t->pair holds that
  * part's term, prev its start) and this one; t->pair then holds this term. */
@@ -543,6 +541,51 @@ static int emit_pair(kb_tokenizer *t, size_t prev, size_t end) {
   return rc;
 }
 
+static bool is_digit_char(int32_t c) {
+  c = ascii_of(c);
+  return c >= '0' && c <= '9';
+}
+
+/* Where the alphanumeric run text[s..e) turns from letters to digits or back,
+ * when it turns exactly once (ora12170, win10, 10gb, x86): the offset of the
+ * turn, else 0. Such a run is two parts, as if written ora-12170; runs that
+ * turn more often are hashes, ids or hex, and stay whole. */
+static size_t letter_digit_turn(const kb_tokenizer *t, size_t s, size_t e) {
+  size_t n, turn = 0;
+  bool digit = is_digit_char(cp_at(t, s, &n));
+  for (size_t i = n; i < e; i = n) {
+    bool d = is_digit_char(cp_at(t, i, &n));
+    if (d == digit) continue;
+    if (turn) return 0;
+    turn = i;
+    digit = d;
+  }
+  return turn;
+}
+
+/* One part text[s..e) of a technical run: a primary at the next position,
+ * paired with the part before it when the run has several. A hex number
+ * (0x80070005) also gives its digits (80070005) at its position, as people
+ * often write them without the 0x. */
+static int emit_tech_part(kb_tokenizer *t, size_t s, size_t e, size_t prev, bool paired) {
+  kb_token_kind kind;
+  int rc = fold_word(t, s, e, &kind);
+  uint32_t pos = (*t->pos)++;
+  if (rc || (rc = emit(t, kind, false, pos, s, e))) return rc;
+  if (paired && (rc = emit_pair(t, prev, e))) return rc;
+  const char *x = t->term.data;
+  size_t n = t->term.len, h = 2;
+  if (n < 3 || x[0] != '0' || x[1] != 'x') return 0;
+  while (h < n && ((x[h] >= '0' && x[h] <= '9') || (x[h] >= 'a' && x[h] <= 'f'))) h++;
+  if (h < n) return 0;
+  memmove(t->term.data, x + 2, n - 1); /* with its NUL */
+  t->term.len -= 2;
+  kb_buf_reset(&t->surface);
+  return emit(t, KB_TOKEN_VARIANT, true, pos, s, e);
+}
+
+/* A run of technical characters text[s..e): plain words and numbers, or a
+ * technical token kept whole and split into its parts. */
 static int tech_run(kb_tokenizer *t, size_t s, size_t e) {
   size_t n;
   /* trim trailing connectors (sentence punctuation, dangling slashes) */
@@ -561,18 +604,19 @@ static int tech_run(kb_tokenizer *t, size_t s, size_t e) {
   size_t nparts = 0, first_part = e;
   for (size_t i = s; i < e;) {
     int32_t c = cp_at(t, i, &n);
-    if (is_alnum_char(c) && (i == s || !is_alnum_char(cp_at(t, prev_cp(t->text, s, i), &n)))) {
-      if (!nparts) first_part = i;
-      nparts++;
+    if (!is_alnum_char(c)) {
+      i = n;
+      continue;
     }
-    cp_at(t, i, &n);
-    i = n;
+    if (!nparts) first_part = i;
+    size_t ps = i;
+    while (i < e && is_alnum_char(cp_at(t, i, &n))) i = n;
+    nparts += letter_digit_turn(t, ps, i) ? 2 : 1;
   }
   if (nparts == 0) return 0;
 
   uint32_t first_pos = *t->pos;
   int rc;
-  kb_token_kind kind;
   size_t last_end = e, prev_start = 0;
   /* the parts, as primaries, and each two adjacent ones as a pair */
   kb_buf_reset(&t->pair);
@@ -584,9 +628,13 @@ static int tech_run(kb_tokenizer *t, size_t s, size_t e) {
     }
     size_t ps = i;
     while (i < e && is_alnum_char(cp_at(t, i, &n))) i = n;
-    if ((rc = fold_word(t, ps, i, &kind)) != KB_OK) return rc;
-    if ((rc = emit(t, kind, false, (*t->pos)++, ps, i))) return rc;
-    if (nparts > 1 && (rc = emit_pair(t, prev_start, i))) return rc;
+    size_t turn = letter_digit_turn(t, ps, i);
+    if (turn) {
+      if ((rc = emit_tech_part(t, ps, turn, prev_start, nparts > 1))) return rc;
+      prev_start = ps;
+      ps = turn;
+    }
+    if ((rc = emit_tech_part(t, ps, i, prev_start, nparts > 1))) return rc;
     prev_start = ps;
     last_end = i;
   }

@@ -33,7 +33,8 @@ static const sample CORPUS[] = {
       {KB_SEG_HEADING, true, "内部备注"},
       {KB_SEG_BODY, true, "供应商 zebracorp 的账号在工单系统里。"}}},
     {"a/db/ora-12170", "ORA-12170 连接超时", "database", "网络", "P1", "public", "2024-03-03",
-     {{KB_SEG_BODY, false, "客户端连接数据库时报 ORA-12170：检查监听、防火墙和 sqlnet.ora。"}}},
+     {{KB_SEG_BODY, false, "客户端连接数据库时报 ORA-12170：检查监听、防火墙和 sqlnet.ora。"},
+      {KB_SEG_BODY, false, "Windows 客户端另报 0x80070005 时，以管理员身份运行。"}}},
     {"t/internal-1", "打印机固件排障手册", "hardware", "打印", "P1", "internal", "2026-06-06",
      {{KB_SEG_BODY, false, "打印机固件缺陷的绕过方法，联系 zebracorp 二线。"}}},
 };
@@ -215,11 +216,20 @@ static void test_exact_title_keeps_the_match_set(void **state) {
 
 static void test_technical_token_found(void **state) {
   fixture *f = *state;
-  kb_search_response *r = run(f, (kb_search_request){.query = "ora-12170"});
-  assert_true(r->nhits >= 1);
-  assert_string_equal(r->hits[0].id, "a/db/ora-12170");
-  assert_true(tu_contains(r->hits[0].snippet, "<mark>"));
-  kb_search_response_free(r);
+  /* as written, without its dash (letters then digits are its two parts),
+   * and a hex code by its digits alone */
+  const char *queries[][2] = {{"ora-12170", "<mark>ORA-12170</mark>"},
+                              {"ORA12170", "<mark>ORA-12170</mark>"},
+                              {"80070005", "<mark>0x80070005</mark>"},
+                              {"0x80070005", "<mark>0x80070005</mark>"}};
+  for (size_t i = 0; i < sizeof queries / sizeof queries[0]; i++) {
+    kb_search_response *r = run(f, (kb_search_request){.query = queries[i][0]});
+    assert_int_equal(r->nhits, 1);
+    assert_string_equal(r->hits[0].id, "a/db/ora-12170");
+    if (!tu_contains(r->hits[0].snippet, queries[i][1]))
+      fail_msg("%s: snippet %s", queries[i][0], r->hits[0].snippet);
+    kb_search_response_free(r);
+  }
 }
 
 static void test_hit_fields(void **state) {

@@ -222,23 +222,45 @@ static void test_ora_error_whole_and_parts(void **state) {
   toks_free(&l);
 }
 
-static void test_hex_code_is_one_number(void **state) {
+static void test_hex_code_is_one_number_also_without_0x(void **state) {
   fixture *f = *state;
   toks l = {0};
   assert_int_equal(run(f->tk, "0x80070005", &l), KB_OK);
-  assert_int_equal(l.n, 1);
+  assert_int_equal(l.n, 2);
   assert_string_equal(l.v[0].term, "0x80070005");
   assert_int_equal(l.v[0].kind, KB_TOKEN_NUMBER);
   assert_false(l.v[0].alt);
+  /* the digits alone, as people write them, at the same position */
+  assert_string_equal(l.v[1].term, "80070005");
+  assert_int_equal(l.v[1].kind, KB_TOKEN_VARIANT);
+  assert_true(l.v[1].alt);
+  assert_int_equal(l.v[1].pos, l.v[0].pos);
+  assert_int_equal(l.v[1].start, 0);
+  assert_int_equal(l.v[1].end, strlen("0x80070005"));
+  toks_free(&l);
+  /* not hex after 0x: no variant */
+  assert_int_equal(run(f->tk, "0xyz", &l), KB_OK);
+  assert_int_equal(find(&l, "yz", -1), -1);
   toks_free(&l);
 }
 
-static void test_letters_with_digits_are_numbers(void **state) {
+static void test_letters_then_digits_are_two_parts(void **state) {
   fixture *f = *state;
   toks l = {0};
   assert_int_equal(run(f->tk, "E1001", &l), KB_OK);
+  long e = find(&l, "e", 0), n = find(&l, "1001", 0), pair = find(&l, "e 1001", 1),
+       whole = find(&l, "e1001", 1);
+  assert_true(e >= 0 && n >= 0 && pair >= 0 && whole >= 0);
+  assert_int_equal(l.v[n].pos, l.v[e].pos + 1);
+  assert_int_equal(l.v[pair].kind, KB_TOKEN_PAIR);
+  assert_int_equal(l.v[whole].kind, KB_TOKEN_TECH);
+  assert_int_equal(l.v[whole].pos, l.v[e].pos);
+  assert_int_equal(l.v[n].start, 1);
+  toks_free(&l);
+  /* a run that turns twice or more (a hash, an id) stays one number */
+  assert_int_equal(run(f->tk, "a1b2", &l), KB_OK);
   assert_int_equal(l.n, 1);
-  assert_string_equal(l.v[0].term, "e1001");
+  assert_string_equal(l.v[0].term, "a1b2");
   assert_int_equal(l.v[0].kind, KB_TOKEN_NUMBER);
   toks_free(&l);
 }
@@ -247,10 +269,10 @@ static void test_version_gives_both_wholes_at_first_position(void **state) {
   fixture *f = *state;
   toks l = {0};
   assert_int_equal(run(f->tk, "v2.4.1", &l), KB_OK);
-  long a = find(&l, "v2.4.1", 1), b = find(&l, "2.4.1", 1), v2 = find(&l, "v2", 0);
-  assert_true(a >= 0 && b >= 0 && v2 >= 0);
-  assert_int_equal(l.v[a].pos, l.v[v2].pos);
-  assert_int_equal(l.v[b].pos, l.v[v2].pos);
+  long a = find(&l, "v2.4.1", 1), b = find(&l, "2.4.1", 1), v = find(&l, "v", 0);
+  assert_true(a >= 0 && b >= 0 && v >= 0);
+  assert_int_equal(l.v[a].pos, l.v[v].pos);
+  assert_int_equal(l.v[b].pos, l.v[v].pos);
   assert_int_equal(l.v[a].kind, KB_TOKEN_TECH);
   assert_int_equal(l.v[b].kind, KB_TOKEN_TECH);
   toks_free(&l);
@@ -895,8 +917,8 @@ int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_cases_from_table),
       cmocka_unit_test(test_ora_error_whole_and_parts),
-      cmocka_unit_test(test_hex_code_is_one_number),
-      cmocka_unit_test(test_letters_with_digits_are_numbers),
+      cmocka_unit_test(test_hex_code_is_one_number_also_without_0x),
+      cmocka_unit_test(test_letters_then_digits_are_two_parts),
       cmocka_unit_test(test_version_gives_both_wholes_at_first_position),
       cmocka_unit_test(test_path_whole_and_stemmed_parts),
       cmocka_unit_test(test_flag_keeps_dashes),

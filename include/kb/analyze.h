@@ -79,10 +79,13 @@ enum {
 
 /* Changes whenever analysis changes, so that re-indexing redoes everything
  * (it is part of every content hash). */
-#define KB_ANALYZER_VERSION "kb-analyzer-7"
-/* Every document analysed by this version has this term (wdf 0): when all
- * have it, the index has what this version writes (compounds, pairs). */
-#define KB_TERM_ANALYZED "XA" KB_ANALYZER_VERSION
+#define KB_ANALYZER_VERSION "kb-analyzer-8"
+/* Every document analysed with compound terms and part pairs (analyzer 7
+ * on) has this term (wdf 0): when all have it, queries ask for those. It
+ * names what queries rely on, not the version: analyzer 8 (letters and
+ * digits as two parts, the digits of 0x...) asks documents for nothing new,
+ * so an index of analyzer 7 keeps its speed until it is re-imported. */
+#define KB_TERM_ANALYZED "XAkb-analyzer-7"
 
 /* Appends the filter term of a field value: prefix + value, trimmed and
  * case-folded ("XPdatabase"). */

@@ -7,10 +7,12 @@
  * - primary tokens, one per position, in order: Latin words (case-folded,
  *   NFKC, stemmed with Xapian's English stemmer), numbers, Chinese words
  *   (ICU's dictionary segmentation re-merged with the domain lexicon), and
- *   the parts of technical tokens (`ORA-12170` gives `ora`, `12170`);
+ *   the parts of technical tokens (`ORA-12170` gives `ora`, `12170`; so do
+ *   `ora12170`, letters then digits in one run);
  * - alternative tokens, sharing the position of a primary and never part of
- *   a phrase chain: the whole technical token (`ora-12170`, `0x80070005`,
- *   `192.168.1.10`, `/var/log/messages`, `--force`), and the character
+ *   a phrase chain: the whole technical token (`ora-12170`, `ora12170`,
+ *   `192.168.1.10`, `/var/log/messages`, `--force`), pairs of its parts, the
+ *   digits of a hex number (`80070005` of `0x80070005`), and the character
  *   bigrams of every Chinese run (a fallback that survives any segmentation
  *   mismatch between a query and a text).
  */
@@ -62,7 +64,7 @@ void kb_lexicon_free(kb_lexicon *lex);
 
 typedef enum kb_token_kind {
   KB_TOKEN_WORD,   /* a word of an alphabetic script, stemmed */
-  KB_TOKEN_NUMBER, /* digits, or letters mixed with digits (e1001) */
+  KB_TOKEN_NUMBER, /* digits, or letters mixed with digits (0x80070005) */
   KB_TOKEN_CJK,    /* a Chinese (or Japanese) word */
   KB_TOKEN_TECH,   /* a whole technical token (alternative) */
   KB_TOKEN_BIGRAM, /* two adjacent Han characters (alternative) */
@@ -71,6 +73,9 @@ typedef enum kb_token_kind {
                         (alternative, at the first word's position) */
   KB_TOKEN_PAIR,     /* two adjacent parts of a technical token, joined by a
                         space (alternative, at the first part's position) */
+  KB_TOKEN_VARIANT,  /* another spelling of a part, searched for as a word:
+                        the digits of 0x80070005 (alternative, at its
+                        position) */
 } kb_token_kind;
 
 typedef struct kb_token {
