@@ -500,6 +500,26 @@ static kb_qnode *parts_node(const kb_query *q, const tok_list *l, size_t from, s
   return n;
 }
 
+/* The synonym group of a one-term member term, or (size_t)-1. */
+static size_t group_of_word(const kb_synonyms *s, const char *term) {
+  for (size_t i = 0; i < s->n; i++)
+    if (s->m[i].nterms == 1 && strcmp(s->m[i].terms[0], term) == 0) return s->m[i].group;
+  return (size_t)-1;
+}
+
+/* Whether member m's terms are the primaries of l from index i on, one
+ * after another. */
+static bool member_at(const syn_member *m, const tok_list *l, size_t i) {
+  uint32_t pos = l->v[i].pos;
+  for (size_t k = 0; k < m->nterms; i++) {
+    if (i == l->n) return false;
+    if (l->v[i].alt) continue;
+    if (l->v[i].pos != pos + k || strcmp(l->v[i].term, m->terms[k]) != 0) return false;
+    k++;
+  }
+  return true;
+}
+
 /* A member of a synonym group as a query: a term, its compound term when
  * every document has compounds, else a phrase (which Xapian checks against
  * positions in every document holding its words: at 1,000,000 tickets it
@@ -521,9 +541,7 @@ static kb_qnode *member_node(const kb_query *q, const syn_member *m) {
 static kb_qnode *with_synonyms(const kb_query *q, kb_qnode *n, const char *term) {
   const kb_synonyms *s = q->opts.synonyms;
   if (!n || !s) return n;
-  size_t group = (size_t)-1;
-  for (size_t i = 0; i < s->n && group == (size_t)-1; i++)
-    if (s->m[i].nterms == 1 && strcmp(s->m[i].terms[0], term) == 0) group = s->m[i].group;
+  size_t group = group_of_word(s, term);
   if (group == (size_t)-1) return n;
   kb_qnode *syn = kb_qnode_new(KB_Q_SYNONYM, NULL, 0);
   if (!syn || kb_qnode_add(syn, n) != KB_OK) {
@@ -539,6 +557,49 @@ static kb_qnode *with_synonyms(const kb_query *q, kb_qnode *n, const char *term)
     }
   }
   return syn;
+}
+
+/* Free words that spell a member of several words (`blue screen`, `print
+ * queue`, `打印設備`) add the rest of its group as one more unit, as a word
+ * brings its group (蓝屏 = BSOD = blue screen): the words still count on
+ * their own, and a document that says it another way (蓝屏, 打印队列) matches
+ * too. Not counted as a word; a group one of the words already brings is
+ * not added twice. */
+static int add_member_units(kb_query *q, const tok_list *l, kb_qnode *units) {
+  const kb_synonyms *s = q->opts.synonyms;
+  if (!s) return KB_OK;
+  size_t *seen = calloc(l->n + 1, sizeof *seen);
+  if (!seen) return KB_ENOMEM;
+  size_t nseen = 0;
+  for (size_t i = 0; i < l->n; i++)
+    if (!l->v[i].alt) {
+      size_t g = group_of_word(s, l->v[i].term);
+      if (g != (size_t)-1) seen[nseen++] = g;
+    }
+  int rc = KB_OK;
+  for (size_t i = 0; i < l->n && rc == KB_OK; i++) {
+    if (l->v[i].alt) continue;
+    for (size_t k = 0; k < s->n && rc == KB_OK; k++) {
+      const syn_member *m = &s->m[k];
+      if (m->nterms < 2 || !member_at(m, l, i)) continue;
+      bool dup = false;
+      for (size_t j = 0; j < nseen && !dup; j++) dup = seen[j] == m->group;
+      if (dup || nseen > l->n) continue;
+      seen[nseen++] = m->group;
+      kb_qnode *syn = kb_qnode_new(KB_Q_SYNONYM, NULL, 0);
+      rc = syn ? KB_OK : KB_ENOMEM;
+      for (size_t j = 0; j < s->n && rc == KB_OK; j++)
+        if (s->m[j].group == m->group && j != k) rc = kb_qnode_add(syn, member_node(q, &s->m[j]));
+      if (rc == KB_OK) {
+        rc = kb_qnode_add(units, syn);
+        q->units++;
+      } else {
+        kb_qnode_free(syn);
+      }
+    }
+  }
+  free(seen);
+  return rc;
 }
 
 static void add_highlight(kb_query *q, const tok *t) {
@@ -793,6 +854,7 @@ static int build_parts(kb_query *q, kb_tokenizer *t, kb_error *err) {
       explain_tokens(q, words.data, &l);
       rc = add_word_units(q, &l, units, bigrams);
     }
+    if (rc == KB_OK) rc = add_member_units(q, &l, units);
     if (rc == KB_OK && units->nkids) rc = add_exact_title(q, &l, units);
     free_toks(&l);
   }

@@ -643,6 +643,22 @@ static void test_synonyms_widen_a_word(void **state) {
   assert_true(tree_has_term(tree, KB_PREFIX_INTERNAL_COMPOUND "blue screen"));
   assert_false(tree_has_op(tree, KB_Q_PHRASE));
   kb_query_free(q);
+  /* words that spell a member of several words bring the rest of its group
+   * (print queue: 打印队列), and still count on their own */
+  assert_int_equal(kb_query_parse(t, "print queue", 11, &o, &q, NULL), KB_OK);
+  tree = kb_query_tree(q);
+  assert_true(tree_has_term(tree, "打印队列"));
+  assert_true(tree_has_term(tree, "print"));
+  assert_true(tree_has_term(tree, "queue"));
+  assert_false(tree_has_term(tree, KB_PREFIX_COMPOUND "print queue"));
+  kb_query_free(q);
+  /* not when they are apart, nor in another order */
+  const char *apart[] = {"print the queue", "queue print"};
+  for (size_t i = 0; i < 2; i++) {
+    assert_int_equal(kb_query_parse(t, apart[i], strlen(apart[i]), &o, &q, NULL), KB_OK);
+    assert_false(tree_has_term(kb_query_tree(q), "打印队列"));
+    kb_query_free(q);
+  }
   o.current_analysis = false;
   /* without synonyms, no widening */
   o.synonyms = NULL;
