@@ -520,6 +520,13 @@ static bool member_at(const syn_member *m, const tok_list *l, size_t i) {
   return true;
 }
 
+/* Marks member m in snippets: its term, or its compound (a phrase of your
+ * own is not marked: its words alone would mark too much). */
+static void highlight_member(const kb_query *q, const syn_member *m) {
+  const char *mark = m->nterms == 1 ? m->terms[0] : m->compound;
+  if (mark) kb_lexicon_add(q->highlights, mark, strlen(mark));
+}
+
 /* A member of a synonym group as a query: a term, its compound term when
  * every document has compounds, else a phrase (which Xapian checks against
  * positions in every document holding its words: at 1,000,000 tickets it
@@ -551,6 +558,7 @@ static kb_qnode *with_synonyms(const kb_query *q, kb_qnode *n, const char *term)
   for (size_t i = 0; i < s->n; i++) {
     const syn_member *m = &s->m[i];
     if (m->group != group || (m->nterms == 1 && strcmp(m->terms[0], term) == 0)) continue;
+    highlight_member(q, m);
     if (kb_qnode_add(syn, member_node(q, m)) != KB_OK) {
       kb_qnode_free(syn);
       return NULL;
@@ -589,7 +597,10 @@ static int add_member_units(kb_query *q, const tok_list *l, kb_qnode *units) {
       kb_qnode *syn = kb_qnode_new(KB_Q_SYNONYM, NULL, 0);
       rc = syn ? KB_OK : KB_ENOMEM;
       for (size_t j = 0; j < s->n && rc == KB_OK; j++)
-        if (s->m[j].group == m->group && j != k) rc = kb_qnode_add(syn, member_node(q, &s->m[j]));
+        if (s->m[j].group == m->group && j != k) {
+          highlight_member(q, &s->m[j]);
+          rc = kb_qnode_add(syn, member_node(q, &s->m[j]));
+        }
       if (rc == KB_OK) {
         rc = kb_qnode_add(units, syn);
         q->units++;

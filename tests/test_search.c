@@ -232,6 +232,18 @@ static void test_technical_token_found(void **state) {
   }
 }
 
+static void test_synonym_marked_in_snippet(void **state) {
+  fixture *f = *state;
+  /* a document found through a synonym shows where: printer marks 打印机 */
+  kb_search_response *r = run(f, (kb_search_request){.query = "printer"});
+  assert_true(has_hit(r, "a/printer/offline"));
+  for (size_t i = 0; i < r->nhits; i++)
+    if (strcmp(r->hits[i].id, "a/printer/offline") == 0 &&
+        !tu_contains(r->hits[i].snippet, "<mark>打印机</mark>"))
+      fail_msg("snippet %s", r->hits[i].snippet);
+  kb_search_response_free(r);
+}
+
 static void test_hit_fields(void **state) {
   fixture *f = *state;
   kb_search_response *r = run(f, (kb_search_request){.query = "ORA-12170"});
@@ -660,6 +672,7 @@ int main(void) {
       cmocka_unit_test(test_exact_title_ranks_first),
       cmocka_unit_test(test_exact_title_keeps_the_match_set),
       cmocka_unit_test(test_technical_token_found),
+      cmocka_unit_test(test_synonym_marked_in_snippet),
       cmocka_unit_test(test_hit_fields),
       cmocka_unit_test(test_public_never_sees_internal_document),
       cmocka_unit_test(test_public_never_matches_internal_section),
