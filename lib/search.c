@@ -19,10 +19,17 @@ struct kb_searcher {
   kb_synonyms *synonyms;
   uint64_t synonyms_hash; /* of the user's synonyms in the index metadata */
   kb_pinyin_map *pinyin; /* the index's Chinese words by reading, built when first needed */
+  kb_pinyin_map *lexicon_readings; /* the domain lexicon's words by reading */
   double pinyin_built;   /* when (ms, monotonic) */
   uint64_t pinyin_generation, synonyms_generation; /* of the index, when built */
   bool current_analysis; /* every document was analysed by this version (as of synonyms_generation) */
 };
+
+/* A piece of a Chinese query is suggested as a domain word it reads like
+ * when the index has that word in at least HOMOPHONE_MIN_DOCS documents and
+ * HOMOPHONE_RATIO times as many as the piece's rarest character pair. */
+#define HOMOPHONE_MIN_DOCS 3
+#define HOMOPHONE_RATIO 20
 
 /* How long a stale pinyin map is kept: rebuilding reads every Chinese word. */
 #define PINYIN_REBUILD_MS 60000.0
@@ -74,6 +81,22 @@ static int load_synonyms(kb_searcher *s, kb_error *err) {
   return rc;
 }
 
+/* Lexicon words of two to four Chinese characters, for homophones. */
+static int add_lexicon_reading(const char *word, size_t len, void *ctx) {
+  size_t chars = 0;
+  for (size_t i = 0; i < len; chars++)
+    if (!kb_is_han(kb_utf8_next(word, len, &i))) return KB_OK;
+  return chars >= 2 && chars <= 4 ? kb_pinyin_map_add(ctx, word, len, 1) : KB_OK;
+}
+
+static int lexicon_readings(kb_searcher *s, kb_error *err) {
+  s->lexicon_readings = kb_pinyin_map_new();
+  int rc = s->lexicon_readings ? KB_OK : KB_ENOMEM;
+  if (rc == KB_OK) rc = kb_lexicon_each(s->lexicon, add_lexicon_reading, s->lexicon_readings);
+  if (rc == KB_OK) rc = kb_pinyin_map_seal(s->lexicon_readings);
+  return rc == KB_OK ? KB_OK : kb_error_set(err, rc, "out of memory");
+}
+
 int kb_searcher_new(const char *db_path, kb_searcher **out, kb_error *err) {
   kb_searcher *s = calloc(1, sizeof *s);
   if (!s) return kb_error_set(err, KB_ENOMEM, "out of memory");
@@ -85,6 +108,7 @@ int kb_searcher_new(const char *db_path, kb_searcher **out, kb_error *err) {
   if (rc == KB_OK) rc = kb_lexicon_add_text(s->lexicon, extra, strlen(extra));
   free(extra);
   if (rc == KB_OK) rc = kb_tokenizer_new(s->lexicon, &s->tok, err);
+  if (rc == KB_OK) rc = lexicon_readings(s, err);
   if (rc == KB_OK) rc = load_synonyms(s, err);
   if (rc == KB_OK) s->current_analysis = all_analysed_alike(s->idx);
   if (rc != KB_OK) {
@@ -98,6 +122,7 @@ int kb_searcher_new(const char *db_path, kb_searcher **out, kb_error *err) {
 void kb_searcher_free(kb_searcher *s) {
   if (!s) return;
   kb_pinyin_map_free(s->pinyin);
+  kb_pinyin_map_free(s->lexicon_readings);
   kb_synonyms_free(s->synonyms);
   kb_tokenizer_free(s->tok);
   kb_lexicon_free(s->lexicon);
@@ -268,6 +293,134 @@ static char *did_you_mean(kb_searcher *s, const char *q, size_t len) {
   return kb_buf_detach(&out);
 }
 
+/* ------------------------------------------------- Chinese homophones */
+
+/* Documents holding word, or its internal form too for an engineer. */
+static uint32_t docs_with(kb_searcher *s, const char *prefix, const char *word, size_t len,
+                          bool include_internal) {
+  kb_buf t = {0};
+  uint32_t n = 0;
+  for (int internal = 0; internal <= (int)include_internal; internal++) {
+    kb_buf_reset(&t);
+    if (internal) kb_buf_puts(&t, KB_PREFIX_INTERNAL);
+    kb_buf_puts(&t, prefix);
+    kb_buf_append(&t, word, len);
+    n += kb_index_term_freq(s->idx, t.data);
+  }
+  kb_buf_free(&t);
+  return n;
+}
+
+static bool visible_term(kb_searcher *s, const char *prefix, const char *word);
+
+/* The domain word that text (a piece of a Chinese query) is a homophone typo
+ * of, or NULL: a lexicon word read the same, frequent in the index, where
+ * some pair of text's characters is rare. */
+static const char *homophone_of(kb_searcher *s, const char *text, size_t len,
+                                bool include_internal) {
+  kb_buf reading = {0};
+  const char *words[4];
+  size_t n = kb_pinyin_of(text, len, &reading, NULL)
+                 ? kb_pinyin_map_find(s->lexicon_readings, reading.data, reading.len, false,
+                                      words, 4)
+                 : 0;
+  kb_buf_free(&reading);
+  uint32_t rarest = UINT32_MAX;
+  for (size_t i = 0, j = 0; n && i < len; i = j) {
+    kb_utf8_next(text, len, &j);
+    size_t e = j;
+    if (e == len) break;
+    kb_utf8_next(text, len, &e);
+    uint32_t f = docs_with(s, KB_PREFIX_BIGRAM, text + i, e - i, include_internal);
+    if (f < rarest) rarest = f;
+  }
+  for (size_t i = 0; i < n; i++) {
+    if (strlen(words[i]) == len && memcmp(words[i], text, len) == 0) return NULL;
+    uint32_t docs = docs_with(s, "", words[i], strlen(words[i]), include_internal);
+    if (docs >= HOMOPHONE_MIN_DOCS && docs > (uint64_t)HOMOPHONE_RATIO * rarest &&
+        (include_internal || visible_term(s, "", words[i])))
+      return words[i];
+  }
+  return NULL;
+}
+
+/* How the query's segmenter cut it, by byte offset: where its words start
+ * and end, and where it left a Chinese character alone that is not a stop
+ * word (a word it did not know: where a homophone typo shows). */
+typedef struct query_cuts {
+  const kb_lexicon *stopwords;
+  unsigned char *at;
+} query_cuts;
+
+enum { CUT_START = 1, CUT_END = 2, CUT_LONE = 4 };
+
+static int mark_cut(const kb_token *t, void *ctx) {
+  query_cuts *c = ctx;
+  if (t->alt) return 0;
+  c->at[t->start] |= CUT_START;
+  c->at[t->end] |= CUT_END;
+  size_t i = 0;
+  if (t->kind == KB_TOKEN_CJK && !kb_lexicon_contains(c->stopwords, t->surface, t->surface_len)) {
+    kb_utf8_next(t->term, t->term_len, &i);
+    if (i == t->term_len) c->at[t->start] |= CUT_LONE;
+  }
+  return 0;
+}
+
+/* The query with each piece of 2 to 4 Chinese characters, whole words of
+ * its segmentation of which one is a lone character, that is a homophone
+ * typo of a domain word (连街 for 连接, 打印积 for 打印机: the wrong candidate
+ * of a pinyin input method) replaced by the word, longest piece first; NULL
+ * when nothing changes. A suggestion only: the results are the query's as
+ * typed. */
+static char *homophone_fix(kb_searcher *s, const char *q, size_t len, bool include_internal) {
+  if (!kb_utf8_valid(q, len, NULL)) return NULL;
+  query_cuts cuts = {s->stopwords, calloc(len + 1, 1)};
+  uint32_t pos = 1;
+  if (!cuts.at || kb_tokenizer_run(s->tok, q, len, &pos, mark_cut, &cuts, NULL) != KB_OK) {
+    free(cuts.at);
+    return NULL;
+  }
+  kb_buf out = {0};
+  bool changed = false;
+  for (size_t i = 0; i < len;) {
+    /* the characters from i: offsets of up to 4 Chinese ones in a row */
+    size_t off[5], nc = 0, j = i;
+    while (nc < 4 && j < len) {
+      size_t k = j;
+      if (!kb_is_han(kb_utf8_next(q, len, &k))) break;
+      off[nc++] = j;
+      j = k;
+    }
+    off[nc] = j;
+    const char *word = NULL;
+    size_t take = 0;
+    for (size_t l = nc; l >= 2 && !word && (cuts.at[i] & CUT_START); l--) {
+      bool has_lone = false;
+      for (size_t k = 0; k < l; k++) has_lone |= cuts.at[off[k]] & CUT_LONE;
+      if (has_lone && (cuts.at[off[l]] & CUT_END))
+        word = homophone_of(s, q + i, off[l] - i, include_internal);
+      take = l;
+    }
+    if (word) {
+      kb_buf_puts(&out, word);
+      changed = true;
+      i = off[take];
+    } else {
+      size_t k = i;
+      kb_utf8_next(q, len, &k);
+      kb_buf_append(&out, q + i, k - i);
+      i = k;
+    }
+  }
+  free(cuts.at);
+  if (!changed) {
+    kb_buf_free(&out);
+    return NULL;
+  }
+  return kb_buf_detach(&out);
+}
+
 /* The words of a query tree (word terms without their field prefix; the
  * bigram fallback, compounds, part pairs and the exact-title term left out)
  * that no document holds, for zero-result diagnostics: appended to the
@@ -330,7 +483,6 @@ static void explain_misses(kb_index *idx, const kb_qnode *tree, char **explain) 
 
 /* ------------------------------------------------------------- pinyin */
 
-static bool visible_term(kb_searcher *s, const char *prefix, const char *word);
 
 static int add_pinyin_word(const char *term, size_t len, uint32_t freq, void *ctx) {
   /* words of two characters or more: one syllable alone says too little */
@@ -502,7 +654,15 @@ int kb_search(kb_searcher *s, const kb_search_request *req, kb_search_response *
   else rc = kb_index_search(s->idx, tree, &so, &raw, err);
   if (rc == KB_OK) rc = make_response(s, req, q, raw, t0, out, err);
   if (rc == KB_OK && req->query && req->query_len) {
-    (*out)->suggestion = spelled ? spelled : did_you_mean(s, req->query, req->query_len);
+    if (!spelled) {
+      /* Chinese homophones, then Latin spelling */
+      char *heard = homophone_fix(s, req->query, req->query_len, req->include_internal);
+      const char *q = heard ? heard : req->query;
+      spelled = did_you_mean(s, q, heard ? strlen(heard) : req->query_len);
+      if (!spelled) spelled = heard;
+      else free(heard);
+    }
+    (*out)->suggestion = spelled;
     spelled = NULL;
     if (req->explain) explain_misses(s->idx, tree, &(*out)->explain);
   }

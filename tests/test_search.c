@@ -244,6 +244,26 @@ static void test_synonym_marked_in_snippet(void **state) {
   kb_search_response_free(r);
 }
 
+static void test_homophone_typo_suggested(void **state) {
+  fixture *f = *state;
+  /* 打印积: the wrong candidate of a pinyin input method for 打印机 */
+  const char *typos[][2] = {{"打印积脱机", "打印机脱机"}, {"打印积 driver", "打印机 driver"}};
+  for (size_t i = 0; i < 2; i++) {
+    kb_search_response *r = run(f, (kb_search_request){.query = typos[i][0]});
+    assert_non_null(r->suggestion);
+    assert_string_equal(r->suggestion, typos[i][1]);
+    kb_search_response_free(r);
+  }
+  /* words as typed are left alone, and so is a piece across a word (印机
+   * of 打印机 would read as 印机 only by cutting the word) */
+  const char *fine[] = {"打印机脱机", "打印机", "驱动程序 打印"};
+  for (size_t i = 0; i < 3; i++) {
+    kb_search_response *r = run(f, (kb_search_request){.query = fine[i]});
+    assert_null(r->suggestion);
+    kb_search_response_free(r);
+  }
+}
+
 static void test_hit_fields(void **state) {
   fixture *f = *state;
   kb_search_response *r = run(f, (kb_search_request){.query = "ORA-12170"});
@@ -673,6 +693,7 @@ int main(void) {
       cmocka_unit_test(test_exact_title_keeps_the_match_set),
       cmocka_unit_test(test_technical_token_found),
       cmocka_unit_test(test_synonym_marked_in_snippet),
+      cmocka_unit_test(test_homophone_typo_suggested),
       cmocka_unit_test(test_hit_fields),
       cmocka_unit_test(test_public_never_sees_internal_document),
       cmocka_unit_test(test_public_never_matches_internal_section),
