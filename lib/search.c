@@ -483,7 +483,6 @@ static void explain_misses(kb_index *idx, const kb_qnode *tree, char **explain) 
 
 /* ------------------------------------------------------------- pinyin */
 
-
 static int add_pinyin_word(const char *term, size_t len, uint32_t freq, void *ctx) {
   /* words of two characters or more: one syllable alone says too little */
   return len >= 6 ? kb_pinyin_map_add(ctx, term, len, freq) : KB_OK;
