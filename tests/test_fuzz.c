@@ -13,6 +13,7 @@ int kb_fuzz_markdown(const uint8_t *data, size_t size);
 int kb_fuzz_query(const uint8_t *data, size_t size);
 int kb_fuzz_ticket(const uint8_t *data, size_t size);
 int kb_fuzz_params(const uint8_t *data, size_t size);
+int kb_fuzz_search(const uint8_t *data, size_t size);
 
 #define MUTATIONS 400
 
@@ -94,6 +95,11 @@ static void test_fuzz_params(void **state) {
   run_corpus("fuzz/corpus/params", kb_fuzz_params);
 }
 
+static void test_fuzz_search(void **state) {
+  (void)state;
+  run_corpus("fuzz/corpus/search", kb_fuzz_search);
+}
+
 static void test_fuzz_query(void **state) {
   (void)state;
   run_corpus("fuzz/corpus/query", kb_fuzz_query);
@@ -103,6 +109,7 @@ int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_fuzz_markdown),
       cmocka_unit_test(test_fuzz_query),
+      cmocka_unit_test(test_fuzz_search),
       cmocka_unit_test(test_fuzz_ticket),
       cmocka_unit_test(test_fuzz_params),
   };
