@@ -56,7 +56,7 @@ static void put_urlencoded(kb_buf *url, const char *s) {
   }
 }
 
-/* A pager link, its URL escaped by the template layer. */
+/* A link to the results of q from offset on (the pager, "did you mean"). */
 static void pager_link(kb_buf *out, const char *q, size_t offset, const char *label) {
   kb_buf url = {0};
   kb_buf_puts(&url, "/search?q=");
@@ -118,9 +118,18 @@ enum MHD_Result kb_page_search(struct MHD_Connection *c, request *r) {
   const char *empty = resp->nhits ? "" :
       "<p class=\"empty\">没有找到相关内容。请换个说法，或直接输入错误代码。<br>"
       "Nothing found: try other words or the exact error code.</p>";
-  kb_tpl_var vars[] = {{"q", req.query}, {"total", total}, {"hits", hits.data},
-                       {"empty", empty}, {"prev", prev.data}, {"next", next.data}};
-  kb_tpl_render(KB_TPL_RESULTS, vars, 6, &content);
+  /* "did you mean": the corrected query as a link */
+  kb_buf suggestion = {0};
+  if (resp->suggestion) {
+    kb_buf_puts(&suggestion, "<p class=\"suggestion\">您是不是要找 (did you mean): ");
+    pager_link(&suggestion, resp->suggestion, 0, resp->suggestion);
+    kb_buf_puts(&suggestion, "</p>");
+  }
+  kb_tpl_var vars[] = {{"q", req.query},  {"total", total},   {"suggestion", suggestion.data},
+                       {"hits", hits.data}, {"empty", empty},   {"prev", prev.data},
+                       {"next", next.data}};
+  kb_tpl_render(KB_TPL_RESULTS, vars, 7, &content);
+  kb_buf_free(&suggestion);
   kb_search_remember(r, &req, &cs, content.data, content.len, resp->total);
   enum MHD_Result ret = send_page(c, r, 200, req.query, req.query, content.data);
   kb_search_response_free(resp);

@@ -560,6 +560,15 @@ static void test_pages(void **state) {
   /* pagination links */
   assert_int_equal(tu_http(g_port, "GET", "/search?q=%E6%9C%8D%E5%8A%A1%E5%99%A8", NULL, NULL, &body), 200);
   assert_true(tu_contains(body.data, "offset=10"));
+  assert_false(tu_contains(body.data, "did you mean"));
+  kb_buf_reset(&body);
+  /* "did you mean" links to the corrected query: ngnix is nginx, 打印积 打印机 */
+  kb_buf_reset(&path);
+  kb_buf_puts(&path, "/search?q=");
+  tu_urlencode("ngnix 打印积", &path);
+  assert_int_equal(tu_http(g_port, "GET", path.data, NULL, NULL, &body), 200);
+  assert_true(tu_contains(body.data, "did you mean): <a href=\"/search?q=nginx%20%E6%89%93%E5%8D%B0%E6%9C%BA"));
+  assert_true(tu_contains(body.data, ">nginx 打印机</a>"));
   kb_buf_free(&body);
   kb_buf_free(&path);
 }
