@@ -11,7 +11,7 @@ PKGS := xapian-core icu-uc icu-i18n libcmark jansson cmocka libmicrohttpd zlib o
 # Debian packages the build and the tests need (tool → package).
 DEB_PKGS := build-essential pkg-config libxapian-dev libicu-dev libcmark-dev \
             libjansson-dev libcsv-dev libmicrohttpd-dev libopencc-dev libopencc-data libcmocka-dev \
-            zlib1g-dev sqlite3 pinyin-database
+            zlib1g-dev sqlite3 pinyin-database chromium-headless-shell
 
 CC ?= cc
 CXX ?= c++

@@ -573,6 +573,54 @@ static void test_pages(void **state) {
   kb_buf_free(&path);
 }
 
+/* ------------------------------------------------------- a real browser */
+
+#define CHROMIUM "/usr/bin/chromium-headless-shell"
+
+/* The DOM of the page at path as headless Chromium has it once loaded (its
+ * scripts, if any could run, run), into dom. */
+static void browse(const char *path, kb_buf *dom) {
+  if (access(CHROMIUM, X_OK) != 0) fail_msg("%s is missing (make deps installs it)", CHROMIUM);
+  char url[2048], profile[1100];
+  snprintf(url, sizeof url, "http://127.0.0.1:%d%s", g_port, path);
+  snprintf(profile, sizeof profile, "--user-data-dir=%s/chromium", g_fixtures);
+  char *argv[] = {"/usr/bin/timeout", "60", CHROMIUM, "--no-sandbox", "--disable-gpu",
+                  "--no-first-run", profile, "--virtual-time-budget=2000", "--dump-dom", url,
+                  NULL};
+  kb_buf err = {0};
+  int rc = tu_run(argv, dom, &err);
+  if (rc != 0) fail_msg("chromium exited %d: %s", rc, err.data);
+  kb_buf_free(&err);
+}
+
+static void test_pages_in_a_browser(void **state) {
+  (void)state;
+  /* a Chinese query finds its article, marked, and nothing internal */
+  kb_buf dom = {0}, path = {0};
+  kb_buf_puts(&path, "/search?q=");
+  tu_urlencode("打印机 脱机", &path);
+  browse(path.data, &dom);
+  assert_true(tu_contains(dom.data, "网络打印机显示脱机无法打印的处理方法"));
+  assert_true(tu_contains(dom.data, "<mark>打印机</mark>"));
+  assert_true(tu_contains(dom.data, "action=\"/search\""));
+  assert_false(tu_contains(dom.data, INTERNAL_ID));
+  kb_buf_reset(&dom);
+  /* the article with a script, an onerror and a javascript: link: nothing
+   * runs (each would have changed the page) and no link leads to script */
+  browse("/a/evil", &dom);
+  assert_true(tu_contains(dom.data, "<title>安全测试 script"));
+  assert_false(tu_contains(dom.data, "pwned"));
+  assert_false(tu_contains(dom.data, "<script"));
+  assert_false(tu_contains(dom.data, "javascript:"));
+  kb_buf_reset(&dom);
+  /* a query that is markup is shown as text */
+  browse("/search?q=%3Cimg%20src%3Dx%20onerror%3Ddocument.title%3D1%3E", &dom);
+  assert_false(tu_contains(dom.data, "<img"));
+  assert_true(tu_contains(dom.data, "&lt;img src=x"));
+  kb_buf_free(&dom);
+  kb_buf_free(&path);
+}
+
 /* ----------------------------------------------------------- concurrency */
 
 typedef struct hammer_arg {
@@ -655,8 +703,10 @@ static int setup(void **state) {
                          "admin-token-0123456789abcdef admin\n");
   char path[1100];
   snprintf(path, sizeof path, "%s/evil.md", g_fixtures);
-  tu_write_str(path, "---\ntitle: 安全测试 script\n---\n\n# 安全测试\n\n<script>alert(1)</script>\n\n"
-                     "[点我](javascript:alert(1)) <img src=x onerror=alert(1)>\n");
+  tu_write_str(path, "---\ntitle: 安全测试 script\n---\n\n# 安全测试\n\n"
+                     "<script>alert(1); document.title = 'pwned'</script>\n\n"
+                     "[点我](javascript:alert(1)) <img src=x onerror=alert(1)>\n"
+                     "<img src=x onerror=\"document.body.setAttribute('data-pwned', 1)\">\n");
   if (run_index("sync", "articles") != 0 || run_index("add", g_fixtures) != 0) return -1;
   char bin[1024], listen[] = "127.0.0.1:0";
   snprintf(bin, sizeof bin, "%s", tu_bin("kb-serve"));
@@ -689,6 +739,7 @@ int main(void) {
       cmocka_unit_test(test_commit_seen_without_restart),
       cmocka_unit_test(test_post_tickets),
       cmocka_unit_test(test_pages),
+      cmocka_unit_test(test_pages_in_a_browser),
       cmocka_unit_test(test_concurrent_requests),
       cmocka_unit_test(test_rate_limit_429),
   };
