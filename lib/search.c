@@ -19,7 +19,7 @@ struct kb_searcher {
   kb_synonyms *synonyms;
   uint64_t synonyms_hash; /* of the user's synonyms in the index metadata */
   kb_pinyin_map *pinyin; /* the index's Chinese words by reading, built when first needed */
-  kb_pinyin_map *lexicon_readings; /* the domain lexicon's words by reading */
+  kb_pinyin_map *lexicon_readings; /* the domain lexicon's words by reading, when first needed */
   double pinyin_built;   /* when (ms, monotonic) */
   uint64_t pinyin_generation, synonyms_generation; /* of the index, when built */
   bool current_analysis; /* every document was analysed by this version (as of synonyms_generation) */
@@ -89,12 +89,17 @@ static int add_lexicon_reading(const char *word, size_t len, void *ctx) {
   return chars >= 2 && chars <= 4 ? kb_pinyin_map_add(ctx, word, len, 1) : KB_OK;
 }
 
-static int lexicon_readings(kb_searcher *s, kb_error *err) {
-  s->lexicon_readings = kb_pinyin_map_new();
-  int rc = s->lexicon_readings ? KB_OK : KB_ENOMEM;
-  if (rc == KB_OK) rc = kb_lexicon_each(s->lexicon, add_lexicon_reading, s->lexicon_readings);
-  if (rc == KB_OK) rc = kb_pinyin_map_seal(s->lexicon_readings);
-  return rc == KB_OK ? KB_OK : kb_error_set(err, rc, "out of memory");
+/* The lexicon's words by reading, made when first needed (readings load
+ * the pinyin table: 0.1 s and 17 MB once a process); NULL when out of
+ * memory. */
+static const kb_pinyin_map *lexicon_readings(kb_searcher *s) {
+  if (s->lexicon_readings) return s->lexicon_readings;
+  kb_pinyin_map *m = kb_pinyin_map_new();
+  if (m && kb_lexicon_each(s->lexicon, add_lexicon_reading, m) == KB_OK &&
+      kb_pinyin_map_seal(m) == KB_OK)
+    return s->lexicon_readings = m;
+  kb_pinyin_map_free(m);
+  return NULL;
 }
 
 int kb_searcher_new(const char *db_path, kb_searcher **out, kb_error *err) {
@@ -108,7 +113,6 @@ int kb_searcher_new(const char *db_path, kb_searcher **out, kb_error *err) {
   if (rc == KB_OK) rc = kb_lexicon_add_text(s->lexicon, extra, strlen(extra));
   free(extra);
   if (rc == KB_OK) rc = kb_tokenizer_new(s->lexicon, &s->tok, err);
-  if (rc == KB_OK) rc = lexicon_readings(s, err);
   if (rc == KB_OK) rc = load_synonyms(s, err);
   if (rc == KB_OK) s->current_analysis = all_analysed_alike(s->idx);
   if (rc != KB_OK) {
@@ -318,15 +322,8 @@ static bool visible_term(kb_searcher *s, const char *prefix, const char *word);
  * some pair of text's characters is rare. */
 static const char *homophone_of(kb_searcher *s, const char *text, size_t len,
                                 bool include_internal) {
-  kb_buf reading = {0};
-  const char *words[4];
-  size_t n = kb_pinyin_of(text, len, &reading, NULL)
-                 ? kb_pinyin_map_find(s->lexicon_readings, reading.data, reading.len, false,
-                                      words, 4)
-                 : 0;
-  kb_buf_free(&reading);
   uint32_t rarest = UINT32_MAX;
-  for (size_t i = 0, j = 0; n && i < len; i = j) {
+  for (size_t i = 0, j = 0; i < len; i = j) {
     kb_utf8_next(text, len, &j);
     size_t e = j;
     if (e == len) break;
@@ -334,6 +331,16 @@ static const char *homophone_of(kb_searcher *s, const char *text, size_t len,
     uint32_t f = docs_with(s, KB_PREFIX_BIGRAM, text + i, e - i, include_internal);
     if (f < rarest) rarest = f;
   }
+  /* characters that often follow each other are no typo (nor worth the
+   * readings) */
+  if ((uint64_t)HOMOPHONE_RATIO * rarest >= kb_index_doc_count(s->idx)) return NULL;
+  const kb_pinyin_map *m = lexicon_readings(s);
+  kb_buf reading = {0};
+  const char *words[4];
+  size_t n = m && kb_pinyin_of(text, len, &reading, NULL)
+                 ? kb_pinyin_map_find(m, reading.data, reading.len, false, words, 4)
+                 : 0;
+  kb_buf_free(&reading);
   for (size_t i = 0; i < n; i++) {
     if (strlen(words[i]) == len && memcmp(words[i], text, len) == 0) return NULL;
     uint32_t docs = docs_with(s, "", words[i], strlen(words[i]), include_internal);
