@@ -9,6 +9,11 @@
 
 /* Bigrams back up the words at this fraction of a word's weight. */
 #define BIGRAM_SCALE 0.5
+/* The words of a technical token (of four letters or more) back up the
+ * token at this fraction of a word's weight (make eval: tidb 0.4234 →
+ * 0.4258, 0.3 gives 0.4237, 0.7 0.4259; the rest unchanged; 1.7% more
+ * instructions for an engineer's search). */
+#define PART_SCALE 0.5
 /* A longer query (a pasted ticket title or log line) is matched on this
  * many of its terms, those that can weigh most: the rest, common words and
  * bigrams, cost most of the matching and change little (callgrind, an
@@ -187,6 +192,7 @@ struct kb_query {
   kb_buf explain;
   size_t units;
   size_t word_units; /* of them, free words */
+  bool part_words;   /* a technical token is backed up by its words */
   /* built once by kb_query_parse */
   kb_qnode *words;    /* OR of optional word units, or NULL */
   kb_qnode *required; /* AND of required clauses, or NULL */
@@ -667,7 +673,8 @@ static size_t only_tech(const tok_list *l) {
 /* Free words: one unit per primary (a technical token is one unit: its
  * whole term or the phrase of its parts), and the bigrams of Chinese runs
  * at a lower weight. Stop words are left out unless nothing else is there. */
-static int add_word_units(kb_query *q, const tok_list *l, kb_qnode *units, kb_qnode *bigrams) {
+static int add_word_units(kb_query *q, const tok_list *l, kb_qnode *units, kb_qnode *bigrams,
+                          kb_qnode *parts) {
   bool *drop = calloc(l->n ? l->n : 1, sizeof *drop);
   bool *in_tech = calloc(l->n ? l->n : 1, sizeof *in_tech);
   if (!drop || !in_tech) {
@@ -708,6 +715,14 @@ static int add_word_units(kb_query *q, const tok_list *l, kb_qnode *units, kb_qn
     }
     rc = kb_qnode_add(units, tech_node(q, l, i));
     size_t ps = tech_parts_start(l, i);
+    /* its words alone back it up, as bigrams back up Chinese words: a text
+     * may name OutOfMemoryError without java.lang., or error.log without
+     * its folder (numbers and short parts say too little alone) */
+    for (size_t k = ps; k < i && rc == KB_OK; k++)
+      if (l->v[k].kind == KB_TOKEN_WORD && strlen(l->v[k].surface) >= 4 && !is_stop(q, &l->v[k])) {
+        rc = kb_qnode_add(parts, word_node(q, l->v[k].term));
+        q->part_words = true;
+      }
     if (rc == KB_OK && i - ps == 2) {
       /* its pair is marked too: ora12170 in a text with ORA-12170 */
       kb_buf b = {0};
@@ -836,8 +851,9 @@ static int add_grouped(kb_qnode **list, kb_qop list_op, kb_qnode *n, bool or_pre
 static int build_parts(kb_query *q, kb_tokenizer *t, kb_error *err) {
   kb_qnode *units = kb_qnode_new(KB_Q_OR, NULL, 0);
   kb_qnode *bigrams = kb_qnode_new(KB_Q_OR, NULL, 0);
+  kb_qnode *parts = kb_qnode_new(KB_Q_OR, NULL, 0);
   kb_buf words = {0};
-  int rc = units && bigrams ? KB_OK : KB_ENOMEM;
+  int rc = units && bigrams && parts ? KB_OK : KB_ENOMEM;
   for (size_t i = 0; i < q->nitems && rc == KB_OK; i++) {
     item *it = &q->items[i];
     if (it->kind == ITEM_FILTER) {
@@ -863,7 +879,7 @@ static int build_parts(kb_query *q, kb_tokenizer *t, kb_error *err) {
     rc = tokenize_into(t, words.data, &l, err);
     if (rc == KB_OK) {
       explain_tokens(q, words.data, &l);
-      rc = add_word_units(q, &l, units, bigrams);
+      rc = add_word_units(q, &l, units, bigrams, parts);
     }
     if (rc == KB_OK) rc = add_member_units(q, &l, units);
     if (rc == KB_OK && units->nkids) rc = add_exact_title(q, &l, units);
@@ -876,6 +892,12 @@ static int build_parts(kb_query *q, kb_tokenizer *t, kb_error *err) {
     bigrams = NULL;
   }
   kb_qnode_free(bigrams);
+  if (rc == KB_OK && parts->nkids) {
+    parts->scale = PART_SCALE;
+    rc = kb_qnode_add(units, parts);
+    parts = NULL;
+  }
+  kb_qnode_free(parts);
   if (units) units->window = ELITE_TERMS;
   if (rc == KB_OK && units->nkids) q->words = units;
   else kb_qnode_free(units);
@@ -1058,5 +1080,6 @@ int kb_query_explain(const kb_query *q, kb_buf *out) {
 size_t kb_query_size(const kb_query *q) { return q->units + q->nfilters; }
 
 double kb_query_match_fraction(const kb_query *q) {
-  return q->word_units >= 2 && !q->required ? MATCH_FRACTION : 0;
+  /* a technical token backed up by its words is several words too */
+  return (q->word_units >= 2 || q->part_words) && !q->required ? MATCH_FRACTION : 0;
 }

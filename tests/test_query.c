@@ -443,6 +443,33 @@ static void test_technical_token_on_part_pairs(void **state) {
   }
 }
 
+static void test_technical_token_backed_by_its_words(void **state) {
+  fixture *f = *state;
+  kb_query_opts o = {.current_analysis = true};
+  kb_query *q = NULL;
+  const char *text = "java.lang.OutOfMemoryError";
+  assert_int_equal(kb_query_parse(f->tk, text, strlen(text), &o, &q, NULL), KB_OK);
+  const kb_qnode *t = kb_query_tree(q);
+  /* the whole, and its words of four letters or more at half a word */
+  assert_non_null(find(t, KB_Q_TERM, "java.lang.outofmemoryerror"));
+  const kb_qnode *words = parent_of(t, KB_Q_OR, KB_Q_TERM, "outofmemoryerror");
+  assert_non_null(words);
+  assert_true(words->scale < 1.0);
+  assert_non_null(kid(words, KB_Q_TERM, "java"));
+  assert_non_null(kid(words, KB_Q_TERM, "lang"));
+  /* so it is cut like several words */
+  assert_true(kb_query_match_fraction(q) > 0);
+  assert_runs(f, t);
+  kb_query_free(q);
+  /* numbers and short parts say too little alone */
+  assert_int_equal(kb_query_parse(f->tk, "ORA-12170", 9, &o, &q, NULL), KB_OK);
+  t = kb_query_tree(q);
+  assert_null(find(t, KB_Q_TERM, "ora"));
+  assert_null(find(t, KB_Q_TERM, "12170"));
+  assert_true(kb_query_match_fraction(q) == 0);
+  kb_query_free(q);
+}
+
 static void test_version_token_single_unit(void **state) {
   fixture *f = *state;
   kb_query *q = parse(f, "v2.4.1");
@@ -675,6 +702,7 @@ int main(void) {
   const struct CMUnitTest tests[] = {
       T(test_chinese_word_unit),
       T(test_technical_token_on_part_pairs),
+      T(test_technical_token_backed_by_its_words),
       T(test_several_words_are_alternatives),
       T(test_words_are_stemmed_and_folded),
       T(test_quoted_phrase),

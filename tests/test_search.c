@@ -232,6 +232,15 @@ static void test_technical_token_found(void **state) {
   }
 }
 
+static void test_technical_token_found_by_its_words(void **state) {
+  fixture *f = *state;
+  /* the text names sqlnet.ora, the query a longer path that holds it */
+  kb_search_response *r = run(f, (kb_search_request){.query = "/u01/network/admin/sqlnet.ora"});
+  assert_true(r->nhits >= 1);
+  assert_string_equal(r->hits[0].id, "a/db/ora-12170");
+  kb_search_response_free(r);
+}
+
 static void test_synonym_marked_in_snippet(void **state) {
   fixture *f = *state;
   /* a document found through a synonym shows where: printer marks 打印机 */
@@ -692,6 +701,7 @@ int main(void) {
       cmocka_unit_test(test_exact_title_ranks_first),
       cmocka_unit_test(test_exact_title_keeps_the_match_set),
       cmocka_unit_test(test_technical_token_found),
+      cmocka_unit_test(test_technical_token_found_by_its_words),
       cmocka_unit_test(test_synonym_marked_in_snippet),
       cmocka_unit_test(test_homophone_typo_suggested),
       cmocka_unit_test(test_hit_fields),
