@@ -6,6 +6,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "data.h"
 #include "kb/analyze.h"
 #include "kb/markdown.h"
 #include "kb/pinyin.h"
@@ -89,13 +90,21 @@ static int add_lexicon_reading(const char *word, size_t len, void *ctx) {
   return chars >= 2 && chars <= 4 ? kb_pinyin_map_add(ctx, word, len, 1) : KB_OK;
 }
 
-/* The lexicon's words by reading, made when first needed (readings load
- * the pinyin table: 0.1 s and 17 MB once a process); NULL when out of
- * memory. */
+static int add_synonym_reading(const char *member, size_t len, size_t group, void *ctx) {
+  (void)group;
+  return add_lexicon_reading(member, len, ctx);
+}
+
+/* The words of the lexicon and of the built-in synonyms (内存溢出, 远程桌面)
+ * by reading, made when first needed (readings load the pinyin table: 0.1 s
+ * and 17 MB once a process); NULL when out of memory. */
 static const kb_pinyin_map *lexicon_readings(kb_searcher *s) {
   if (s->lexicon_readings) return s->lexicon_readings;
   kb_pinyin_map *m = kb_pinyin_map_new();
+  size_t groups = 0;
   if (m && kb_lexicon_each(s->lexicon, add_lexicon_reading, m) == KB_OK &&
+      kb_synonyms_each(KB_DATA(synonyms), KB_DATA_LEN(synonyms), &groups, add_synonym_reading,
+                       m) == KB_OK &&
       kb_pinyin_map_seal(m) == KB_OK)
     return s->lexicon_readings = m;
   kb_pinyin_map_free(m);

@@ -273,6 +273,26 @@ static void test_homophone_typo_suggested(void **state) {
   }
 }
 
+static void test_homophone_of_a_synonym(void **state) {
+  (void)state;
+  /* 邮件 is a built-in synonym (= email), not a lexicon word */
+  static const sample MAIL[] = {
+      {"a/mail-1", "邮件发不出去", "mail", "邮件", "P3", "public", "2026-01-01",
+       {{KB_SEG_BODY, false, "检查发件服务器。"}}},
+      {"a/mail-2", "收不到邮件", "mail", "邮件", "P3", "public", "2026-01-02",
+       {{KB_SEG_BODY, false, "检查收件规则。"}}},
+      {"a/mail-3", "邮件附件太大", "mail", "邮件", "P3", "public", "2026-01-03",
+       {{KB_SEG_BODY, false, "压缩后再发。"}}},
+  };
+  fixture *f = fixture_of(MAIL, 3);
+  assert_non_null(f);
+  kb_search_response *r = run(f, (kb_search_request){.query = "邮建发不出去"});
+  assert_non_null(r->suggestion);
+  assert_string_equal(r->suggestion, "邮件发不出去");
+  kb_search_response_free(r);
+  fixture_free(f);
+}
+
 static void test_hit_fields(void **state) {
   fixture *f = *state;
   kb_search_response *r = run(f, (kb_search_request){.query = "ORA-12170"});
@@ -704,6 +724,7 @@ int main(void) {
       cmocka_unit_test(test_technical_token_found_by_its_words),
       cmocka_unit_test(test_synonym_marked_in_snippet),
       cmocka_unit_test(test_homophone_typo_suggested),
+      cmocka_unit_test(test_homophone_of_a_synonym),
       cmocka_unit_test(test_hit_fields),
       cmocka_unit_test(test_public_never_sees_internal_document),
       cmocka_unit_test(test_public_never_matches_internal_section),
