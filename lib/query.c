@@ -607,7 +607,7 @@ static int add_member_units(kb_query *q, const tok_list *l, kb_qnode *units) {
           highlight_member(q, &s->m[j]);
           rc = kb_qnode_add(syn, member_node(q, &s->m[j]));
         }
-      if (rc == KB_OK) {
+      if (rc == KB_OK && syn->nkids) { /* a group of one member adds nothing */
         rc = kb_qnode_add(units, syn);
         q->units++;
       } else {

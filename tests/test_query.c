@@ -679,6 +679,14 @@ static void test_synonyms_widen_a_word(void **state) {
   assert_true(tree_has_term(tree, "queue"));
   assert_false(tree_has_term(tree, KB_PREFIX_COMPOUND "print queue"));
   kb_query_free(q);
+  /* a group of one member (a line without " = ") adds no empty unit */
+  kb_synonyms *lone = NULL;
+  assert_int_equal(kb_synonyms_new_builtin(t, "spool folder\n", &lone, NULL), KB_OK);
+  kb_query_opts lo = {.include_internal = true, .synonyms = lone};
+  assert_int_equal(kb_query_parse(t, "spool folder", 12, &lo, &q, NULL), KB_OK);
+  assert_int_equal(kb_query_size(q), 2); /* the two words */
+  kb_query_free(q);
+  kb_synonyms_free(lone);
   /* not when they are apart, nor in another order */
   const char *apart[] = {"print the queue", "queue print"};
   for (size_t i = 0; i < 2; i++) {
