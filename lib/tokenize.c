@@ -564,15 +564,15 @@ static size_t letter_digit_turn(const kb_tokenizer *t, size_t s, size_t e) {
 }
 
 /* One part text[s..e) of a technical run: a primary at the next position,
- * paired with the part before it when the run has several. A hex number
+ * paired with the part before it (the first part of a run has none). A hex number
  * (0x80070005) also gives its digits (80070005) at its position, as people
  * often write them without the 0x. */
-static int emit_tech_part(kb_tokenizer *t, size_t s, size_t e, size_t prev, bool paired) {
+static int emit_tech_part(kb_tokenizer *t, size_t s, size_t e, size_t prev) {
   kb_token_kind kind;
   int rc = fold_word(t, s, e, &kind);
   uint32_t pos = (*t->pos)++;
   if (rc || (rc = emit(t, kind, false, pos, s, e))) return rc;
-  if (paired && (rc = emit_pair(t, prev, e))) return rc;
+  if ((rc = emit_pair(t, prev, e))) return rc;
   const char *x = t->term.data;
   size_t n = t->term.len, h = 2;
   if (n < 3 || x[0] != '0' || x[1] != 'x') return 0;
@@ -600,44 +600,33 @@ static int tech_run(kb_tokenizer *t, size_t s, size_t e) {
     if (is_alnum_char(c) || c == '-' || c == '/' || c == '\\' || c == '.' || c == '~') break;
     s = n;
   }
-  /* count the alphanumeric parts */
-  size_t nparts = 0, first_part = e;
+  uint32_t first_pos = *t->pos;
+  int rc;
+  size_t nparts = 0, first_part = e, last_end = e, prev_start = 0;
+  /* the alphanumeric parts, as primaries, and each two adjacent ones as a
+   * pair */
+  kb_buf_reset(&t->pair);
   for (size_t i = s; i < e;) {
-    int32_t c = cp_at(t, i, &n);
-    if (!is_alnum_char(c)) {
+    if (!is_alnum_char(cp_at(t, i, &n))) {
       i = n;
       continue;
     }
     if (!nparts) first_part = i;
     size_t ps = i;
     while (i < e && is_alnum_char(cp_at(t, i, &n))) i = n;
-    nparts += letter_digit_turn(t, ps, i) ? 2 : 1;
-  }
-  if (nparts == 0) return 0;
-
-  uint32_t first_pos = *t->pos;
-  int rc;
-  size_t last_end = e, prev_start = 0;
-  /* the parts, as primaries, and each two adjacent ones as a pair */
-  kb_buf_reset(&t->pair);
-  for (size_t i = first_part; i < e;) {
-    int32_t c = cp_at(t, i, &n);
-    if (!is_alnum_char(c)) {
-      i = n;
-      continue;
-    }
-    size_t ps = i;
-    while (i < e && is_alnum_char(cp_at(t, i, &n))) i = n;
     size_t turn = letter_digit_turn(t, ps, i);
     if (turn) {
-      if ((rc = emit_tech_part(t, ps, turn, prev_start, nparts > 1))) return rc;
+      if ((rc = emit_tech_part(t, ps, turn, prev_start))) return rc;
       prev_start = ps;
       ps = turn;
+      nparts++;
     }
-    if ((rc = emit_tech_part(t, ps, i, prev_start, nparts > 1))) return rc;
+    if ((rc = emit_tech_part(t, ps, i, prev_start))) return rc;
     prev_start = ps;
     last_end = i;
+    nparts++;
   }
+  if (nparts == 0) return 0;
   if (nparts == 1 && first_part == s && last_end == e) return 0; /* a plain word */
 
   /* the whole token, as an alternative */
