@@ -27,7 +27,8 @@ static const char *const ARTICLES[] = {
     "连接池耗尽时打印机也会报错：out of memory。\n",
 };
 
-/* The index, built at the first call; its folder is removed at exit. */
+/* The index's folder, made at the first call by mkdtemp (which replaces
+ * the template's last six characters) and removed at exit. */
 static char dir[] = "/tmp/kb-fuzz-search-XXXXXX";
 
 static void remove_dir(void) {

@@ -391,6 +391,10 @@ static int mark_cut(const kb_token *t, void *ctx) {
  * typed. */
 static char *homophone_fix(kb_searcher *s, const char *q, size_t len, bool include_internal) {
   if (!kb_utf8_valid(q, len, NULL)) return NULL;
+  /* a query without Chinese is not segmented again */
+  bool han = false;
+  for (size_t i = 0; i < len && !han;) han = kb_is_han(kb_utf8_next(q, len, &i));
+  if (!han) return NULL;
   query_cuts cuts = {s->stopwords, calloc(len + 1, 1)};
   uint32_t pos = 1;
   if (!cuts.at || kb_tokenizer_run(s->tok, q, len, &pos, mark_cut, &cuts, NULL) != KB_OK) {
