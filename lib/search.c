@@ -20,7 +20,7 @@ struct kb_searcher {
   kb_synonyms *synonyms;
   uint64_t synonyms_hash; /* of the user's synonyms in the index metadata */
   kb_pinyin_map *pinyin; /* the index's Chinese words by reading, built when first needed */
-  kb_pinyin_map *lexicon_readings; /* the domain lexicon's words by reading, when first needed */
+  kb_pinyin_map *lexicon_readings; /* the lexicon's and built-in synonyms' words by reading, when first needed */
   double pinyin_built;   /* when (ms, monotonic) */
   uint64_t pinyin_generation, synonyms_generation; /* of the index, when built */
   bool current_analysis; /* every document was analysed by this version (as of synonyms_generation) */
