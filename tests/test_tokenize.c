@@ -483,6 +483,26 @@ static void test_lexicon_merges_icu_split(void **state) {
   kb_tokenizer_free(bare);
 }
 
+/* ICU joins 满 and 忘 to the aspect particle 了 but not 坏: every such
+ * word is split, so that the verb is a word of its own either way; 为了 and
+ * 不了 (unable) are not the particle and stay whole. */
+static void test_aspect_particle_le_is_split(void **state) {
+  fixture *f = *state;
+  const char *cases[][2] = {
+      {"磁盘空间满了", "磁盘 空间 满 了"}, {"密码忘了", "密码 忘 了"},
+      {"硬盘坏了", "硬盘 坏 了"},           {"为了安全", "为了 安全"},
+      {"还不了款", "还 不了 款"},
+  };
+  for (size_t k = 0; k < sizeof cases / sizeof *cases; k++) {
+    toks l = {0};
+    assert_int_equal(run(f->tk, cases[k][0], &l), KB_OK);
+    char *p = primaries(&l);
+    assert_string_equal(p, cases[k][1]);
+    free(p);
+    toks_free(&l);
+  }
+}
+
 static void test_lexicon_mends_wrong_cut(void **state) {
   fixture *f = *state;
   toks l = {0};
@@ -930,6 +950,7 @@ int main(void) {
       cmocka_unit_test(test_pos_continues_across_calls),
       cmocka_unit_test(test_offsets_point_at_source_text),
       cmocka_unit_test(test_lexicon_merges_icu_split),
+      cmocka_unit_test(test_aspect_particle_le_is_split),
       cmocka_unit_test(test_lexicon_mends_wrong_cut),
       cmocka_unit_test(test_bigrams_of_a_run),
       cmocka_unit_test(test_single_han_char_has_no_bigram),
