@@ -265,10 +265,124 @@ static int make_response(kb_searcher *s, const kb_search_request *req, const kb_
   return KB_OK;
 }
 
+static bool visible_term(kb_searcher *s, const char *prefix, const char *word);
+
+/* Documents holding the surface word w[0..n). */
+static uint32_t surface_freq(kb_searcher *s, kb_buf *term, const char *w, size_t n) {
+  kb_buf_reset(term);
+  kb_buf_puts(term, KB_PREFIX_SURFACE);
+  kb_buf_append(term, w, n);
+  return kb_index_term_freq(s->idx, term->data);
+}
+
+/* One search of req's query into *out; *q is the caller's to free, also
+ * on failure. */
+static int search_query(kb_searcher *s, const kb_search_request *req, double t0, kb_query **q,
+                        kb_search_response **out, kb_error *err) {
+  int rc = request_query(s, req, q, err);
+  if (rc != KB_OK) return rc;
+  const kb_qnode *tree = kb_query_tree(*q);
+  kb_search_opts so = request_opts(req);
+  so.relative_cutoff = kb_query_match_fraction(*q);
+  so.cut_ignores = kb_query_title_term(*q);
+  /* the match set is counted even without facets: Xapian's estimate is of
+   * everything the OR matches (a page would say 30 results of 7), and even
+   * for one word it may be off (4,000 for 3,516 matches), where the count,
+   * a boolean pass stopped at COUNT_LIMIT, is cheap */
+  if (!so.check_at_least) so.check_at_least = COUNT_LIMIT;
+  kb_results *raw = NULL;
+  if (!tree) return kb_error_set(err, KB_ENOMEM, "out of memory");
+  if ((rc = kb_index_search(s->idx, tree, &so, &raw, err)) != KB_OK) return rc;
+  return make_response(s, req, *q, raw, t0, out, err);
+}
+
+/* w[0..n) split at cuts[0..ncuts), the parts joined by spaces, into out. */
+static void put_parts(const char *w, size_t n, const size_t *cuts, size_t ncuts, kb_buf *out) {
+  for (size_t k = 0, a = 0; k <= ncuts; k++) {
+    size_t b = k < ncuts ? cuts[k] : n;
+    if (k) kb_buf_putc(out, ' ');
+    kb_buf_append(out, w + a, b - a);
+    a = b;
+  }
+}
+
+/* Whether the words of text follow each other in a document the reader
+ * sees. */
+static bool phrase_visible(kb_searcher *s, const char *text, bool include_internal) {
+  kb_buf quoted = {0};
+  kb_buf_printf(&quoted, "\"%s\"", text);
+  kb_search_request req = {.query = quoted.data, .query_len = quoted.len,
+                           .include_internal = include_internal};
+  kb_query *q = NULL;
+  kb_results *r = NULL;
+  bool found = false;
+  if (request_query(s, &req, &q, NULL) == KB_OK && kb_query_tree(q)) {
+    kb_search_opts so = {.limit = 1};
+    found = kb_index_search(s->idx, kb_query_tree(q), &so, &r, NULL) == KB_OK && r->nhits > 0;
+  }
+  kb_results_free(r);
+  kb_query_free(q);
+  kb_buf_free(&quoted);
+  return found;
+}
+
+typedef struct joined_split {
+  size_t cuts[2], ncuts;
+  uint32_t freq; /* documents holding its rarest part */
+} joined_split;
+
+static int by_split_freq(const void *a, const void *b) {
+  const joined_split *x = a, *y = b;
+  if (x->ncuts != y->ncuts) return x->ncuts < y->ncuts ? -1 : 1;
+  return x->freq < y->freq ? 1 : (x->freq > y->freq ? -1 : 0);
+}
+
+/* A Latin word (folded, no document holds it) that is two or three words
+ * run together (bluescreen → blue screen, outofmemory → out of memory),
+ * into out: the words must follow each other in a document the reader
+ * sees, so that a name no document has (hxpathdiag) is not read as words
+ * that merely exist (hx path diag). Two parts before three, then the split
+ * whose rarest part is most frequent. */
+static bool split_joined(kb_searcher *s, const char *w, size_t n, bool include_internal,
+                         kb_buf *out) {
+  enum { MIN_PART = 2, MAX_TRIED = 4 };
+  kb_buf term = {0};
+  joined_split *v = NULL;
+  size_t nv = 0, cap = 0;
+  for (size_t i = MIN_PART; i + MIN_PART <= n; i++) {
+    uint32_t fa = surface_freq(s, &term, w, i);
+    if (!fa) continue;
+    /* j == n: two parts; else three */
+    for (size_t j = i + MIN_PART; j <= n; j++) {
+      if (j < n && j + MIN_PART > n) continue;
+      uint32_t f = surface_freq(s, &term, w + i, j - i);
+      if (f > fa) f = fa;
+      if (f && j < n) {
+        uint32_t fc = surface_freq(s, &term, w + j, n - j);
+        if (fc < f) f = fc;
+      }
+      if (!f || kb_grow(&v, &cap, nv + 1, sizeof *v) != KB_OK) continue;
+      v[nv++] = (joined_split){{i, j}, j < n ? 2 : 1, f};
+    }
+  }
+  if (nv) qsort(v, nv, sizeof *v, by_split_freq);
+  bool found = false;
+  for (size_t k = 0; k < nv && k < MAX_TRIED && !found; k++) {
+    kb_buf_reset(out);
+    put_parts(w, n, v[k].cuts, v[k].ncuts, out);
+    found = phrase_visible(s, out->data, include_internal);
+  }
+  if (!found) kb_buf_reset(out);
+  free(v);
+  kb_buf_free(&term);
+  return found;
+}
+
 /* The query with each Latin word that no public document has replaced by
- * the index's spelling suggestion; NULL when nothing changes. Spelling data
- * holds public documents' words only, so nothing internal is suggested. */
-static char *did_you_mean(kb_searcher *s, const char *q, size_t len) {
+ * the index's spelling suggestion, else by the words it runs together;
+ * NULL when nothing changes. Spelling data holds public documents' words
+ * only, so nothing internal is suggested. */
+static char *did_you_mean(kb_searcher *s, const char *q, size_t len, bool include_internal) {
   kb_buf out = {0}, word = {0}, term = {0}, fix = {0};
   bool changed = false;
   for (size_t i = 0; i < len;) {
@@ -281,10 +395,9 @@ static char *did_you_mean(kb_searcher *s, const char *q, size_t len) {
     if (latin) {
       kb_buf_reset(&word);
       kb_text_fold(q + i, e - i, &word, NULL);
-      kb_buf_reset(&term);
-      kb_buf_printf(&term, "%s%s", KB_PREFIX_SURFACE, word.data);
-      if (kb_index_term_freq(s->idx, term.data) == 0)
-        kb_index_spelling(s->idx, word.data, &fix, NULL);
+      if (surface_freq(s, &term, word.data, word.len) == 0 &&
+          kb_index_spelling(s->idx, word.data, &fix, NULL) == KB_OK && !fix.len)
+        split_joined(s, word.data, word.len, include_internal, &fix);
     }
     if (out.len) kb_buf_putc(&out, ' ');
     if (fix.len) {
@@ -323,8 +436,6 @@ static uint32_t docs_with(kb_searcher *s, const char *prefix, const char *word, 
   kb_buf_free(&t);
   return n;
 }
-
-static bool visible_term(kb_searcher *s, const char *prefix, const char *word);
 
 /* The domain word that text (a piece of a Chinese query) is a homophone typo
  * of, or NULL: a lexicon word read the same, frequent in the index, where
@@ -654,36 +765,41 @@ int kb_search(kb_searcher *s, const kb_search_request *req, kb_search_response *
     pinyin_req.query_len = strlen(spelled);
     req = &pinyin_req;
   }
-  kb_query *q;
-  if ((rc = request_query(s, req, &q, err)) != KB_OK) {
-    free(spelled);
-    return rc;
-  }
-  const kb_qnode *tree = kb_query_tree(q);
-  kb_search_opts so = request_opts(req);
-  so.relative_cutoff = kb_query_match_fraction(q);
-  so.cut_ignores = kb_query_title_term(q);
-  /* the match set is counted even without facets: Xapian's estimate is of
-   * everything the OR matches (a page would say 30 results of 7), and even
-   * for one word it may be off (4,000 for 3,516 matches), where the count,
-   * a boolean pass stopped at COUNT_LIMIT, is cheap */
-  if (!so.check_at_least) so.check_at_least = COUNT_LIMIT;
-  kb_results *raw = NULL;
-  if (!tree) rc = kb_error_set(err, KB_ENOMEM, "out of memory");
-  else rc = kb_index_search(s->idx, tree, &so, &raw, err);
-  if (rc == KB_OK) rc = make_response(s, req, q, raw, t0, out, err);
-  if (rc == KB_OK && req->query && req->query_len) {
-    if (!spelled) {
-      /* Chinese homophones, then Latin spelling */
-      char *heard = homophone_fix(s, req->query, req->query_len, req->include_internal);
-      const char *q = heard ? heard : req->query;
-      spelled = did_you_mean(s, q, heard ? strlen(heard) : req->query_len);
-      if (!spelled) spelled = heard;
-      else free(heard);
+  kb_query *q = NULL;
+  bool corrected = spelled != NULL;
+  rc = search_query(s, req, t0, &q, out, err);
+  if (rc == KB_OK && req->query && req->query_len && !spelled) {
+    /* Chinese homophones, then Latin spelling */
+    char *heard = homophone_fix(s, req->query, req->query_len, req->include_internal);
+    const char *hq = heard ? heard : req->query;
+    spelled = did_you_mean(s, hq, heard ? strlen(heard) : req->query_len, req->include_internal);
+    if (!spelled) spelled = heard;
+    else free(heard);
+    /* the query as typed found nothing: the corrected one is searched instead */
+    if (spelled && (*out)->total == 0) {
+      kb_search_request fixed = *req;
+      fixed.query = spelled;
+      fixed.query_len = strlen(spelled);
+      kb_query *fq = NULL;
+      kb_search_response *fr = NULL;
+      if (search_query(s, &fixed, t0, &fq, &fr, NULL) == KB_OK && fr->total > 0) {
+        kb_search_response_free(*out);
+        *out = fr;
+        kb_query_free(q);
+        q = fq;
+        corrected = true;
+      } else {
+        kb_search_response_free(fr);
+        kb_query_free(fq);
+      }
     }
+  }
+  if (rc == KB_OK) {
     (*out)->suggestion = spelled;
+    (*out)->corrected = corrected;
     spelled = NULL;
-    if (req->explain) explain_misses(s->idx, tree, &(*out)->explain);
+    if (req->explain && req->query && req->query_len)
+      explain_misses(s->idx, kb_query_tree(q), &(*out)->explain);
   }
   free(spelled);
   kb_query_free(q);
@@ -921,6 +1037,7 @@ char *kb_search_response_json(const kb_search_response *r, const char *query) {
   }
   json_object_set_new(o, "hits", hits);
   json_object_set_new(o, "suggestion", str_or_null(r->suggestion));
+  json_object_set_new(o, "corrected", json_boolean(r->corrected));
   if (r->raw && r->raw->nfacets) {
     static const char *names[] = {"type", "product", "category", "priority"};
     json_t *facets = json_object();

@@ -129,10 +129,10 @@ void kb_search_forget(cached_search *cs) {
 
 /* The answer without took_ms, as JSON text ending in '}'. */
 static char *search_json(const kb_search_request *req, const kb_search_response *resp) {
-  json_t *o = json_pack("{s:s,s:i,s:b,s:o,s:o,s:o}", "query", req->query, "total",
+  json_t *o = json_pack("{s:s,s:i,s:b,s:o,s:o,s:o,s:b}", "query", req->query, "total",
                         (json_int_t)resp->total, "exact", resp->total_exact, "hits",
                         hits_json(resp), "facets", facets_json(resp), "suggestion",
-                        str_or_null(resp->suggestion));
+                        str_or_null(resp->suggestion), "corrected", resp->corrected);
   char *text = o ? json_dumps(o, JSON_COMPACT) : NULL;
   json_decref(o);
   return text;

@@ -715,6 +715,57 @@ static void test_technical_token_inside_a_longer_one(void **state) {
   fixture_free(f);
 }
 
+/* English words for spelling: blue and screen follow each other in public
+ * text; vendor and portal do only in an internal section. */
+static const sample SPELLING[] = {
+    {"a/bsod", "Windows blue screen after an update", "os", "os", "P2", "public", "2026-01-10",
+     {{KB_SEG_BODY, false, "The server shows a blue screen and restarts."}}},
+    {"a/printer", "Printer offline", "printing", "printing", "P3", "public", "2026-01-11",
+     {{KB_SEG_BODY, false, "The printer shows offline; the vendor ships a driver for its portal."},
+      {KB_SEG_BODY, true, "Log in to the vendor portal with the shared account."}}},
+};
+
+static void test_query_that_finds_nothing_is_corrected(void **state) {
+  (void)state;
+  fixture *f = fixture_of(SPELLING, sizeof SPELLING / sizeof SPELLING[0]);
+  assert_non_null(f);
+  /* a misspelt word, and words run together, are searched corrected */
+  const char *cases[][3] = {{"prnter", "printer", "a/printer"},
+                            {"bluescreen", "blue screen", "a/bsod"}};
+  for (size_t i = 0; i < 2; i++) {
+    kb_search_response *r = run(f, (kb_search_request){.query = cases[i][0]});
+    assert_non_null(r->suggestion);
+    assert_string_equal(r->suggestion, cases[i][1]);
+    assert_true(r->corrected);
+    assert_true(r->total > 0);
+    assert_string_equal(r->hits[0].id, cases[i][2]);
+    kb_search_response_free(r);
+  }
+  /* a query that finds something stays as typed; the fix is a suggestion */
+  kb_search_response *r = run(f, (kb_search_request){.query = "prnter offline"});
+  assert_string_equal(r->suggestion, "printer offline");
+  assert_false(r->corrected);
+  assert_true(has_hit(r, "a/printer"));
+  kb_search_response_free(r);
+  /* words that exist but never follow each other are not a split */
+  r = run(f, (kb_search_request){.query = "screenblue"});
+  assert_null(r->suggestion);
+  assert_false(r->corrected);
+  assert_int_equal(r->total, 0);
+  kb_search_response_free(r);
+  /* vendor portal follows in internal text only: an engineer's fix */
+  r = run(f, (kb_search_request){.query = "vendorportal"});
+  assert_null(r->suggestion);
+  assert_int_equal(r->total, 0);
+  kb_search_response_free(r);
+  r = run(f, (kb_search_request){.query = "vendorportal", .include_internal = true});
+  assert_string_equal(r->suggestion, "vendor portal");
+  assert_true(r->corrected);
+  assert_true(has_hit(r, "a/printer"));
+  kb_search_response_free(r);
+  fixture_free(f);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_title_match_ranks_first),
@@ -744,6 +795,7 @@ int main(void) {
       cmocka_unit_test(test_terminal_snippet_style),
       cmocka_unit_test(test_synonym_of_several_words_matched_whole),
       cmocka_unit_test(test_technical_token_inside_a_longer_one),
+      cmocka_unit_test(test_query_that_finds_nothing_is_corrected),
   };
   return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -252,9 +252,23 @@ static void test_did_you_mean(void **state) {
   json_t *j = search("ngnix 502 gatway", NULL, NULL);
   assert_string_equal(json_string_value(json_object_get(j, "suggestion")), "nginx 502 gateway");
   json_decref(j);
+  assert_false(json_is_true(json_object_get(j, "corrected")));
+  json_decref(j);
   j = search("nginx 502", NULL, NULL);
   assert_true(json_is_null(json_object_get(j, "suggestion")));
   json_decref(j);
+  /* a query that finds nothing as typed is answered corrected, and says so */
+  j = search("ngnix", NULL, NULL);
+  assert_string_equal(json_string_value(json_object_get(j, "suggestion")), "nginx");
+  assert_true(json_is_true(json_object_get(j, "corrected")));
+  assert_true(json_integer_value(json_object_get(j, "total")) > 0);
+  json_decref(j);
+  kb_buf page = {0};
+  assert_int_equal(tu_http(g_port, "GET", "/search?q=ngnix", NULL, NULL, &page), 200);
+  assert_true(tu_contains(page.data, "以下是更正后的结果"));
+  assert_false(tu_contains(page.data, "您是不是要找"));
+  assert_true(tu_contains(page.data, "/a/appserver/nginx-502-bad-gateway"));
+  kb_buf_free(&page);
   /* words of internal documents are never suggested */
   j = search("hxsuport", NULL, NULL);
   assert_true(json_is_null(json_object_get(j, "suggestion")));

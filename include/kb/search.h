@@ -54,6 +54,8 @@ typedef struct kb_search_response {
   char *explain;   /* how the query was analysed, and the words nothing matched;
                       NULL unless the request asked */
   char *suggestion; /* "did you mean": the query with misspelt words corrected, or NULL */
+  bool corrected;   /* the hits are suggestion's: the query as typed found nothing, or
+                       its pinyin spelled Chinese */
   double took_ms;
 } kb_search_response;
 
