@@ -251,7 +251,6 @@ static void test_did_you_mean(void **state) {
   (void)state;
   json_t *j = search("ngnix 502 gatway", NULL, NULL);
   assert_string_equal(json_string_value(json_object_get(j, "suggestion")), "nginx 502 gateway");
-  json_decref(j);
   assert_false(json_is_true(json_object_get(j, "corrected")));
   json_decref(j);
   j = search("nginx 502", NULL, NULL);
