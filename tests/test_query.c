@@ -367,6 +367,15 @@ static void test_stop_words_dropped(void **state) {
   assert_non_null(find(t, KB_Q_TERM, "restart"));
   assert_non_null(find(t, KB_Q_TERM, "nginx"));
   kb_query_free(q);
+  /* colloquial fillers: possessives, A-not-A questions, 啥 and 咋 */
+  q = parse(f, "我的打印机是不是坏了 咋办");
+  t = kb_query_tree(q);
+  assert_null(find(t, KB_Q_TERM, "我的"));
+  assert_null(find(t, KB_Q_TERM, "是不是"));
+  assert_null(find(t, KB_Q_TERM, "咋办"));
+  assert_non_null(find(t, KB_Q_TERM, "打印机"));
+  assert_non_null(find(t, KB_Q_TERM, "坏"));
+  kb_query_free(q);
 }
 
 static void test_only_stop_words_are_kept(void **state) {
