@@ -631,9 +631,23 @@ static void add_highlight(kb_query *q, const tok *t) {
   }
 }
 
+/* Whether every character of w[0..n) is a stop word (都要, 就是, 给我:
+ * ICU's words of function characters alone; not 什么时候, whose 什么 and
+ * 时候 are stop words but whose characters say when). */
+static bool stop_chars_only(const kb_lexicon *stop, const char *w, size_t n) {
+  for (size_t i = 0; i < n;) {
+    size_t j = i;
+    kb_utf8_next(w, n, &j);
+    if (!kb_lexicon_contains(stop, w + i, j - i)) return false;
+    i = j;
+  }
+  return n > 0;
+}
+
 static bool is_stop(const kb_query *q, const tok *t) {
-  return !t->alt && q->opts.stopwords &&
-         kb_lexicon_contains(q->opts.stopwords, t->surface, strlen(t->surface));
+  if (t->alt || !q->opts.stopwords) return false;
+  if (kb_lexicon_contains(q->opts.stopwords, t->surface, strlen(t->surface))) return true;
+  return t->kind == KB_TOKEN_CJK && stop_chars_only(q->opts.stopwords, t->term, strlen(t->term));
 }
 
 /* The parts of a technical token are the primaries just before its whole

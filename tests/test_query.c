@@ -376,6 +376,14 @@ static void test_stop_words_dropped(void **state) {
   assert_non_null(find(t, KB_Q_TERM, "打印机"));
   assert_non_null(find(t, KB_Q_TERM, "坏"));
   kb_query_free(q);
+  /* a word of stop characters is a stop word (都要: 都, 要); one of stop
+   * words that are not stop characters is not (什么时候: 什么, 时候) */
+  q = parse(f, "每次开机都要重新连 什么时候");
+  t = kb_query_tree(q);
+  assert_null(find(t, KB_Q_TERM, "都要"));
+  assert_non_null(find(t, KB_Q_TERM, "开机"));
+  assert_non_null(find(t, KB_Q_TERM, "什么时候"));
+  kb_query_free(q);
 }
 
 static void test_only_stop_words_are_kept(void **state) {
