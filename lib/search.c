@@ -306,9 +306,9 @@ static void put_parts(const char *w, size_t n, const size_t *cuts, size_t ncuts,
   }
 }
 
-/* Whether the words of text follow each other in a document the reader
- * sees. */
-static bool phrase_visible(kb_searcher *s, const char *text, bool include_internal) {
+/* Whether the words of text follow each other in at least need documents
+ * the reader sees. */
+static bool phrase_in(kb_searcher *s, const char *text, bool include_internal, uint32_t need) {
   kb_buf quoted = {0};
   kb_buf_printf(&quoted, "\"%s\"", text);
   kb_search_request req = {.query = quoted.data, .query_len = quoted.len,
@@ -317,8 +317,9 @@ static bool phrase_visible(kb_searcher *s, const char *text, bool include_intern
   kb_results *r = NULL;
   bool found = false;
   if (request_query(s, &req, &q, NULL) == KB_OK && kb_query_tree(q)) {
-    kb_search_opts so = {.limit = 1};
-    found = kb_index_search(s->idx, kb_query_tree(q), &so, &r, NULL) == KB_OK && r->nhits > 0;
+    kb_search_opts so = {.limit = 1, .check_at_least = need};
+    found = kb_index_search(s->idx, kb_query_tree(q), &so, &r, NULL) == KB_OK && r->nhits > 0 &&
+            r->total >= need;
   }
   kb_results_free(r);
   kb_query_free(q);
@@ -339,10 +340,12 @@ static int by_split_freq(const void *a, const void *b) {
 
 /* A Latin word (folded, no document holds it) that is two or three words
  * run together (bluescreen → blue screen, outofmemory → out of memory),
- * into out: the words must follow each other in a document the reader
- * sees, so that a name no document has (hxpathdiag) is not read as words
- * that merely exist (hx path diag). Two parts before three, then the split
- * whose rarest part is most frequent. */
+ * into out: the words must follow each other in documents the reader sees,
+ * in a tenth of those holding the rarest of them at least, so that a name
+ * no document has is not read as words that merely exist (hxpathdiag as
+ * hx path diag) or meet by chance (memcached as mem cached: once, where
+ * mem is in 120 documents). Two parts before three, then the split whose
+ * rarest part is most frequent. */
 static bool split_joined(kb_searcher *s, const char *w, size_t n, bool include_internal,
                          kb_buf *out) {
   enum { MIN_PART = 2, MAX_TRIED = 4 };
@@ -370,7 +373,7 @@ static bool split_joined(kb_searcher *s, const char *w, size_t n, bool include_i
   for (size_t k = 0; k < nv && k < MAX_TRIED && !found; k++) {
     kb_buf_reset(out);
     put_parts(w, n, v[k].cuts, v[k].ncuts, out);
-    found = phrase_visible(s, out->data, include_internal);
+    found = phrase_in(s, out->data, include_internal, v[k].freq / 10 ? v[k].freq / 10 : 1);
   }
   if (!found) kb_buf_reset(out);
   free(v);
@@ -379,10 +382,11 @@ static bool split_joined(kb_searcher *s, const char *w, size_t n, bool include_i
 }
 
 /* The query with each Latin word that no public document has replaced by
- * the index's spelling suggestion, else by the words it runs together;
- * NULL when nothing changes. Spelling data holds public documents' words
+ * the index's spelling suggestion, else (when split) by the words it runs
+ * together; NULL when nothing changes. Spelling data holds public documents' words
  * only, so nothing internal is suggested. */
-static char *did_you_mean(kb_searcher *s, const char *q, size_t len, bool include_internal) {
+static char *did_you_mean(kb_searcher *s, const char *q, size_t len, bool include_internal,
+                          bool split) {
   kb_buf out = {0}, word = {0}, term = {0}, fix = {0};
   bool changed = false;
   for (size_t i = 0; i < len;) {
@@ -396,7 +400,7 @@ static char *did_you_mean(kb_searcher *s, const char *q, size_t len, bool includ
       kb_buf_reset(&word);
       kb_text_fold(q + i, e - i, &word, NULL);
       if (surface_freq(s, &term, word.data, word.len) == 0 &&
-          kb_index_spelling(s->idx, word.data, &fix, NULL) == KB_OK && !fix.len)
+          kb_index_spelling(s->idx, word.data, &fix, NULL) == KB_OK && !fix.len && split)
         split_joined(s, word.data, word.len, include_internal, &fix);
     }
     if (out.len) kb_buf_putc(&out, ' ');
@@ -772,7 +776,10 @@ int kb_search(kb_searcher *s, const kb_search_request *req, kb_search_response *
     /* Chinese homophones, then Latin spelling */
     char *heard = homophone_fix(s, req->query, req->query_len, req->include_internal);
     const char *hq = heard ? heard : req->query;
-    spelled = did_you_mean(s, hq, heard ? strlen(heard) : req->query_len, req->include_internal);
+    /* a split (mem cached of memcached) is only offered for a query
+     * that finds nothing: a name the index lacks reads as words too often */
+    spelled = did_you_mean(s, hq, heard ? strlen(heard) : req->query_len, req->include_internal,
+                           (*out)->total == 0);
     if (!spelled) spelled = heard;
     else free(heard);
     /* the query as typed found nothing: the corrected one is searched instead */

@@ -766,6 +766,35 @@ static void test_query_that_finds_nothing_is_corrected(void **state) {
   fixture_free(f);
 }
 
+/* mem and cached in 20 documents each, side by side in one: a chance
+ * meeting, not the words a name runs together */
+static void test_words_meeting_by_chance_are_no_split(void **state) {
+  (void)state;
+  enum { EACH = 20 };
+  sample docs[2 * EACH + 1];
+  char ids[2 * EACH + 1][16];
+  for (size_t i = 0; i < 2 * EACH + 1; i++) {
+    snprintf(ids[i], sizeof ids[i], "a/m%zu", i);
+    const char *body = i < EACH ? "the mem quota of a session" :
+                       i < 2 * EACH ? "cached pages of the table" : "mem cached in the log";
+    docs[i] = (sample){ids[i], "notes", "db", "db", "P3", "public", "2026-01-01",
+                       {{KB_SEG_BODY, false, body}}};
+  }
+  fixture *f = fixture_of(docs, 2 * EACH + 1);
+  assert_non_null(f);
+  kb_search_response *r = run(f, (kb_search_request){.query = "memcached"});
+  assert_null(r->suggestion);
+  assert_int_equal(r->total, 0);
+  kb_search_response_free(r);
+  /* the same words in a tenth of the documents holding them are a split */
+  r = run(f, (kb_search_request){.query = "cachedpages"});
+  assert_non_null(r->suggestion);
+  assert_string_equal(r->suggestion, "cached pages");
+  assert_true(r->corrected);
+  kb_search_response_free(r);
+  fixture_free(f);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_title_match_ranks_first),
@@ -796,6 +825,7 @@ int main(void) {
       cmocka_unit_test(test_synonym_of_several_words_matched_whole),
       cmocka_unit_test(test_technical_token_inside_a_longer_one),
       cmocka_unit_test(test_query_that_finds_nothing_is_corrected),
+      cmocka_unit_test(test_words_meeting_by_chance_are_no_split),
   };
   return cmocka_run_group_tests(tests, setup, teardown);
 }
