@@ -846,8 +846,8 @@ static int flush_cjk(kb_tokenizer *t) {
 }
 
 /* ICU's words of a character and 了 where 了 is not the aspect particle. */
-static const char *const LE_WORDS[] = {"为了", "為了", "除了", "罢了", "罷了", "算了", "不了", "没了", "沒了",
-                                        "极了", "極了", "得了", "了了"};
+static const char *const LE_WORDS[] = {"为了", "為了", "除了", "罢了", "罷了", "算了", "不了",
+                                        "没了", "沒了", "极了", "極了", "得了", "了了"};
 
 /* ICU joins some verbs and adjectives to the aspect particle 了 (满了, 忘了,
  * 挂了) and leaves others apart (坏|了, 断|了): a character and 了 is split,
@@ -857,7 +857,7 @@ static bool aspect_le(const char *w, size_t n) {
   if (n != 2 * (sizeof LE - 1) || memcmp(w + n - (sizeof LE - 1), LE, sizeof LE - 1) != 0)
     return false;
   for (size_t k = 0; k < sizeof LE_WORDS / sizeof *LE_WORDS; k++)
-    if (memcmp(w, LE_WORDS[k], n) == 0) return false;
+    if (strlen(LE_WORDS[k]) == n && memcmp(w, LE_WORDS[k], n) == 0) return false;
   return true;
 }
 

@@ -121,12 +121,10 @@ enum MHD_Result kb_page_search(struct MHD_Connection *c, request *r) {
   /* "did you mean": the corrected query as a link; or what the hits are
    * for, when the query as typed found nothing */
   kb_buf suggestion = {0};
-  if (resp->suggestion && resp->corrected) {
-    kb_buf_puts(&suggestion, "<p class=\"suggestion\">以下是更正后的结果 (showing results for): ");
-    pager_link(&suggestion, resp->suggestion, 0, resp->suggestion);
-    kb_buf_puts(&suggestion, "</p>");
-  } else if (resp->suggestion) {
-    kb_buf_puts(&suggestion, "<p class=\"suggestion\">您是不是要找 (did you mean): ");
+  if (resp->suggestion) {
+    kb_buf_printf(&suggestion, "<p class=\"suggestion\">%s: ",
+                  resp->corrected ? "以下是更正后的结果 (showing results for)"
+                                  : "您是不是要找 (did you mean)");
     pager_link(&suggestion, resp->suggestion, 0, resp->suggestion);
     kb_buf_puts(&suggestion, "</p>");
   }
