@@ -11,7 +11,7 @@ PKGS := xapian-core icu-uc icu-i18n libcmark jansson cmocka libmicrohttpd zlib o
 # Debian packages the build and the tests need (tool → package).
 DEB_PKGS := build-essential pkg-config libxapian-dev libicu-dev libcmark-dev \
             libjansson-dev libcsv-dev libmicrohttpd-dev libopencc-dev libopencc-data libcmocka-dev \
-            zlib1g-dev sqlite3 pinyin-database
+            zlib1g-dev sqlite3 pinyin-database wamerican
 
 CC ?= cc
 CXX ?= c++
@@ -35,7 +35,7 @@ LDLIBS_ALL = $(PKG_LIBS) -lcsv -lstdc++ -lm $(LDLIBS)
 LIB_C := $(wildcard lib/*.c)
 LIB_OBJ := $(LIB_C:lib/%.c=$(BUILD)/obj/lib/%.o) $(BUILD)/obj/lib/index.o \
            $(patsubst lib/data/%.txt,$(BUILD)/obj/data/%.o,$(wildcard lib/data/*.txt)) \
-           $(BUILD)/obj/data/pinyin.o
+           $(BUILD)/obj/data/pinyin.o $(BUILD)/obj/data/english.o
 LIBKB := $(BUILD)/libkb.a
 PROGS := $(BUILD)/kb-index $(BUILD)/kb-search $(BUILD)/kb-serve
 SERVER_OBJ := $(patsubst server/%.c,$(BUILD)/obj/server/%.o,$(wildcard server/*.c)) \
@@ -88,6 +88,17 @@ $(BUILD)/data/pinyin.txt: lib/data/pinyin.sql | deps-quiet
 $(BUILD)/obj/data/pinyin.o: $(BUILD)/data/pinyin.txt
 	@mkdir -p $(dir $@)
 	cd $(BUILD)/data && ld -r -b binary -z noexecstack -o $(CURDIR)/$@ pinyin.txt
+
+# English words (for "did you mean"): the wamerican package's list,
+# its lowercase words (no names: Pinter is no word), sorted bytewise, extracted at build time
+ENGLISH_WORDS := /usr/share/dict/american-english
+$(BUILD)/data/english.txt: | deps-quiet
+	@mkdir -p $(dir $@)
+	LC_ALL=C grep -x '[a-z]*' $(ENGLISH_WORDS) | LC_ALL=C sort -u > $@.tmp && mv $@.tmp $@
+
+$(BUILD)/obj/data/english.o: $(BUILD)/data/english.txt
+	@mkdir -p $(dir $@)
+	cd $(BUILD)/data && ld -r -b binary -z noexecstack -o $(CURDIR)/$@ english.txt
 
 # HTML templates built into kb-serve (symbols _binary_NAME_html_start/_end)
 $(BUILD)/obj/templates/%.o: server/templates/%.html

@@ -366,9 +366,10 @@ extern "C" int kb_index_get_value(kb_index *idx, const char *id_term, unsigned s
   }
 }
 
-extern "C" int kb_index_spelling(kb_index *idx, const char *word, kb_buf *out, kb_error *err) {
+extern "C" int kb_index_spelling(kb_index *idx, const char *word, unsigned max_edits, kb_buf *out,
+                                 kb_error *err) {
   try {
-    std::string s = idx->db->get_spelling_suggestion(word, 2);
+    std::string s = idx->db->get_spelling_suggestion(word, max_edits);
     return kb_buf_append(out, s.data(), s.size());
   } catch (...) {
     return fail(err, "spelling");

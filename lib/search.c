@@ -8,6 +8,7 @@
 
 #include "data.h"
 #include "kb/analyze.h"
+#include "kb/english.h"
 #include "kb/markdown.h"
 #include "kb/pinyin.h"
 #include "kb/query.h"
@@ -399,8 +400,13 @@ static char *did_you_mean(kb_searcher *s, const char *q, size_t len, bool includ
     if (latin) {
       kb_buf_reset(&word);
       kb_text_fold(q + i, e - i, &word, NULL);
+      /* a real word the documents lack is no typo (exit is not ext); a
+       * short word gets one edit, as two make another word of it (wifi
+       * would be with) */
       if (surface_freq(s, &term, word.data, word.len) == 0 &&
-          kb_index_spelling(s->idx, word.data, &fix, NULL) == KB_OK && !fix.len && split)
+          !kb_english_word(word.data, word.len) &&
+          kb_index_spelling(s->idx, word.data, word.len <= 5 ? 1 : 2, &fix, NULL) == KB_OK &&
+          !fix.len && split)
         split_joined(s, word.data, word.len, include_internal, &fix);
     }
     if (out.len) kb_buf_putc(&out, ' ');

@@ -719,7 +719,8 @@ static void test_technical_token_inside_a_longer_one(void **state) {
  * text; vendor and portal do only in an internal section. */
 static const sample SPELLING[] = {
     {"a/bsod", "Windows blue screen after an update", "os", "os", "P2", "public", "2026-01-10",
-     {{KB_SEG_BODY, false, "The server shows a blue screen and restarts."}}},
+     {{KB_SEG_BODY, false,
+       "The server shows a blue screen and restarts; its ext file system is checked."}}},
     {"a/printer", "Printer offline", "printing", "printing", "P3", "public", "2026-01-11",
      {{KB_SEG_BODY, false, "The printer shows offline; the vendor ships a driver for its portal."},
       {KB_SEG_BODY, true, "Log in to the vendor portal with the shared account."}}},
@@ -746,6 +747,12 @@ static void test_query_that_finds_nothing_is_corrected(void **state) {
   assert_string_equal(r->suggestion, "printer offline");
   assert_false(r->corrected);
   assert_true(has_hit(r, "a/printer"));
+  kb_search_response_free(r);
+  /* an English word the documents lack is no typo: exit is not ext */
+  r = run(f, (kb_search_request){.query = "exit"});
+  assert_null(r->suggestion);
+  assert_false(r->corrected);
+  assert_int_equal(r->total, 0);
   kb_search_response_free(r);
   /* words that exist but never follow each other are not a split */
   r = run(f, (kb_search_request){.query = "screenblue"});

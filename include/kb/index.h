@@ -86,9 +86,10 @@ int kb_index_get_data(kb_index *idx, const char *id_term, char **data, kb_error 
 int kb_index_get_value(kb_index *idx, const char *id_term, unsigned slot, char **value,
                        kb_error *err);
 
-/* Appends Xapian's spelling suggestion for word (within two edits, from the
- * spelling data of stored documents); nothing when it has none. */
-int kb_index_spelling(kb_index *idx, const char *word, kb_buf *out, kb_error *err);
+/* Appends Xapian's spelling suggestion for word (within max_edits edits,
+ * from the spelling data of stored documents); nothing when it has none. */
+int kb_index_spelling(kb_index *idx, const char *word, unsigned max_edits, kb_buf *out,
+                      kb_error *err);
 
 /* Calls fn for every term starting with prefix (in sorted order) with its
  * document frequency; a non-zero return stops and is returned. */
