@@ -845,27 +845,35 @@ static int flush_cjk(kb_tokenizer *t) {
   return 0;
 }
 
-/* ICU's words of a character and 了 where 了 is not the aspect particle. */
+/* ICU's words of a character and 了 or 的 where these are not particles. */
 static const char *const LE_WORDS[] = {"为了", "為了", "除了", "罢了", "罷了", "算了", "不了",
                                         "没了", "沒了", "极了", "極了", "得了", "了了"};
+static const char *const DE_WORDS[] = {"目的", "标的", "標的", "似的", "有的", "的的"};
+
+/* Whether w[0..n) is one character and tail, and not a word of keep. */
+static bool ends_in(const char *w, size_t n, const char *tail, const char *const *keep,
+                    size_t nkeep) {
+  size_t t = strlen(tail);
+  if (n != 2 * t || memcmp(w + n - t, tail, t) != 0) return false;
+  for (size_t k = 0; k < nkeep; k++)
+    if (strlen(keep[k]) == n && memcmp(w, keep[k], n) == 0) return false;
+  return true;
+}
 
 /* ICU joins some verbs and adjectives to the aspect particle 了 (满了, 忘了,
  * 挂了) and leaves others apart (坏|了, 断|了): a character and 了 is split,
- * so that 磁盘满了 finds 磁盘空间满 as 磁盘坏了 finds 坏. */
-static bool aspect_le(const char *w, size_t n) {
-  static const char LE[] = "了";
-  if (n != 2 * (sizeof LE - 1) || memcmp(w + n - (sizeof LE - 1), LE, sizeof LE - 1) != 0)
-    return false;
-  for (size_t k = 0; k < sizeof LE_WORDS / sizeof *LE_WORDS; k++)
-    if (strlen(LE_WORDS[k]) == n && memcmp(w, LE_WORDS[k], n) == 0) return false;
-  return true;
+ * so that 磁盘满了 finds 磁盘空间满 as 磁盘坏了 finds 坏; and so is a
+ * character and the particle 的 (新的 → 新 的). */
+static bool particle_split(const char *w, size_t n) {
+  return ends_in(w, n, "了", LE_WORDS, sizeof LE_WORDS / sizeof *LE_WORDS) ||
+         ends_in(w, n, "的", DE_WORDS, sizeof DE_WORDS / sizeof *DE_WORDS);
 }
 
 /* Adds the ICU word text[s..e) to the current Chinese run. */
 static int add_cjk_word(kb_tokenizer *t, size_t s, size_t e) {
   int rc;
   if (t->nchars && t->run_end != s && (rc = flush_cjk(t))) return rc;
-  bool split = aspect_le(t->text + s, e - s);
+  bool split = particle_split(t->text + s, e - s);
   for (size_t i = s; i < e;) {
     size_t at = i;
     kb_utf8_next(t->text, e, &i);
