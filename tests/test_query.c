@@ -384,6 +384,13 @@ static void test_stop_words_dropped(void **state) {
   assert_non_null(find(t, KB_Q_TERM, "开机"));
   assert_non_null(find(t, KB_Q_TERM, "什么时候"));
   kb_query_free(q);
+  /* the pieces of English contractions say nothing alone */
+  q = parse(f, "printer doesn't work");
+  t = kb_query_tree(q);
+  assert_null(find(t, KB_Q_TERM, "doesn"));
+  assert_null(find(t, KB_Q_TERM, "t"));
+  assert_non_null(find(t, KB_Q_TERM, "work"));
+  kb_query_free(q);
 }
 
 static void test_only_stop_words_are_kept(void **state) {
