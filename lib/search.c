@@ -266,8 +266,6 @@ static int make_response(kb_searcher *s, const kb_search_request *req, const kb_
   return KB_OK;
 }
 
-static bool visible_term(kb_searcher *s, const char *prefix, const char *word);
-
 /* Documents holding the surface word w[0..n). */
 static uint32_t surface_freq(kb_searcher *s, kb_buf *term, const char *w, size_t n) {
   kb_buf_reset(term);
@@ -384,8 +382,8 @@ static bool split_joined(kb_searcher *s, const char *w, size_t n, bool include_i
 
 /* The query with each Latin word that no public document has replaced by
  * the index's spelling suggestion, else (when split) by the words it runs
- * together; NULL when nothing changes. Spelling data holds public documents' words
- * only, so nothing internal is suggested. */
+ * together; NULL when nothing changes. Spelling data holds public
+ * documents' words only, so nothing internal is suggested. */
 static char *did_you_mean(kb_searcher *s, const char *q, size_t len, bool include_internal,
                           bool split) {
   kb_buf out = {0}, word = {0}, term = {0}, fix = {0};
@@ -404,10 +402,10 @@ static char *did_you_mean(kb_searcher *s, const char *q, size_t len, bool includ
        * short word gets one edit, as two make another word of it (wifi
        * would be with) */
       if (surface_freq(s, &term, word.data, word.len) == 0 &&
-          !kb_english_word(word.data, word.len) &&
-          kb_index_spelling(s->idx, word.data, word.len <= 5 ? 1 : 2, &fix, NULL) == KB_OK &&
-          !fix.len && split)
-        split_joined(s, word.data, word.len, include_internal, &fix);
+          !kb_english_word(word.data, word.len)) {
+        kb_index_spelling(s->idx, word.data, word.len <= 5 ? 1 : 2, &fix, NULL);
+        if (!fix.len && split) split_joined(s, word.data, word.len, include_internal, &fix);
+      }
     }
     if (out.len) kb_buf_putc(&out, ' ');
     if (fix.len) {
@@ -446,6 +444,8 @@ static uint32_t docs_with(kb_searcher *s, const char *prefix, const char *word, 
   kb_buf_free(&t);
   return n;
 }
+
+static bool visible_term(kb_searcher *s, const char *prefix, const char *word);
 
 /* The domain word that text (a piece of a Chinese query) is a homophone typo
  * of, or NULL: a lexicon word read the same, frequent in the index, where

@@ -353,44 +353,36 @@ static void test_internal_phrase_in_both_spaces(void **state) {
 
 /* ------------------------------------------------------------ stop words */
 
+/* Parses text: no term is a word of dropped, and a term is each word of
+ * kept (words space-separated). */
+static void expect_stop_words(fixture *f, const char *text, const char *dropped, const char *kept) {
+  kb_query *q = parse(f, text);
+  const kb_qnode *t = kb_query_tree(q);
+  const char *lists[2] = {dropped, kept};
+  for (int k = 0; k < 2; k++) {
+    char *copy = strdup(lists[k]), *save = NULL;
+    for (char *w = strtok_r(copy, " ", &save); w; w = strtok_r(NULL, " ", &save))
+      if ((find(t, KB_Q_TERM, w) != NULL) != (k == 1))
+        fail_msg("'%s': '%s' should %sbe a term", text, w, k ? "" : "not ");
+    free(copy);
+  }
+  kb_query_free(q);
+}
+
 static void test_stop_words_dropped(void **state) {
   fixture *f = *state;
   kb_query *q = parse(f, "如何 打印机");
-  const kb_qnode *t = kb_query_tree(q);
-  assert_false(mentions(t, "如何"));
-  assert_non_null(find(t, KB_Q_TERM, "打印机"));
+  assert_false(mentions(kb_query_tree(q), "如何"));
   kb_query_free(q);
-  q = parse(f, "how to restart the nginx");
-  t = kb_query_tree(q);
-  assert_null(find(t, KB_Q_TERM, "how"));
-  assert_null(find(t, KB_Q_TERM, "the"));
-  assert_non_null(find(t, KB_Q_TERM, "restart"));
-  assert_non_null(find(t, KB_Q_TERM, "nginx"));
-  kb_query_free(q);
+  expect_stop_words(f, "如何 打印机", "", "打印机");
+  expect_stop_words(f, "how to restart the nginx", "how the", "restart nginx");
   /* colloquial fillers: possessives, A-not-A questions, 啥 and 咋 */
-  q = parse(f, "我的打印机是不是坏了 咋办");
-  t = kb_query_tree(q);
-  assert_null(find(t, KB_Q_TERM, "我的"));
-  assert_null(find(t, KB_Q_TERM, "是不是"));
-  assert_null(find(t, KB_Q_TERM, "咋办"));
-  assert_non_null(find(t, KB_Q_TERM, "打印机"));
-  assert_non_null(find(t, KB_Q_TERM, "坏"));
-  kb_query_free(q);
+  expect_stop_words(f, "我的打印机是不是坏了 咋办", "我的 是不是 咋办", "打印机 坏");
   /* a word of stop characters is a stop word (都要: 都, 要); one of stop
    * words that are not stop characters is not (什么时候: 什么, 时候) */
-  q = parse(f, "每次开机都要重新连 什么时候");
-  t = kb_query_tree(q);
-  assert_null(find(t, KB_Q_TERM, "都要"));
-  assert_non_null(find(t, KB_Q_TERM, "开机"));
-  assert_non_null(find(t, KB_Q_TERM, "什么时候"));
-  kb_query_free(q);
+  expect_stop_words(f, "每次开机都要重新连 什么时候", "都要", "开机 什么时候");
   /* the pieces of English contractions say nothing alone */
-  q = parse(f, "printer doesn't work");
-  t = kb_query_tree(q);
-  assert_null(find(t, KB_Q_TERM, "doesn"));
-  assert_null(find(t, KB_Q_TERM, "t"));
-  assert_non_null(find(t, KB_Q_TERM, "work"));
-  kb_query_free(q);
+  expect_stop_words(f, "printer doesn't work", "doesn t", "work");
 }
 
 static void test_only_stop_words_are_kept(void **state) {

@@ -2,8 +2,9 @@
  * alone (exit is not a typo of ext, frozen not one of broken) when the
  * knowledge base happens not to hold it.
  *
- * The list is the wamerican package's (about 100,000 words), lowercased
- * and extracted at build time; no runtime dependency.
+ * The list is the wamerican package's lowercase words (about 64,000; its
+ * capitalised names are left out, so pinter is still a typo of printer),
+ * extracted at build time; no runtime dependency.
  */
 #ifndef KB_ENGLISH_H
 #define KB_ENGLISH_H
