@@ -1028,42 +1028,57 @@ void kb_search_response_free(kb_search_response *r) {
 
 static json_t *str_or_null(const char *s) { return s ? json_string(s) : json_null(); }
 
-char *kb_search_response_json(const kb_search_response *r, const char *query) {
+static json_t *hit_object(const kb_search_hit *h) {
+  json_t *j = json_object();
+  json_object_set_new(j, "id", str_or_null(h->id));
+  json_object_set_new(j, "type", str_or_null(h->type));
+  json_object_set_new(j, "title", str_or_null(h->title));
+  json_object_set_new(j, "snippet", str_or_null(h->snippet));
+  json_object_set_new(j, "score", json_real(h->score));
+  json_object_set_new(j, "product", str_or_null(h->product));
+  json_object_set_new(j, "category", str_or_null(h->category));
+  json_object_set_new(j, "priority", str_or_null(h->priority));
+  json_object_set_new(j, "updated", str_or_null(h->updated));
+  /* ids are paths of kb-serve's pages: a/..., t/... */
+  char *url = h->id ? malloc(strlen(h->id) + 2) : NULL;
+  if (url) sprintf(url, "/%s", h->id);
+  json_object_set_new(j, "url", str_or_null(url));
+  free(url);
+  return j;
+}
+
+json_t *kb_search_response_object(const kb_search_response *r, const char *query) {
+  static const char *const facet_names[] = {"type", "product", "category", "priority"};
   json_t *o = json_object();
   json_object_set_new(o, "query", json_string(query ? query : ""));
   json_object_set_new(o, "total", json_integer(r->total));
   json_object_set_new(o, "exact", json_boolean(r->total_exact));
   json_t *hits = json_array();
-  for (size_t i = 0; i < r->nhits; i++) {
-    const kb_search_hit *h = &r->hits[i];
-    json_t *j = json_object();
-    json_object_set_new(j, "id", str_or_null(h->id));
-    json_object_set_new(j, "type", str_or_null(h->type));
-    json_object_set_new(j, "title", str_or_null(h->title));
-    json_object_set_new(j, "score", json_real(h->score));
-    json_object_set_new(j, "snippet", str_or_null(h->snippet));
-    json_object_set_new(j, "product", str_or_null(h->product));
-    json_object_set_new(j, "category", str_or_null(h->category));
-    json_object_set_new(j, "priority", str_or_null(h->priority));
-    json_object_set_new(j, "updated", str_or_null(h->updated));
-    json_array_append_new(hits, j);
-  }
+  for (size_t i = 0; i < r->nhits; i++) json_array_append_new(hits, hit_object(&r->hits[i]));
   json_object_set_new(o, "hits", hits);
+  json_t *facets = json_object();
+  for (size_t f = 0; f < sizeof facet_names / sizeof facet_names[0]; f++) {
+    json_t *counts = json_object();
+    for (size_t k = 0; r->raw && f < r->raw->nfacets && k < r->raw->nfacet[f]; k++)
+      json_object_set_new(counts, r->raw->facets[f][k].value,
+                          json_integer(r->raw->facets[f][k].count));
+    json_object_set_new(facets, facet_names[f], counts);
+  }
+  json_object_set_new(o, "facets", facets);
   json_object_set_new(o, "suggestion", str_or_null(r->suggestion));
   json_object_set_new(o, "corrected", json_boolean(r->corrected));
-  if (r->raw && r->raw->nfacets) {
-    static const char *names[] = {"type", "product", "category", "priority"};
-    json_t *facets = json_object();
-    for (size_t f = 0; f < r->raw->nfacets && f < 4; f++) {
-      json_t *counts = json_object();
-      for (size_t k = 0; k < r->raw->nfacet[f]; k++)
-        json_object_set_new(counts, r->raw->facets[f][k].value,
-                            json_integer(r->raw->facets[f][k].count));
-      json_object_set_new(facets, names[f], counts);
-    }
-    json_object_set_new(o, "facets", facets);
+  /* out of memory, a set above left its key out: no answer rather than a
+   * wrong one (the last key stands for the object's own failures) */
+  if (!hits || !facets || !json_object_get(o, "corrected")) {
+    json_decref(o);
+    return NULL;
   }
-  char *s = json_dumps(o, JSON_COMPACT);
+  return o;
+}
+
+char *kb_search_response_json(const kb_search_response *r, const char *query) {
+  json_t *o = kb_search_response_object(r, query);
+  char *s = o ? json_dumps(o, JSON_COMPACT) : NULL;
   json_decref(o);
   return s;
 }

@@ -46,39 +46,6 @@ static enum MHD_Result bad_param(struct MHD_Connection *c, request *r, const cha
 
 /* ------------------------------------------------------------- search */
 
-static json_t *str_or_null(const char *s) { return s ? json_string(s) : json_null(); }
-
-static json_t *hits_json(const kb_search_response *resp) {
-  json_t *hits = json_array();
-  for (size_t i = 0; i < resp->nhits; i++) {
-    const kb_search_hit *h = &resp->hits[i];
-    kb_buf url = {0};
-    kb_buf_printf(&url, "/%s", h->id ? h->id : "");
-    json_array_append_new(
-        hits, json_pack("{s:o,s:o,s:o,s:o,s:f,s:o,s:o,s:o,s:o,s:s}", "id", str_or_null(h->id),
-                        "type", str_or_null(h->type), "title", str_or_null(h->title), "snippet",
-                        str_or_null(h->snippet), "score", h->score, "product",
-                        str_or_null(h->product), "category", str_or_null(h->category),
-                        "priority", str_or_null(h->priority), "updated", str_or_null(h->updated),
-                        "url", url.data));
-    kb_buf_free(&url);
-  }
-  return hits;
-}
-
-static json_t *facets_json(const kb_search_response *resp) {
-  static const char *names[] = {"type", "product", "category", "priority"};
-  json_t *facets = json_object();
-  for (size_t f = 0; f < 4; f++) {
-    json_t *counts = json_object();
-    for (size_t k = 0; resp->raw && f < resp->raw->nfacets && k < resp->raw->nfacet[f]; k++)
-      json_object_set_new(counts, resp->raw->facets[f][k].value,
-                          json_integer(resp->raw->facets[f][k].count));
-    json_object_set_new(facets, names[f], counts);
-  }
-  return facets;
-}
-
 /* A search's identity: what answers it, who may see what, and every
  * parameter (fields separated by a byte no parameter holds). */
 static char *search_key(const char *kind, const kb_search_request *q) {
@@ -127,17 +94,6 @@ void kb_search_forget(cached_search *cs) {
   cs->key = NULL;
 }
 
-/* The answer without took_ms, as JSON text ending in '}'. */
-static char *search_json(const kb_search_request *req, const kb_search_response *resp) {
-  json_t *o = json_pack("{s:s,s:i,s:b,s:o,s:o,s:o,s:b}", "query", req->query, "total",
-                        (json_int_t)resp->total, "exact", resp->total_exact, "hits",
-                        hits_json(resp), "facets", facets_json(resp), "suggestion",
-                        str_or_null(resp->suggestion), "corrected", resp->corrected);
-  char *text = o ? json_dumps(o, JSON_COMPACT) : NULL;
-  json_decref(o);
-  return text;
-}
-
 /* body (JSON text ending in '}') with took_ms and cached added. */
 static enum MHD_Result send_search(struct MHD_Connection *c, request *r, const char *body,
                                    size_t len, double took_ms, bool cached) {
@@ -181,7 +137,7 @@ enum MHD_Result kb_api_search(struct MHD_Connection *c, request *r) {
     kb_search_forget(&cs);
     return index_error(c, r, &err);
   }
-  body = search_json(&req, resp);
+  body = kb_search_response_json(resp, req.query); /* without took_ms: cached */
   len = body ? strlen(body) : 0;
   kb_search_remember(r, &req, &cs, body, len, resp->total);
   enum MHD_Result ret = body ? send_search(c, r, body, len, resp->took_ms, false)
@@ -251,8 +207,12 @@ enum MHD_Result kb_api_similar(struct MHD_Connection *c, request *r) {
       return kb_respond_error(c, r, 404, "not_found", "没有这个文档 (no such document)");
   }
   if (rc != KB_OK) return index_error(c, r, &err);
-  json_t *o = json_pack("{s:i,s:o}", "total", (json_int_t)resp->total, "hits", hits_json(resp));
+  json_t *answer = kb_search_response_object(resp, NULL);
   kb_search_response_free(resp);
+  json_t *o = answer ? json_pack("{s:O,s:O}", "total", json_object_get(answer, "total"), "hits",
+                                 json_object_get(answer, "hits"))
+                     : NULL;
+  json_decref(answer);
   return send_json(c, r, 200, o);
 }
 

@@ -503,16 +503,22 @@ static void test_response_json(void **state) {
   json_t *hits = json_object_get(o, "hits");
   assert_true(json_is_array(hits));
   assert_int_equal(json_array_size(hits), r->nhits);
-  static const char *keys[] = {"id",      "type",     "title",    "score",  "snippet",
-                               "product", "category", "priority", "updated"};
+  static const char *keys[] = {"id",      "type",     "title",    "score",   "snippet",
+                               "product", "category", "priority", "updated", "url"};
   for (size_t i = 0; i < json_array_size(hits); i++) {
     json_t *h = json_array_get(hits, i);
     for (size_t k = 0; k < sizeof keys / sizeof keys[0]; k++)
       if (!json_object_get(h, keys[k])) fail_msg("hit %zu has no key '%s'", i, keys[k]);
     assert_string_equal(json_string_value(json_object_get(h, "id")), r->hits[i].id);
     assert_true(json_is_number(json_object_get(h, "score")));
+    char url[256];
+    snprintf(url, sizeof url, "/%s", r->hits[i].id);
+    assert_string_equal(json_string_value(json_object_get(h, "url")), url);
   }
-  assert_null(json_object_get(o, "facets")); /* not counted */
+  /* not counted: the four facets, empty */
+  json_t *facets = json_object_get(o, "facets");
+  assert_int_equal(json_object_size(facets), 4);
+  assert_int_equal(json_object_size(json_object_get(facets, "product")), 0);
   json_decref(o);
   free(text);
   kb_search_response_free(r);

@@ -84,9 +84,16 @@ int kb_search_suggest(kb_searcher *s, const char *text, bool include_internal, s
                       char ***words, size_t *n, kb_error *err);
 void kb_search_words_free(char **words, size_t n);
 
-/* The response as JSON text: {"query","total","hits":[{"id","type","title",
- * "score","snippet","product","category","priority","updated"}]} plus
- * "facets" when counted. Caller frees with free(). */
+struct json_t; /* jansson's */
+
+/* The response as a JSON object, the answer of kb-serve's /api/search:
+ * {"query","total","exact","hits":[{"id","type","title","snippet","score",
+ * "product","category","priority","updated","url"}],"facets":{"type":{},
+ * "product":{},"category":{},"priority":{}},"suggestion","corrected"}. url is
+ * the document's page on kb-serve ("/" and its id); facets are empty unless
+ * counted. NULL when out of memory; caller json_decref()s. */
+struct json_t *kb_search_response_object(const kb_search_response *r, const char *query);
+/* The same object as compact JSON text; caller frees with free(). */
 char *kb_search_response_json(const kb_search_response *r, const char *query);
 
 #endif
