@@ -79,7 +79,7 @@ enum {
 
 /* Changes whenever analysis changes, so that re-indexing redoes everything
  * (it is part of every content hash). */
-#define KB_ANALYZER_VERSION "kb-analyzer-12"
+#define KB_ANALYZER_VERSION "kb-analyzer-13"
 /* Every document analysed with compound terms and part pairs (analyzer 7
  * on) has this term (wdf 0): when all have it, queries ask for those. It
  * names what queries rely on, not the version: analyzer 8 (letters and
