@@ -149,12 +149,20 @@ enum MHD_Result kb_api_search(struct MHD_Connection *c, request *r) {
 
 /* ---------------------------------------------------------------- docs */
 
-static json_t *doc_json(const kb_doc *doc, const char *html) {
+/* Fields the public never gets: the Markdown source holds the internal
+ * sections (html is rendered without them), the customer is personal data,
+ * and the source path and hash are the server's business. */
+static bool field_shown(kb_field f, bool public_reader) {
+  if (f == KB_FIELD_SOURCE || f == KB_FIELD_HASH) return false;
+  return !public_reader ||
+         (f != KB_FIELD_BODY && f != KB_FIELD_RESOLUTION && f != KB_FIELD_CUSTOMER);
+}
+
+static json_t *doc_json(const kb_doc *doc, const char *html, bool public_reader) {
   json_t *o = json_object();
   for (int f = 0; f < KB_FIELD_COUNT; f++) {
     const char *v = kb_doc_get(doc, (kb_field)f);
-    /* the source path is the server's business */
-    if (v && f != KB_FIELD_SOURCE && f != KB_FIELD_HASH)
+    if (v && field_shown((kb_field)f, public_reader))
       json_object_set_new(o, kb_field_name((kb_field)f), json_string(v));
   }
   json_object_set_new(o, "html", json_string(html ? html : ""));
@@ -173,7 +181,7 @@ enum MHD_Result kb_api_doc(struct MHD_Connection *c, request *r, const char *id)
   if (rc != KB_OK) return index_error(c, r, &err);
   const char *from = arg(c, "q"); /* the search it was opened from */
   if (from && *from) kb_gaps_click(r->srv->gaps, from);
-  json_t *o = doc_json(doc, html);
+  json_t *o = doc_json(doc, html, r->role == ROLE_PUBLIC);
   kb_doc_free(doc);
   free(html);
   return send_json(c, r, 200, o);

@@ -192,6 +192,11 @@ static void test_public_never_sees_internal(void **state) {
   d = get_json("/api/docs/a/database/ora-01555-snapshot-too-old", NULL, &st);
   assert_int_equal(st, 200);
   assert_false(tu_contains(json_string_value(json_object_get(d, "html")), INTERNAL_WORD));
+  /* nor in any field: the Markdown source holds the section */
+  char *all = json_dumps(d, 0);
+  assert_false(tu_contains(all, INTERNAL_WORD));
+  assert_null(json_object_get(d, "body"));
+  free(all);
   json_decref(d);
   d = get_json("/api/docs/a/database/ora-01555-snapshot-too-old", ENGINEER, &st);
   assert_true(tu_contains(json_string_value(json_object_get(d, "html")), INTERNAL_WORD));
@@ -468,13 +473,23 @@ static void test_commit_seen_without_restart(void **state) {
    * was there before */
   snprintf(path, sizeof path, "%s/live-tickets.jsonl", g_fixtures);
   tu_write_str(path, "{\"id\":\"L-1\",\"title\":\"okapiwarn 告警\",\"resolution\":\"清理日志\"}\n"
-                     "{\"id\":\"L-2\",\"title\":\"okapiwarn 复现\",\"resolution\":\"升级\"}\n");
+                     "{\"id\":\"L-2\",\"title\":\"okapiwarn 复现\",\"resolution\":\"升级\","
+                     "\"visibility\":\"public\",\"customer\":\"张三 13800138000\"}\n");
   char bin[1024];
   snprintf(bin, sizeof bin, "%s", tu_bin("kb-index"));
   char *argv[] = {bin, "--db", g_db, "import", "--progress", "never", "--shards", "2", path, NULL};
   assert_int_equal(tu_run(argv, NULL, NULL), 0);
   j = search("okapiwarn", NULL, ENGINEER);
   assert_int_equal(json_integer_value(json_object_get(j, "total")), 2);
+  json_decref(j);
+  /* a public ticket: its customer is for engineers only */
+  int st;
+  j = get_json("/api/docs/t/L-2", NULL, &st);
+  assert_int_equal(st, 200);
+  assert_null(json_object_get(j, "customer"));
+  json_decref(j);
+  j = get_json("/api/docs/t/L-2", ENGINEER, &st);
+  assert_string_equal(json_string_value(json_object_get(j, "customer")), "张三 13800138000");
   json_decref(j);
   j = search("zebracorn", NULL, NULL);
   assert_int_equal(json_integer_value(json_object_get(j, "total")), 1);
