@@ -187,13 +187,18 @@ static int build_data(const kb_doc *doc, kb_xdoc *xd) {
     kb_buf_append(b, s->text, s->len);
   }
   /* a ticket's text is its problem and resolution, already in their own
-   * slots: not stored twice (kb_search joins them) */
+   * slots: not stored twice (kb_search joins them). Only a ticket's: an
+   * article's body is its Markdown, internal sections and all, and a public
+   * text too empty to store must not read as "join them". */
+  const char *type = kb_doc_get(doc, KB_FIELD_TYPE);
+  bool ticket = type && strcmp(type, "ticket") == 0;
   kb_buf joined = {0};
   const char *body = kb_doc_get(doc, KB_FIELD_BODY), *res = kb_doc_get(doc, KB_FIELD_RESOLUTION);
   if (body) kb_buf_puts(&joined, body);
   if (body && res) kb_buf_putc(&joined, '\n');
   if (res) kb_buf_puts(&joined, res);
-  bool derivable = joined.len == pub.len && (!pub.len || memcmp(joined.data, pub.data, pub.len) == 0);
+  bool derivable = ticket && joined.len == pub.len &&
+                   (!pub.len || memcmp(joined.data, pub.data, pub.len) == 0);
   kb_buf_free(&joined);
   int rc = derivable ? KB_OK : kb_xdoc_set_value(xd, KB_SLOT_TEXT, pub.data ? pub.data : "", pub.len);
   if (rc == KB_OK && internal.len)

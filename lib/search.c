@@ -169,8 +169,9 @@ static int fill_hit(kb_searcher *s, const kb_search_request *req, const kb_query
   kb_buf text = {0}, snip = {0};
   if (raw->value_lens[0]) {
     kb_buf_append(&text, raw->values[0], raw->value_lens[0]);
-  } else {
-    /* not stored: the problem and resolution are the text */
+  } else if (hit->type && strcmp(hit->type, "ticket") == 0) {
+    /* not stored: the problem and resolution are the text (an article's
+     * body is Markdown with its internal sections: never a snippet's) */
     kb_buf_append(&text, raw->values[2], raw->value_lens[2]);
     if (raw->value_lens[2] && raw->value_lens[3]) kb_buf_putc(&text, '\n');
     kb_buf_append(&text, raw->values[3], raw->value_lens[3]);

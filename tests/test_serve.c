@@ -170,6 +170,15 @@ static void test_public_never_sees_internal(void **state) {
   assert_int_equal(json_integer_value(json_object_get(pub, "total")), 0);
   assert_int_equal(json_object_size(json_object_get(json_object_get(pub, "facets"), "type")), 0);
   json_decref(pub);
+  /* a public article found by its title: its snippet has no internal text
+   * (it has no public text to cut one from) */
+  pub = search("zorblax", NULL, NULL);
+  assert_int_equal(json_integer_value(json_object_get(pub, "total")), 1);
+  char *text = json_dumps(pub, 0);
+  assert_false(tu_contains(text, INTERNAL_WORD));
+  assert_false(tu_contains(text, "{internal}"));
+  free(text);
+  json_decref(pub);
   json_t *eng = search(INTERNAL_WORD, NULL, ENGINEER);
   assert_true(json_integer_value(json_object_get(eng, "total")) >= 1);
   json_decref(eng);
@@ -735,6 +744,10 @@ static int setup(void **state) {
                      "<script>alert(1); document.title = 'pwned'</script>\n\n"
                      "[点我](javascript:alert(1)) <img src=x onerror=alert(1)>\n"
                      "<img src=x onerror=\"document.body.setAttribute('data-pwned', 1)\">\n");
+  /* a public article whose only text is internal: found by its title */
+  snprintf(path, sizeof path, "%s/all-internal.md", g_fixtures);
+  tu_write_str(path, "---\ntitle: zorblax 巡检\nvisibility: public\n---\n\n"
+                     "## 工程师备注 {internal}\n\n管理口 " INTERNAL_WORD " 密码见保险柜。\n");
   if (run_index("sync", "articles") != 0 || run_index("add", g_fixtures) != 0) return -1;
   char bin[1024], listen[] = "127.0.0.1:0";
   snprintf(bin, sizeof bin, "%s", tu_bin("kb-serve"));
