@@ -47,17 +47,20 @@ static enum MHD_Result bad_param(struct MHD_Connection *c, request *r, const cha
 /* ------------------------------------------------------------- search */
 
 /* A search's identity: what answers it, who may see what, and every
- * parameter (fields separated by a byte no parameter holds). */
+ * parameter, each value after its length (a value may hold any byte: a
+ * separator alone would let `product=%1F...` stand for another search and
+ * fill the cache with its answer). An absent value is "-", an empty one
+ * "0:". */
 static char *search_key(const char *kind, const kb_search_request *q) {
   kb_buf k = {0};
   const char *f[] = {q->type, q->product, q->category, q->priority, q->date_from, q->date_to};
-  kb_buf_printf(&k, "%s\x1f%d\x1f%zu\x1f%zu\x1f%d", kind, q->include_internal, q->offset,
-                q->limit, q->sort_by_date);
+  kb_buf_printf(&k, "%s|%d|%zu|%zu|%d", kind, q->include_internal, q->offset, q->limit,
+                q->sort_by_date);
   for (size_t i = 0; i < sizeof f / sizeof f[0]; i++) {
-    kb_buf_putc(&k, '\x1f');
-    kb_buf_puts(&k, f[i] ? f[i] : "\x1e");
+    if (f[i]) kb_buf_printf(&k, "|%zu:%s", strlen(f[i]), f[i]);
+    else kb_buf_puts(&k, "|-");
   }
-  kb_buf_putc(&k, '\x1f');
+  kb_buf_printf(&k, "|%zu:", q->query_len);
   kb_buf_append(&k, q->query ? q->query : "", q->query_len);
   return kb_buf_detach(&k);
 }

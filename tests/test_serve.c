@@ -419,6 +419,18 @@ static void test_cache(void **state) {
   a = search("打印机 脱机 缓存", "&limit=4", NULL);
   assert_false(cached(a));
   json_decref(a);
+  /* whatever bytes a value holds: a product of the key's separators finds
+   * nothing, and the search without a product is not answered by it */
+  a = search("nginx 缓存键", "&product=%1E", NULL);
+  assert_int_equal(json_integer_value(json_object_get(a, "total")), 0);
+  json_decref(a);
+  a = search("nginx 缓存键", "&product=%1F%1E", NULL);
+  assert_false(cached(a));
+  json_decref(a);
+  a = search("nginx 缓存键", NULL, NULL);
+  assert_false(cached(a));
+  assert_true(json_integer_value(json_object_get(a, "total")) > 0);
+  json_decref(a);
   /* the public's answer is not an engineer's (words no other test asks) */
   const char *q = INTERNAL_WORD " cachetestword";
   a = search(q, NULL, NULL);
