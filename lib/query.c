@@ -298,6 +298,22 @@ static bool is_exclusion(const char *s, size_t len, size_t i) {
   return false;
 }
 
+/* Appends a chunk of plain words to the item before when it is plain words
+ * too: they are analysed together anyway, and a pasted log line must not
+ * use up the items (false when there is none to join). */
+static bool join_words(kb_query *q, const char *s, size_t len) {
+  item *last = q->nitems ? &q->items[q->nitems - 1] : NULL;
+  if (!last || last->kind != ITEM_WORDS || last->negate) return false;
+  size_t n = strlen(last->text);
+  char *text = realloc(last->text, n + 1 + len + 1);
+  if (!text) return false; /* then an item of its own */
+  text[n] = ' ';
+  memcpy(text + n + 1, s, len);
+  text[n + 1 + len] = '\0';
+  last->text = text;
+  return true;
+}
+
 /* Splits the text into items. Never fails on odd input: an unbalanced quote
  * or a stray operator is plain text. */
 static void lex_items(kb_query *q, const char *s, size_t len) {
@@ -321,30 +337,30 @@ static void lex_items(kb_query *q, const char *s, size_t len) {
       i++;
     }
     size_t after = i;
-    int32_t c = kb_utf8_next(s, len, &after);
-    int32_t close = closing_quote(c);
+    int32_t close = closing_quote(kb_utf8_next(s, len, &after));
+    size_t end = 0, past = 0;
+    for (size_t j = after; close && j < len;) {
+      size_t at = j;
+      if (kb_utf8_next(s, len, &j) == close) {
+        end = at;
+        past = j;
+        break;
+      }
+    }
     item *it = NULL;
-    if (close) {
-      size_t j = after, end = 0, past = 0;
-      while (j < len) {
-        size_t at = j;
-        if (kb_utf8_next(s, len, &j) == close) {
-          end = at;
-          past = j;
-          break;
-        }
-      }
-      if (past) {
-        it = push_item(q, ITEM_PHRASE, s + after, end - after);
-        i = past;
-      } else {
-        i = after; /* unbalanced: the quote is dropped, the rest is words */
-        continue;
-      }
+    if (past) {
+      it = push_item(q, ITEM_PHRASE, s + after, end - after);
+      i = past;
     } else {
+      if (close) i = after; /* unbalanced: the quote is dropped, the rest is words */
       size_t j = i;
       while (j < len && !is_space_at(s, len, j, &next)) j = next;
+      if (j == i) continue;
       it = field_item(q, s + i, j - i);
+      if (!it && !negate && !or_pending && join_words(q, s + i, j - i)) {
+        i = j;
+        continue;
+      }
       if (!it) it = push_item(q, ITEM_WORDS, s + i, j - i);
       i = j;
     }
@@ -862,6 +878,17 @@ static int add_grouped(kb_qnode **list, kb_qop list_op, kb_qnode *n, bool or_pre
   return kb_qnode_add(l, n);
 }
 
+/* -field:value: documents with that value are left out. */
+static int exclude_filter(kb_query *q, const item *it) {
+  kb_buf term = {0};
+  kb_filter_term(it->prefix, it->text, &term);
+  kb_qnode *n = term.data ? kb_qnode_new(KB_Q_FILTER, term.data, term.len) : NULL;
+  kb_buf_free(&term);
+  if (!n) return KB_ENOMEM;
+  q->units++;
+  return add_grouped(&q->excluded, KB_Q_OR, n, false);
+}
+
 static int build_parts(kb_query *q, kb_tokenizer *t, kb_error *err) {
   kb_qnode *units = kb_qnode_new(KB_Q_OR, NULL, 0);
   kb_qnode *bigrams = kb_qnode_new(KB_Q_OR, NULL, 0);
@@ -871,8 +898,7 @@ static int build_parts(kb_query *q, kb_tokenizer *t, kb_error *err) {
   for (size_t i = 0; i < q->nitems && rc == KB_OK; i++) {
     item *it = &q->items[i];
     if (it->kind == ITEM_FILTER) {
-      if (it->negate) continue;
-      rc = kb_query_add_filter(q, it->prefix, it->text);
+      rc = it->negate ? exclude_filter(q, it) : kb_query_add_filter(q, it->prefix, it->text);
       continue;
     }
     if (it->kind == ITEM_WORDS && !it->negate) {

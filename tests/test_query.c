@@ -210,6 +210,26 @@ static void test_exclusion(void **state) {
     kb_query_free(q);
   }
 
+  /* a filter and an unbalanced phrase are excluded too */
+  q = parse(f, "nginx -product:database");
+  an = find(kb_query_tree(q), KB_Q_AND_NOT, NULL);
+  assert_non_null(an);
+  assert_non_null(find(an->kids[0], KB_Q_TERM, "nginx"));
+  assert_non_null(find(an->kids[1], KB_Q_FILTER, "XPdatabase"));
+  assert_runs(f, kb_query_tree(q));
+  kb_query_free(q);
+  q = parse(f, "-product:database");
+  an = find(kb_query_tree(q), KB_Q_AND_NOT, NULL);
+  assert_non_null(an);
+  assert_int_equal(an->kids[0]->op, KB_Q_MATCH_ALL);
+  kb_query_free(q);
+  q = parse(f, "apache -\"nginx");
+  an = find(kb_query_tree(q), KB_Q_AND_NOT, NULL);
+  assert_non_null(an);
+  assert_non_null(find(an->kids[1], KB_Q_TERM, "nginx"));
+  assert_null(find(an->kids[0], KB_Q_TERM, "nginx"));
+  kb_query_free(q);
+
   q = parse(f, "apache -nginx -\"bad gateway\"");
   t = kb_query_tree(q);
   an = find(t, KB_Q_AND_NOT, NULL);
@@ -582,6 +602,19 @@ static void test_many_items_are_bounded(void **state) {
   kb_buf_free(&text);
 }
 
+static void test_pasted_text_keeps_every_word(void **state) {
+  fixture *f = *state;
+  /* a log line of more chunks than the query has items: its last word counts */
+  kb_buf text = {0};
+  for (int i = 0; i < 200; i++) kb_buf_printf(&text, "w%d ", i);
+  kb_buf_puts(&text, "nginx");
+  kb_query *q = parse_len(f, text.data, text.len, false);
+  assert_non_null(find(kb_query_tree(q), KB_Q_TERM, "nginx"));
+  assert_runs(f, kb_query_tree(q));
+  kb_query_free(q);
+  kb_buf_free(&text);
+}
+
 /* ------------------------------------------------- explain, highlights */
 
 static void test_explain_mentions_words(void **state) {
@@ -735,6 +768,7 @@ int main(void) {
       T(test_phrases_joined_by_or),
       T(test_stop_words_kept_inside_phrases),
       T(test_exclusion),
+      T(test_pasted_text_keeps_every_word),
       T(test_flags_are_not_exclusions),
       T(test_field_filter),
       T(test_field_filter_forms),

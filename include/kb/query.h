@@ -4,10 +4,12 @@
  * taken as plain words):
  *   words              any of them, documents matching more ranked first
  *   "a phrase"         these words in this order (also “…” and 「…」); required
- *   -word  -"phrase"   exclude documents containing it
- *   a OR b             either (for phrases and filters)
+ *   -word  -"phrase"   exclude documents containing it (-field:value: with it)
+ *   "a" OR "b"         either phrase
  *   field:value        filter: type, product, category, priority, tag
- *                      (also 类型 产品 分类 优先级 标签); title:word searches titles
+ *                      (also 类型 产品 分类 优先级 标签); values of one field
+ *                      are alternatives, different fields all apply;
+ *                      title:word searches titles
  * Query words go through the same tokenizer as documents. Stop words (的,
  * 怎么, how, the…) are dropped from the word list, unless the query has
  * nothing else, but kept inside phrases.
