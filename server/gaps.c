@@ -102,18 +102,29 @@ void kb_gaps_free(kb_gaps *g) {
   free(g);
 }
 
-/* Folded, whitespace collapsed; false for what the report must not keep:
- * over 200 bytes, invalid UTF-8, or what looks like personal data (an
- * e-mail address, a phone or ID card number: 11 digits in a row). */
-static bool normalise(const char *query, kb_buf *norm) {
-  size_t len = strlen(query), digits = 0;
-  if (!len || len > 200 || !kb_utf8_valid(query, len, NULL) || strchr(query, '@')) return false;
-  for (const char *p = query; *p; p++) {
-    digits = (*p >= '0' && *p <= '9') ? digits + 1 : 0;
-    if (digits >= 11) return false;
+/* What looks like personal data: an e-mail address, or a phone or ID card
+ * number (11 digits, in a row or in groups split by one space or dash:
+ * 138-0013-8000). Asked of the folded text, where full-width digits and ＠
+ * are ASCII. */
+static bool personal(const char *text) {
+  if (strchr(text, '@')) return true;
+  size_t digits = 0;
+  for (const char *p = text; *p; p++) {
+    if (*p >= '0' && *p <= '9') digits++;
+    else if (!((*p == ' ' || *p == '-') && digits && p[1] >= '0' && p[1] <= '9')) digits = 0;
+    if (digits >= 11) return true;
   }
+  return false;
+}
+
+/* Folded, whitespace collapsed; false for what the report must not keep:
+ * over 200 bytes, invalid UTF-8, or personal data. */
+static bool normalise(const char *query, kb_buf *norm) {
+  size_t len = strlen(query);
+  if (!len || len > 200 || !kb_utf8_valid(query, len, NULL)) return false;
   kb_buf folded = {0};
-  bool ok = kb_text_fold(query, len, &folded, NULL) == KB_OK;
+  bool ok = kb_text_fold(query, len, &folded, NULL) == KB_OK && folded.data &&
+            !personal(folded.data);
   for (size_t i = 0; ok && i < folded.len; i++) {
     char ch = folded.data[i];
     bool space = ch == ' ' || ch == '\t' || ch == '\n' || ch == '\r';
