@@ -277,6 +277,45 @@ static int status_index(unsigned status) {
 static const double bucket_le[LATENCY_BUCKETS] = {0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025,
                                                   0.05,   0.1,   0.25,   0.5,   1.0,  2.5};
 
+/* The method or path as the log shows it: a space, a control byte or a %
+ * percent-encoded, so that a request (`/a/x%0A2099-01-01…`) cannot write
+ * a line of its own or split its fields. */
+static void log_field(kb_buf *b, const char *s) {
+  for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+    if (*p <= ' ' || *p == 0x7f || *p == '%') kb_buf_printf(b, "%%%02X", *p);
+    else kb_buf_putc(b, (char)*p);
+  }
+}
+
+/* One access log line, when there is a log: time, client, method, path,
+ * status, bytes, microseconds. */
+static void log_request(server *s, struct MHD_Connection *c, const request *r, long long us) {
+  pthread_mutex_lock(&s->log_lock);
+  bool logging = s->access_log != NULL; /* SIGHUP swaps it under the lock */
+  pthread_mutex_unlock(&s->log_lock);
+  if (!logging) return;
+  char addr[64];
+  client_address(c, addr, sizeof addr);
+  char when[32];
+  time_t now = time(NULL);
+  struct tm tm;
+  gmtime_r(&now, &tm);
+  strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  kb_buf line = {0};
+  kb_buf_printf(&line, "%s %s ", when, addr);
+  log_field(&line, r->method);
+  kb_buf_putc(&line, ' ');
+  log_field(&line, r->path);
+  kb_buf_printf(&line, " %u %zu %lld\n", r->status, r->bytes, us);
+  pthread_mutex_lock(&s->log_lock);
+  if (s->access_log && line.data) {
+    fputs(line.data, s->access_log);
+    fflush(s->access_log);
+  }
+  pthread_mutex_unlock(&s->log_lock);
+  kb_buf_free(&line);
+}
+
 static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
                          enum MHD_RequestTerminationCode toe) {
   (void)toe;
@@ -297,20 +336,7 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
     atomic_fetch_add(&s->m.latency_count, 1);
     if (r->status >= 400) atomic_fetch_add(&s->m.rejected, 1);
   }
-  if (s->access_log) {
-    char addr[64];
-    client_address(c, addr, sizeof addr);
-    char when[32];
-    time_t now = time(NULL);
-    struct tm tm;
-    gmtime_r(&now, &tm);
-    strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", &tm);
-    pthread_mutex_lock(&s->log_lock);
-    fprintf(s->access_log, "%s %s %s %s %u %zu %lld\n", when, addr, r->method, r->path,
-            r->status, r->bytes, us);
-    fflush(s->access_log);
-    pthread_mutex_unlock(&s->log_lock);
-  }
+  log_request(s, c, r, us);
   kb_buf_free(&r->body);
   free(r);
   *con_cls = NULL;

@@ -724,6 +724,53 @@ static void test_concurrent_requests(void **state) {
 
 /* ----------------------------------------------------------- rate limit */
 
+static void test_access_log(void **state) {
+  (void)state;
+  /* a second server on the same index, logging to a file */
+  char bin[1024], listen[] = "127.0.0.1:0", log[1100];
+  snprintf(bin, sizeof bin, "%s", tu_bin("kb-serve"));
+  snprintf(log, sizeof log, "%s/access.log", g_tmp);
+  char *argv[] = {bin, "--db", g_db, "--listen", listen, "--access-log", log, NULL};
+  pid_t pid;
+  int port = tu_start_server(argv, &pid);
+  assert_true(port > 0);
+  kb_buf body = {0};
+  assert_int_equal(tu_http(port, "GET", "/healthz", NULL, NULL, &body), 200);
+  kb_buf_reset(&body);
+  /* a path that decodes to a line break and a forged line of its own */
+  assert_int_equal(tu_http(port, "GET", "/a/x%0A2099-01-01T00:00:00Z%20evil%20GET%20/admin%20200",
+                           NULL, NULL, &body),
+                   404);
+  kb_buf_free(&body);
+  assert_int_equal(tu_stop_server(pid), 0);
+  kb_buf text = {0};
+  assert_int_equal(tu_read_file(log, &text), 0);
+  /* one line a request: time, client, method, path, status, bytes, us */
+  int lines = 0;
+  for (char *line = strtok(text.data, "\n"); line; line = strtok(NULL, "\n"), lines++) {
+    char when[64], client[64], method[16], path[512];
+    unsigned status;
+    size_t bytes;
+    long long us;
+    char rest;
+    int n = sscanf(line, "%63s %63s %15s %511s %u %zu %lld %c", when, client, method, path, &status,
+                   &bytes, &us, &rest);
+    if (n != 7) fail_msg("not a log line of 7 fields: %s", line);
+    assert_string_equal(client, "127.0.0.1");
+    assert_string_equal(method, "GET");
+    if (lines == 0) {
+      assert_string_equal(path, "/healthz");
+      assert_int_equal(status, 200);
+      assert_true(bytes > 0);
+    } else {
+      assert_true(tu_contains(path, "%0A2099-01-01T00:00:00Z%20evil"));
+      assert_int_equal(status, 404);
+    }
+  }
+  assert_int_equal(lines, 2);
+  kb_buf_free(&text);
+}
+
 static void test_rate_limit_429(void **state) {
   (void)state;
   /* a second server on the same index, 5 requests a second per address */
@@ -804,6 +851,7 @@ int main(void) {
       cmocka_unit_test(test_pages),
       cmocka_unit_test(test_pages_in_a_browser),
       cmocka_unit_test(test_concurrent_requests),
+      cmocka_unit_test(test_access_log),
       cmocka_unit_test(test_rate_limit_429),
   };
   return cmocka_run_group_tests(tests, setup, teardown);
