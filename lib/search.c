@@ -956,15 +956,17 @@ int kb_search_suggest(kb_searcher *s, const char *text, bool include_internal, s
                       char ***words, size_t *n, kb_error *err) {
   *words = NULL;
   *n = 0;
-  /* the last word typed: after the last space */
+  /* the last word typed: after the last space (or ideographic space) */
   const char *last = text;
   for (const char *p = text; *p; p++)
     if (*p == ' ' || *p == '\t') last = p + 1;
+    else if (strncmp(p, "\xE3\x80\x80", 3) == 0) last = p + 3;
   kb_buf folded = {0};
-  if (!*last || !kb_utf8_valid(last, strlen(last), NULL) ||
-      kb_text_fold(last, strlen(last), &folded, err) != KB_OK || folded.len > KB_TERM_MAX) {
-    kb_buf_free(&folded);
-    return KB_OK;
+  if (!*last || !kb_utf8_valid(last, strlen(last), NULL)) return KB_OK;
+  int rc = kb_text_fold(last, strlen(last), &folded, err);
+  if (rc != KB_OK || !folded.len || folded.len > KB_TERM_MAX) {
+    kb_buf_free(&folded); /* a word that folds to nothing completes nothing */
+    return rc;
   }
   bool latin = (unsigned char)folded.data[0] < 0x80;
   const char *prefix = latin ? KB_PREFIX_SURFACE : "";
@@ -972,7 +974,7 @@ int kb_search_suggest(kb_searcher *s, const char *text, bool include_internal, s
   kb_buf_puts(&full, prefix);
   kb_buf_append(&full, folded.data, folded.len);
   cand_list l = {.skip = strlen(prefix)};
-  int rc = kb_index_reopen(s->idx, NULL, err);
+  rc = kb_index_reopen(s->idx, NULL, err);
   if (rc == KB_OK) rc = kb_index_each_term(s->idx, full.data, add_cand, &l, err);
   if (rc > 0) rc = KB_OK;
   if (l.n) qsort(l.v, l.n, sizeof *l.v, by_freq);
@@ -986,7 +988,7 @@ int kb_search_suggest(kb_searcher *s, const char *text, bool include_internal, s
     l.v[i].word = NULL;
   }
   /* pinyin being typed: the Chinese words it begins, after the Latin ones */
-  bool pinyin = latin && out && *n < limit && folded.len >= 2;
+  bool pinyin = rc == KB_OK && latin && out && *n < limit && folded.len >= 2;
   for (size_t i = 0; pinyin && i < folded.len; i++)
     pinyin = folded.data[i] >= 'a' && folded.data[i] <= 'z';
   const kb_pinyin_map *m = pinyin ? pinyin_map(s) : NULL;
@@ -1003,9 +1005,14 @@ int kb_search_suggest(kb_searcher *s, const char *text, bool include_internal, s
   free(l.v);
   kb_buf_free(&full);
   kb_buf_free(&folded);
+  if (rc != KB_OK) {
+    kb_search_words_free(out, *n);
+    *n = 0;
+    return rc;
+  }
   if (!out) return kb_error_set(err, KB_ENOMEM, "out of memory");
   *words = out;
-  return rc;
+  return KB_OK;
 }
 
 void kb_search_words_free(char **words, size_t n) {

@@ -234,6 +234,8 @@ enum MHD_Result kb_api_suggest(struct MHD_Connection *c, request *r) {
   q = q ? q : "";
   if (strlen(q) > 4 * KB_Q_MAX_CHARS || kb_params_chars(q) > KB_Q_MAX_CHARS)
     return bad_param(c, r, "q", "超过 1000 个字符 (over 1000 characters)");
+  if (!kb_utf8_valid(q, strlen(q), NULL))
+    return bad_param(c, r, "q", "不是有效的 UTF-8 (not valid UTF-8)");
   kb_error err = {0};
   kb_searcher *ks = kb_worker_searcher(r->srv, &err);
   if (!ks) return index_error(c, r, &err);

@@ -259,6 +259,16 @@ static void test_similar_text_and_suggest(void **state) {
   j = get_json("/api/suggest?q=ngin", NULL, &st);
   assert_string_equal(json_string_value(json_array_get(json_object_get(j, "suggestions"), 0)), "nginx");
   json_decref(j);
+  /* the last word after an ideographic space */
+  j = get_json("/api/suggest?q=%E6%89%93%E5%8D%B0%E6%9C%BA%E3%80%80ngin", NULL, &st);
+  assert_string_equal(json_string_value(json_array_get(json_object_get(j, "suggestions"), 0)), "nginx");
+  json_decref(j);
+  /* a last word that folds to nothing (a soft hyphen) completes nothing */
+  j = get_json("/api/suggest?q=%E6%89%93%E5%8D%B0%20%C2%AD", NULL, &st);
+  assert_int_equal(st, 200);
+  assert_int_equal(json_array_size(json_object_get(j, "suggestions")), 0);
+  json_decref(j);
+  expect_error("GET", "/api/suggest?q=%FF%FE", NULL, 400, "q");
 }
 
 static void test_did_you_mean(void **state) {

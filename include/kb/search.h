@@ -79,7 +79,9 @@ int kb_search_fetch(kb_searcher *s, const char *id, bool include_internal, kb_do
 
 /* Completions of the last word of text (Chinese or Latin), most frequent
  * first, only words found in documents the reader may see. *words is an
- * array of *n malloc'ed strings; free with kb_search_words_free(). */
+ * array of *n malloc'ed strings; free with kb_search_words_free(). On
+ * error *words is NULL and *n 0. The last word follows the last space,
+ * tab or ideographic space; one that folds to nothing completes nothing. */
 int kb_search_suggest(kb_searcher *s, const char *text, bool include_internal, size_t limit,
                       char ***words, size_t *n, kb_error *err);
 void kb_search_words_free(char **words, size_t n);
