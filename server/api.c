@@ -284,7 +284,10 @@ enum MHD_Result kb_api_tickets(struct MHD_Connection *c, request *r) {
       if (kb_ticket_json_parse(parser, p, n, line, &doc, &rej) != KB_OK) {
         char msg[320];
         snprintf(msg, sizeof msg, "%s%s%s", rej.field, rej.field[0] ? ": " : "", rej.reason);
-        json_array_append_new(rejected, json_pack("{s:i,s:s}", "line", (json_int_t)line, "error", msg));
+        json_t *why = json_pack("{s:i,s:s}", "line", (json_int_t)line, "error", msg);
+        /* a rejected line is never left out of the answer */
+        if (!why) why = json_pack("{s:i,s:s}", "line", (json_int_t)line, "error", "invalid");
+        json_array_append_new(rejected, why);
       } else {
         kb_upsert outcome = KB_UPSERT_UNCHANGED;
         rc = kb_import_doc(idx, kb_searcher_tokenizer(ks), doc, &outcome, &err);

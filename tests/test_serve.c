@@ -557,7 +557,9 @@ static void test_post_tickets(void **state) {
       "\"resolution\":\"重装后恢复\",\"priority\":\"高\"}\n"
       "{\"id\":\"S-2\",\"title\":\"公开的 quokkafix 说明\",\"visibility\":\"public\"}\n"
       "not json\n"
-      "{\"id\":\"S-3\",\"title\":\"x\",\"priority\":\"P7\"}\n";
+      "{\"id\":\"S-3\",\"title\":\"x\",\"priority\":\"P7\"}\n"
+      /* a bad value quoted in part, cut inside a character */
+      "{\"id\":\"S-4\",\"title\":\"x\",\"priority\":\"优先级优先级优先级优先级优先级\"}\n";
   kb_buf out = {0};
   assert_int_equal(tu_http(g_port, "POST", "/api/tickets", NULL, body, &out), 401);
   kb_buf_reset(&out);
@@ -570,10 +572,12 @@ static void test_post_tickets(void **state) {
   assert_int_equal(json_integer_value(json_object_get(j, "imported")), 2);
   assert_int_equal(json_integer_value(json_object_get(j, "updated")), 0);
   json_t *rej = json_object_get(j, "rejected");
-  assert_int_equal(json_array_size(rej), 2);
+  assert_int_equal(json_array_size(rej), 3);
   assert_int_equal(json_integer_value(json_object_get(json_array_get(rej, 0), "line")), 3);
   assert_int_equal(json_integer_value(json_object_get(json_array_get(rej, 1), "line")), 4);
   assert_true(tu_contains(json_string_value(json_object_get(json_array_get(rej, 1), "error")), "priority"));
+  assert_int_equal(json_integer_value(json_object_get(json_array_get(rej, 2), "line")), 5);
+  assert_true(tu_contains(json_string_value(json_object_get(json_array_get(rej, 2), "error")), "优先级优先级"));
   json_decref(j);
   /* engineers find both at once; the public only the public one */
   json_t *eng = search("quokkafix", NULL, ENGINEER);
