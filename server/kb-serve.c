@@ -96,7 +96,9 @@ static role role_of(server *s, struct MHD_Connection *c) {
   return found;
 }
 
-/* Reads the tokens file; on error keeps the tokens it had. */
+/* Reads the tokens file. On any error (a bad line included: a typo must
+ * neither lock engineers out nor apply half a file) keeps the tokens it
+ * had, and says which line. */
 static int load_tokens(server *s) {
   if (!s->tokens_path) return 0;
   FILE *f = fopen(s->tokens_path, "r");
@@ -121,13 +123,21 @@ static int load_tokens(server *s) {
       continue;
     }
     token_entry *nv = realloc(v, (n + 1) * sizeof *nv);
-    if (!nv) break;
-    v = nv;
-    v[n].token = strdup(tok);
+    if (nv) v = nv;
+    if (!nv || !(v[n].token = strdup(tok))) {
+      fprintf(stderr, "kb-serve: %s: 内存不足 (out of memory)\n", s->tokens_path);
+      bad = 1;
+      break;
+    }
     v[n].role = strcmp(r, "admin") == 0 ? ROLE_ADMIN : ROLE_ENGINEER;
     n++;
   }
   fclose(f);
+  if (bad) {
+    for (size_t i = 0; i < n; i++) free(v[i].token);
+    free(v);
+    return -1;
+  }
   pthread_rwlock_wrlock(&s->tokens_lock);
   token_entry *old = s->tokens;
   size_t nold = s->ntokens;
@@ -136,7 +146,7 @@ static int load_tokens(server *s) {
   pthread_rwlock_unlock(&s->tokens_lock);
   for (size_t i = 0; i < nold; i++) free(old[i].token);
   free(old);
-  return bad ? -1 : 0;
+  return 0;
 }
 
 /* ------------------------------------------------------------- workers */
@@ -443,7 +453,7 @@ int main(int argc, char **argv) {
   pthread_mutex_init(&s.log_lock, NULL);
   pthread_mutex_init(&s.rate_lock, NULL);
   if (s.rate_limit > 0 && !(s.buckets = calloc(RATE_BUCKETS, sizeof *s.buckets))) return 1;
-  if (load_tokens(&s) != 0 && !s.tokens) {
+  if (load_tokens(&s) != 0) {
     free_server(&s);
     return 1;
   }
@@ -497,8 +507,10 @@ int main(int argc, char **argv) {
     if (sigwait(&set, &sig) != 0) break;
     if (sig == SIGHUP) {
       open_access_log(&s);
-      load_tokens(&s);
-      fprintf(stderr, "kb-serve: 已重新加载日志和令牌 (logs reopened, tokens re-read)\n");
+      if (load_tokens(&s) == 0)
+        fprintf(stderr, "kb-serve: 已重新加载日志和令牌 (logs reopened, tokens re-read)\n");
+      else
+        fprintf(stderr, "kb-serve: 令牌未更新，仍用原令牌 (tokens not changed: the old ones stay)\n");
       continue;
     }
     break;

@@ -3,7 +3,9 @@
  * endpoint, what the public may and may not see, live reload, the pages. */
 #include <jansson.h>
 #include <pthread.h>
+#include <signal.h>
 #include <sys/wait.h>
+#include <unistd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,6 +16,23 @@ static char *g_tmp;
 static char g_db[1024], g_tokens[1024], g_fixtures[1024];
 static int g_port;
 static pid_t g_pid;
+/* a second server a test starts (its own flags, the same index) */
+static pid_t g_second;
+
+/* Stops the second server by its pid; 0 on a clean stop. */
+static int stop_second(void) {
+  if (g_second <= 0) return 0;
+  int rc = tu_stop_server(g_second);
+  g_second = 0;
+  return rc;
+}
+
+/* After a test that failed before stopping its second server. */
+static int teardown_second(void **state) {
+  (void)state;
+  stop_second();
+  return 0;
+}
 
 #define ENGINEER "Authorization: Bearer engineer-token-0123456789\r\n"
 #define ADMIN "Authorization: Bearer admin-token-0123456789abcdef\r\n"
@@ -745,8 +764,7 @@ static void test_access_log(void **state) {
   snprintf(bin, sizeof bin, "%s", tu_bin("kb-serve"));
   snprintf(log, sizeof log, "%s/access.log", g_tmp);
   char *argv[] = {bin, "--db", g_db, "--listen", listen, "--access-log", log, NULL};
-  pid_t pid;
-  int port = tu_start_server(argv, &pid);
+  int port = tu_start_server(argv, &g_second);
   assert_true(port > 0);
   kb_buf body = {0};
   assert_int_equal(tu_http(port, "GET", "/healthz", NULL, NULL, &body), 200);
@@ -756,7 +774,7 @@ static void test_access_log(void **state) {
                            NULL, NULL, &body),
                    404);
   kb_buf_free(&body);
-  assert_int_equal(tu_stop_server(pid), 0);
+  assert_int_equal(stop_second(), 0);
   kb_buf text = {0};
   assert_int_equal(tu_read_file(log, &text), 0);
   /* one line a request: time, client, method, path, status, bytes, us */
@@ -785,14 +803,53 @@ static void test_access_log(void **state) {
   kb_buf_free(&text);
 }
 
+/* The status of GET /api/gaps with token, asked until it is want (a
+ * signal is handled apart from requests) or 5 s have passed. */
+static int gaps_status(int port, const char *token, int want) {
+  char header[128];
+  snprintf(header, sizeof header, "Authorization: Bearer %s\r\n", token);
+  int st = 0;
+  for (int i = 0; i < 100; i++) {
+    kb_buf body = {0};
+    st = tu_http(port, "GET", "/api/gaps", header, NULL, &body);
+    kb_buf_free(&body);
+    if (st == want) break;
+    usleep(50000);
+  }
+  return st;
+}
+
+static void test_sighup_rereads_tokens(void **state) {
+  (void)state;
+  char bin[1024], listen[] = "127.0.0.1:0", tokens[1100];
+  snprintf(bin, sizeof bin, "%s", tu_bin("kb-serve"));
+  snprintf(tokens, sizeof tokens, "%s/hup-tokens", g_tmp);
+  tu_write_str(tokens, "old-admin-token-0123456789 admin\n");
+  char *argv[] = {bin, "--db", g_db, "--listen", listen, "--tokens", tokens, NULL};
+  int port = tu_start_server(argv, &g_second);
+  assert_true(port > 0);
+  assert_int_equal(gaps_status(port, "old-admin-token-0123456789", 200), 200);
+  /* a file with a bad line changes nothing */
+  tu_write_str(tokens, "new-admin-token-0123456789 admin\nshort admin\n");
+  kill(g_second, SIGHUP);
+  usleep(200000);
+  assert_int_equal(gaps_status(port, "old-admin-token-0123456789", 200), 200);
+  assert_int_equal(gaps_status(port, "new-admin-token-0123456789", 401), 401);
+  /* a good one replaces the tokens */
+  tu_write_str(tokens, "new-admin-token-0123456789 admin\n");
+  kill(g_second, SIGHUP);
+  assert_int_equal(gaps_status(port, "new-admin-token-0123456789", 200), 200);
+  assert_int_equal(gaps_status(port, "old-admin-token-0123456789", 401), 401);
+  assert_int_equal(stop_second(), 0);
+}
+
 static void test_rate_limit_429(void **state) {
   (void)state;
   /* a second server on the same index, 5 requests a second per address */
   char bin[1024], listen[] = "127.0.0.1:0";
   snprintf(bin, sizeof bin, "%s", tu_bin("kb-serve"));
   char *argv[] = {bin, "--db", g_db, "--listen", listen, "--rate-limit", "5", NULL};
-  pid_t pid;
-  int port = tu_start_server(argv, &pid);
+  int port = tu_start_server(argv, &g_second);
   assert_true(port > 0);
   int ok = 0, limited = 0;
   for (int i = 0; i < 30; i++) {
@@ -808,7 +865,7 @@ static void test_rate_limit_429(void **state) {
   assert_true(ok >= 10);   /* the burst */
   assert_true(limited > 0);
   assert_int_equal(ok + limited, 30);
-  assert_int_equal(tu_stop_server(pid), 0);
+  assert_int_equal(stop_second(), 0);
 }
 
 /* ----------------------------------------------------------------- main */
@@ -865,8 +922,9 @@ int main(void) {
       cmocka_unit_test(test_pages),
       cmocka_unit_test(test_pages_in_a_browser),
       cmocka_unit_test(test_concurrent_requests),
-      cmocka_unit_test(test_access_log),
-      cmocka_unit_test(test_rate_limit_429),
+      cmocka_unit_test_teardown(test_access_log, teardown_second),
+      cmocka_unit_test_teardown(test_sighup_rereads_tokens, teardown_second),
+      cmocka_unit_test_teardown(test_rate_limit_429, teardown_second),
   };
   return cmocka_run_group_tests(tests, setup, teardown);
 }
