@@ -207,6 +207,9 @@ enum MHD_Result kb_api_similar(struct MHD_Connection *c, request *r) {
     if (!r->body.len) return bad_param(c, r, "body", "需要文本 (text required)");
     if (!kb_utf8_valid(r->body.data, r->body.len, NULL))
       return bad_param(c, r, "body", "不是有效的 UTF-8 (not valid UTF-8)");
+    /* what a caller said, not a document: 24 terms are matched at most */
+    if (kb_params_chars_n(r->body.data, r->body.len) > KB_SIMILAR_MAX_CHARS)
+      return bad_param(c, r, "body", "超过 4000 个字符 (over 4000 characters)");
     req.query = r->body.data;
     req.query_len = r->body.len;
     rc = kb_search(ks, &req, &resp, &err);

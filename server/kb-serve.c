@@ -16,13 +16,17 @@
 
 static const char usage[] =
     "用法 (usage): kb-serve [--db DIR] [--listen ADDR:PORT] [--tokens FILE] [--threads N]\n"
-    "                [--max-connections N] [--access-log FILE|-] [--rate-limit N] [--cache N]\n"
+    "                [--max-connections N] [--max-connections-per-ip N] [--access-log FILE|-]\n"
+    "                [--rate-limit N] [--cache N]\n"
     "\n"
     "  --db DIR            索引目录 (index); default $KB_DB, else data/kb.db\n"
     "  --listen ADDR:PORT  监听地址 (listen address); default 127.0.0.1:8080; port 0 = any free port\n"
     "  --tokens FILE       令牌文件 (tokens file): lines \"TOKEN ROLE\", ROLE engineer or admin\n"
     "  --threads N         工作线程数 (worker threads); default: the number of cores\n"
     "  --max-connections N 最大连接数 (connection limit); default 512\n"
+    "  --max-connections-per-ip N\n"
+    "                      每个客户端地址的最大连接数 (connections per client address);\n"
+    "                      default 128, at most --max-connections\n"
     "  --access-log FILE   访问日志 (access log); - = standard error\n"
     "  --rate-limit N      每个客户端地址每秒最多 N 个请求，超出返回 429 (requests per second per\n"
     "                      client address, bursts of 2N; default 0 = no limit)\n"
@@ -185,15 +189,15 @@ static bool rate_allows(server *s, struct MHD_Connection *c) {
   client_address(c, addr, sizeof addr);
   struct timespec ts;
   clock_gettime(CLOCK_MONOTONIC, &ts);
-  double now = (double)ts.tv_sec + (double)ts.tv_nsec / 1e9, burst = 2 * s->rate_limit;
+  double now = (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+  double burst = 2 * s->rate_limit < 1 ? 1 : 2 * s->rate_limit; /* a request at least */
   pthread_mutex_lock(&s->rate_lock);
   size_t h = (size_t)(kb_fnv1a(addr, strlen(addr)) % RATE_BUCKETS);
   rate_bucket *b = &s->buckets[h];
-  if (strcmp(b->addr, addr) != 0) { /* a new client (or a collision): a full bucket */
-    snprintf(b->addr, sizeof b->addr, "%s", addr);
-    b->tokens = burst;
-    b->last = now;
-  }
+  /* two addresses of one bucket share it: refilled when they alternate,
+   * each would never be limited. A bucket unused for a while is full again
+   * by the time that passed. */
+  snprintf(b->addr, sizeof b->addr, "%s", addr);
   b->tokens += (now - b->last) * s->rate_limit;
   if (b->tokens > burst) b->tokens = burst;
   b->last = now;
@@ -233,6 +237,8 @@ static enum MHD_Result route(struct MHD_Connection *c, request *r, const char *u
                             "请求过于频繁，请稍后再试 (too many requests from this address)");
   if (r->too_big)
     return kb_respond_error(c, r, 413, "too_large", "请求体过大 (request body too large)");
+  if (r->out_of_memory) /* never a body cut short */
+    return kb_respond_error(c, r, 500, "internal", "内存不足 (out of memory)");
   switch (r->ep) {
     case EP_SEARCH: return kb_api_search(c, r);
     case EP_DOCS: return kb_api_doc(c, r, url + strlen("/api/docs/"));
@@ -271,7 +277,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
   }
   if (*upload_size) {
     if (r->body.len + *upload_size > s->max_body) r->too_big = true;
-    else kb_buf_append(&r->body, upload_data, *upload_size);
+    else if (kb_buf_append(&r->body, upload_data, *upload_size) != KB_OK) r->out_of_memory = true;
     *upload_size = 0;
     return MHD_YES;
   }
@@ -399,7 +405,7 @@ int main(int argc, char **argv) {
   s.db = getenv("KB_DB");
   if (!s.db || !*s.db) s.db = "data/kb.db";
   const char *listen = "127.0.0.1:8080";
-  long threads = sysconf(_SC_NPROCESSORS_ONLN), max_conn = 512, cache_entries = 1000;
+  long threads = sysconf(_SC_NPROCESSORS_ONLN), max_conn = 512, per_ip = 128, cache_entries = 1000;
   for (int i = 1; i < argc; i++) {
     const char *a = argv[i];
     bool has = i + 1 < argc;
@@ -427,6 +433,9 @@ int main(int argc, char **argv) {
     } else if (!strcmp(a, "--max-connections") && has) {
       max_conn = strtol(argv[++i], NULL, 10);
       if (max_conn < 1 || max_conn > 100000) goto bad;
+    } else if (!strcmp(a, "--max-connections-per-ip") && has) {
+      per_ip = strtol(argv[++i], NULL, 10);
+      if (per_ip < 1 || per_ip > 100000) goto bad;
     } else {
       goto bad;
     }
@@ -483,11 +492,12 @@ int main(int argc, char **argv) {
   pthread_sigmask(SIG_BLOCK, &set, NULL);
   signal(SIGPIPE, SIG_IGN);
 
+  if (per_ip > max_conn) per_ip = max_conn;
   s.daemon = MHD_start_daemon(
       MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ITC | MHD_USE_ERROR_LOG, 0, NULL, NULL,
       on_request, &s, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa,
       MHD_OPTION_THREAD_POOL_SIZE, (unsigned int)threads, MHD_OPTION_CONNECTION_LIMIT,
-      (unsigned int)max_conn, MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned int)max_conn,
+      (unsigned int)max_conn, MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned int)per_ip,
       MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)30, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
       (size_t)(64 * 1024), MHD_OPTION_NOTIFY_COMPLETED, on_completed, &s, MHD_OPTION_END);
   if (!s.daemon) {

@@ -8,9 +8,11 @@
 
 #include "kb/text.h"
 
-size_t kb_params_chars(const char *s) {
+size_t kb_params_chars(const char *s) { return kb_params_chars_n(s, strlen(s)); }
+
+size_t kb_params_chars_n(const char *s, size_t len) {
   size_t n = 0;
-  for (; *s; s++) n += ((unsigned char)*s & 0xC0) != 0x80;
+  for (size_t i = 0; i < len; i++) n += ((unsigned char)s[i] & 0xC0) != 0x80;
   return n;
 }
 

@@ -9,6 +9,8 @@
 #include "kb/search.h"
 
 #define KB_Q_MAX_CHARS 1000
+/* the text POST /api/similar takes: what a caller said, not a document */
+#define KB_SIMILAR_MAX_CHARS 4000
 #define KB_LIMIT_MAX 100
 #define KB_OFFSET_MAX 10000
 
@@ -26,5 +28,7 @@ bool kb_params_uint(const char *s, size_t max, size_t *out);
 
 /* Characters in a UTF-8 string. */
 size_t kb_params_chars(const char *s);
+/* Characters in s[0..len), NUL bytes included. */
+size_t kb_params_chars_n(const char *s, size_t len);
 
 #endif

@@ -87,6 +87,7 @@ typedef struct request {
   struct timespec start;
   kb_buf body;
   bool too_big;
+  bool out_of_memory; /* the body could not be kept whole: 500 */
   bool limited; /* over the client's request rate: 429 */
   role role;
   endpoint ep;

@@ -178,6 +178,13 @@ static void test_error_statuses(void **state) {
   expect_error("GET", "/api/gaps", ENGINEER, 403, NULL);
   expect_error("GET", "/api/docs/a/no/such", NULL, 404, NULL);
   expect_error("GET", "/api/similar", NULL, 400, "id");
+  /* what a caller said, up to 4,000 characters */
+  kb_buf text = {0}, out = {0};
+  for (int i = 0; i < 4001; i++) kb_buf_puts(&text, "慢");
+  assert_int_equal(tu_http(g_port, "POST", "/api/similar", NULL, text.data, &out), 400);
+  assert_true(tu_contains(out.data, "body"));
+  kb_buf_free(&text);
+  kb_buf_free(&out);
 }
 
 /* ----------------------------------------------------- what the public sees */
