@@ -212,7 +212,8 @@ static int request_query(kb_searcher *s, const kb_search_request *req, kb_query 
   if (rc != KB_OK) {
     kb_query_free(*q);
     *q = NULL;
-    return kb_error_set(err, rc, "query: out of memory");
+    return kb_error_set(err, rc, rc == KB_ETOOBIG ? "query: over 64 filters" : "query: %s",
+                        kb_strerror(rc));
   }
   return KB_OK;
 }
@@ -509,8 +510,8 @@ static int mark_cut(const kb_token *t, void *ctx) {
  * its segmentation of which one is a lone character, that is a homophone
  * typo of a domain word (连街 for 连接, 打印积 for 打印机: the wrong candidate
  * of a pinyin input method) replaced by the word, longest piece first; NULL
- * when nothing changes. A suggestion only: the results are the query's as
- * typed. */
+ * when nothing changes. The results are the query's as typed when it
+ * finds anything; kb_search searches the fix when it finds nothing. */
 static char *homophone_fix(kb_searcher *s, const char *q, size_t len, bool include_internal) {
   if (!kb_utf8_valid(q, len, NULL)) return NULL;
   /* a query without Chinese is not segmented again */
@@ -1034,7 +1035,21 @@ void kb_search_response_free(kb_search_response *r) {
   free(r);
 }
 
-static json_t *str_or_null(const char *s) { return s ? json_string(s) : json_null(); }
+/* A JSON string of s's whole characters (a query may hold invalid UTF-8,
+ * which JSON cannot: json_string would fail and its key go missing). */
+static json_t *str_or_null(const char *s) {
+  if (!s) return json_null();
+  size_t len = strlen(s), bad;
+  if (kb_utf8_valid(s, len, &bad)) return json_string(s);
+  kb_buf clean = {0};
+  for (size_t i = 0; i < len;) {
+    size_t at = i;
+    if (kb_utf8_next(s, len, &i) >= 0) kb_buf_append(&clean, s + at, i - at);
+  }
+  json_t *j = json_string(clean.data ? clean.data : "");
+  kb_buf_free(&clean);
+  return j;
+}
 
 static json_t *hit_object(const kb_search_hit *h) {
   json_t *j = json_object();
@@ -1058,7 +1073,7 @@ static json_t *hit_object(const kb_search_hit *h) {
 json_t *kb_search_response_object(const kb_search_response *r, const char *query) {
   static const char *const facet_names[] = {"type", "product", "category", "priority"};
   json_t *o = json_object();
-  json_object_set_new(o, "query", json_string(query ? query : ""));
+  json_object_set_new(o, "query", str_or_null(query ? query : ""));
   json_object_set_new(o, "total", json_integer(r->total));
   json_object_set_new(o, "exact", json_boolean(r->total_exact));
   json_t *hits = json_array();
@@ -1076,8 +1091,9 @@ json_t *kb_search_response_object(const kb_search_response *r, const char *query
   json_object_set_new(o, "suggestion", str_or_null(r->suggestion));
   json_object_set_new(o, "corrected", json_boolean(r->corrected));
   /* out of memory, a set above left its key out: no answer rather than a
-   * wrong one (the last key stands for the object's own failures) */
-  if (!hits || !facets || !json_object_get(o, "corrected")) {
+   * wrong one (the first and last keys stand for the object's own failures;
+   * every string is valid UTF-8, so only memory can fail them) */
+  if (!hits || !facets || !json_object_get(o, "query") || !json_object_get(o, "corrected")) {
     json_decref(o);
     return NULL;
   }

@@ -32,7 +32,7 @@ enum MHD_Result kb_page_home(struct MHD_Connection *c, request *r) {
   kb_error err = {0};
   kb_searcher *ks = kb_worker_searcher(r->srv, &err);
   if (!ks) return page_error(c, r, 500, "索引不可用 (index unavailable)");
-  /* the public count: what a customer can find */
+  /* the count of what this reader can find (the public: public documents) */
   kb_search_request req = {.include_internal = r->role != ROLE_PUBLIC, .limit = 0};
   kb_search_response *resp = NULL;
   char docs[32] = "0";

@@ -39,7 +39,7 @@ typedef struct metrics {
   atomic_ullong latency_bucket[LATENCY_BUCKETS + 1]; /* last: +Inf */
   atomic_ullong latency_sum_us;
   atomic_ullong latency_count;
-  atomic_ullong search_us; /* inside kb_search, for the search endpoints */
+  atomic_ullong search_us; /* inside kb_search, for /api/search answers not cached */
   atomic_ullong reloads;
   atomic_ullong rejected;
 } metrics;

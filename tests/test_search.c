@@ -538,6 +538,19 @@ static void test_response_json_with_facets_and_no_hits(void **state) {
   free(text);
   kb_search_response_free(r);
 
+  /* a query of invalid UTF-8 (kb-search takes any bytes): every key, in
+   * whole characters */
+  const char *bad = "zorblx \xff\xfe";
+  r = run(f, (kb_search_request){.query = bad});
+  text = kb_search_response_json(r, bad);
+  o = json_loads(text, 0, NULL);
+  assert_non_null(o);
+  assert_string_equal(json_string_value(json_object_get(o, "query")), "zorblx ");
+  assert_non_null(json_object_get(o, "suggestion"));
+  json_decref(o);
+  free(text);
+  kb_search_response_free(r);
+
   r = run(f, (kb_search_request){.query = "nothing-matches-this"});
   text = kb_search_response_json(r, "nothing-matches-this");
   o = json_loads(text, 0, NULL);
