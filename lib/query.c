@@ -437,7 +437,8 @@ static kb_qnode *term_node(const kb_query *q, const char *pub_prefix, const char
         kb_qnode_add(syn, kb_qnode_new(KB_Q_TERM, b.data, b.len)) == KB_OK) {
       n = syn;
     } else {
-      kb_qnode_free(syn);
+      if (syn) kb_qnode_free(syn); /* n with it, or freed by the failed add */
+      else kb_qnode_free(n);
       n = NULL;
     }
   }
@@ -483,8 +484,11 @@ static kb_qnode *phrase_of(const kb_query *q, const tok_list *l, size_t from, si
   kb_qnode *p = phrase_in(l, from, to, pub);
   if (!q->opts.include_internal || !p) return p;
   kb_qnode *any = kb_qnode_new(KB_Q_OR, NULL, 0);
-  if (!any || kb_qnode_add(any, p) != KB_OK ||
-      kb_qnode_add(any, phrase_in(l, from, to, internal)) != KB_OK) {
+  if (!any) {
+    kb_qnode_free(p);
+    return NULL;
+  }
+  if (kb_qnode_add(any, p) != KB_OK || kb_qnode_add(any, phrase_in(l, from, to, internal)) != KB_OK) {
     kb_qnode_free(any);
     return NULL;
   }
@@ -816,32 +820,37 @@ static int add_exact_title(kb_query *q, const tok_list *l, kb_qnode *units) {
   return rc;
 }
 
-/* A phrase, title or excluded item as one clause. */
-static kb_qnode *item_clause(kb_query *q, kb_tokenizer *t, const item *it, kb_error *err) {
+/* A phrase, title or excluded item as one clause in *out: NULL when the
+ * item has no words (only punctuation). KB_OK, or the error. */
+static int item_clause(kb_query *q, kb_tokenizer *t, const item *it, kb_qnode **out,
+                       kb_error *err) {
+  *out = NULL;
   tok_list l = {0};
-  if (tokenize_into(t, it->text, &l, err) != KB_OK) {
+  int rc = tokenize_into(t, it->text, &l, err);
+  if (rc != KB_OK) {
     free_toks(&l);
-    return NULL;
+    return rc;
   }
   explain_tokens(q, it->text, &l);
+  size_t words = 0;
+  for (size_t i = 0; i < l.n; i++) words += !l.v[i].alt;
   kb_qnode *n = NULL;
   if (it->kind == ITEM_TITLE) {
-    n = kb_qnode_new(KB_Q_AND, NULL, 0);
+    n = words ? kb_qnode_new(KB_Q_AND, NULL, 0) : NULL;
     kb_buf b = {0};
     for (size_t i = 0; i < l.n && n; i++) {
       if (l.v[i].alt) continue;
       kb_buf_reset(&b);
       kb_buf_puts(&b, KB_PREFIX_TITLE);
       kb_buf_puts(&b, l.v[i].term);
-      if (kb_qnode_add(n, kb_qnode_new(KB_Q_TERM, b.data, b.len)) != KB_OK) n = NULL;
+      if (!b.data || kb_qnode_add(n, kb_qnode_new(KB_Q_TERM, b.data, b.len)) != KB_OK) {
+        kb_qnode_free(n);
+        n = NULL;
+      }
       add_highlight(q, &l.v[i]);
     }
     kb_buf_free(&b);
-    if (n && !n->nkids) {
-      kb_qnode_free(n);
-      n = NULL;
-    }
-  } else {
+  } else if (words) {
     for (size_t i = 0; i < l.n; i++)
       if (!l.v[i].alt && !it->negate) add_highlight(q, &l.v[i]);
     /* "3-2-1" is that technical token, as the same words unquoted */
@@ -849,7 +858,9 @@ static kb_qnode *item_clause(kb_query *q, kb_tokenizer *t, const item *it, kb_er
     n = whole < l.n ? tech_node(q, &l, whole) : phrase_node(q, &l, 0, l.n);
   }
   free_toks(&l);
-  return n;
+  if (words && !n) return kb_error_set(err, KB_ENOMEM, "query: out of memory");
+  *out = n;
+  return KB_OK;
 }
 
 /* Adds n to the OR group that ends the list, or as a new group. */
@@ -908,8 +919,9 @@ static int build_parts(kb_query *q, kb_tokenizer *t, kb_error *err) {
       kb_buf_puts(&words, it->text);
       continue;
     }
-    kb_qnode *c = item_clause(q, t, it, err);
-    if (!c) continue;
+    kb_qnode *c = NULL;
+    rc = item_clause(q, t, it, &c, err);
+    if (rc != KB_OK || !c) continue;
     if (it->negate) rc = add_grouped(&q->excluded, KB_Q_OR, c, false);
     else rc = add_grouped(&q->required, KB_Q_AND, c, it->or_prev);
     q->units++;
@@ -1032,6 +1044,12 @@ static kb_qnode *copy_node(const kb_qnode *n) {
   return c;
 }
 
+/* Frees n; NULL, for `n = drop(n)` where building n failed. */
+static kb_qnode *drop(kb_qnode *n) {
+  kb_qnode_free(n);
+  return NULL;
+}
+
 static kb_qnode *filter_tree(const kb_query *q) {
   kb_qnode *all = kb_qnode_new(KB_Q_AND, NULL, 0);
   kb_buf term = {0};
@@ -1050,14 +1068,15 @@ static kb_qnode *filter_tree(const kb_query *q) {
         any = NULL;
       }
     }
-    if (kb_qnode_add(all, any) != KB_OK) all = NULL;
+    if (kb_qnode_add(all, any) != KB_OK) all = drop(all);
   }
   for (size_t i = 0; all && q->ranges && i < q->ranges->nkids; i++)
-    if (kb_qnode_add(all, copy_node(q->ranges->kids[i])) != KB_OK) all = NULL;
+    if (kb_qnode_add(all, copy_node(q->ranges->kids[i])) != KB_OK) all = drop(all);
   if (all && !q->opts.include_internal) {
     kb_buf_reset(&term);
     kb_filter_term(KB_PREFIX_VISIBILITY, "public", &term);
-    if (kb_qnode_add(all, kb_qnode_new(KB_Q_FILTER, term.data, term.len)) != KB_OK) all = NULL;
+    if (kb_qnode_add(all, kb_qnode_new(KB_Q_FILTER, term.data, term.len)) != KB_OK)
+      all = drop(all);
   }
   kb_buf_free(&term);
   return all;
@@ -1069,7 +1088,7 @@ static kb_qnode *build_tree(const kb_query *q) {
     main = kb_qnode_new(KB_Q_AND_MAYBE, NULL, 0);
     if (main && (kb_qnode_add(main, copy_node(q->required)) != KB_OK ||
                  kb_qnode_add(main, copy_node(q->words)) != KB_OK))
-      main = NULL;
+      main = drop(main);
   } else if (q->required) {
     main = copy_node(q->required);
   } else if (q->words) {
@@ -1081,10 +1100,11 @@ static kb_qnode *build_tree(const kb_query *q) {
   }
   if (main && q->excluded) {
     kb_qnode *n = kb_qnode_new(KB_Q_AND_NOT, NULL, 0);
-    if (n && kb_qnode_add(n, main) == KB_OK && kb_qnode_add(n, copy_node(q->excluded)) == KB_OK)
+    if (!n) main = drop(main);
+    else if (kb_qnode_add(n, main) == KB_OK && kb_qnode_add(n, copy_node(q->excluded)) == KB_OK)
       main = n;
     else
-      main = NULL;
+      main = drop(n); /* main with it, or freed by the failed add */
   }
   kb_qnode *filters = filter_tree(q);
   if (!main || !filters) {
@@ -1097,9 +1117,12 @@ static kb_qnode *build_tree(const kb_query *q) {
     return main;
   }
   kb_qnode *f = kb_qnode_new(KB_Q_FILTERED, NULL, 0);
-  if (f && kb_qnode_add(f, main) == KB_OK && kb_qnode_add(f, filters) == KB_OK) return f;
-  kb_qnode_free(f);
-  return NULL;
+  if (!f || kb_qnode_add(f, main) != KB_OK) { /* the failed add freed main */
+    if (!f) kb_qnode_free(main);
+    kb_qnode_free(filters);
+    return drop(f);
+  }
+  return kb_qnode_add(f, filters) == KB_OK ? f : drop(f);
 }
 
 kb_qnode *kb_query_filters(const kb_query *q) { return filter_tree(q); }
