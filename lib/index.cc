@@ -174,7 +174,7 @@ struct kb_index {
   Xapian::Database *db = nullptr;       // the reader (== wdb for a writer)
   Xapian::WritableDatabase *wdb = nullptr;
   bool dirty = false;
-  ino_t ino = 0;  // of the version file: a new one means the folder was replaced
+  ino_t ino = 0;  // of the folder: a new one means it was replaced by a merged one
   uint64_t generation = 0;  // reopens that saw a change
   FacetTable *facet_table = nullptr;  // a reader's, built on first use
 };
@@ -186,12 +186,18 @@ namespace {
 std::string merge_path(const std::string &p) { return p + ".merge"; }
 std::string old_path(const std::string &p) { return p + ".old"; }
 
-ino_t version_inode(const std::string &path) {
+// The folder's inode: a replacement renames another folder to PATH, and a
+// commit changes files inside it only (glass renames its version file on
+// every commit, so that file's inode would see a replacement in each).
+ino_t folder_inode(const std::string &path) {
   struct stat st;
-  return stat((path + "/iamglass").c_str(), &st) == 0 ? st.st_ino : 0;
+  return stat(path.c_str(), &st) == 0 ? st.st_ino : 0;
 }
 
-bool is_index(const std::string &path) { return version_inode(path) != 0; }
+bool is_index(const std::string &path) {
+  struct stat st;
+  return stat((path + "/iamglass").c_str(), &st) == 0;
+}
 
 // Before taking the lock: a replacement cut between its two renames is
 // finished (PATH.merge was complete once PATH.old existed).
@@ -228,7 +234,7 @@ extern "C" int kb_index_open(const char *path, kb_index_mode mode, kb_index **ou
     } else {
       idx->db = new Xapian::Database(path);
     }
-    idx->ino = version_inode(idx->path);
+    idx->ino = folder_inode(idx->path);
     *out = idx;
     return KB_OK;
   } catch (...) {
@@ -297,21 +303,29 @@ extern "C" int kb_index_commit(kb_index *idx, kb_error *err) {
   }
 }
 
+namespace {
+// A reader at the latest revision: a reopen, or a fresh open when the
+// folder was replaced by a merged one (the old handle's files are gone, and
+// reopening it would mix them with the new folder's). True when it moved.
+bool reopen_reader(kb_index *idx) {
+  ino_t ino = folder_inode(idx->path);
+  if (!idx->wdb && ino && ino != idx->ino) {
+    Xapian::Database *fresh = new Xapian::Database(idx->path);
+    delete idx->db;
+    idx->db = fresh;
+    idx->ino = ino;
+    idx->generation++;
+    return true;
+  }
+  bool moved = idx->db->reopen();
+  if (moved) idx->generation++;
+  return moved;
+}
+}  // namespace
+
 extern "C" int kb_index_reopen(kb_index *idx, bool *changed, kb_error *err) {
   try {
-    ino_t ino = version_inode(idx->path);
-    if (!idx->wdb && ino && ino != idx->ino) {
-      // the folder was replaced by a merged one: the old handle's files are gone
-      Xapian::Database *fresh = new Xapian::Database(idx->path);
-      delete idx->db;
-      idx->db = fresh;
-      idx->ino = ino;
-      idx->generation++;
-      if (changed) *changed = true;
-      return KB_OK;
-    }
-    bool moved = idx->db->reopen();
-    if (moved) idx->generation++;
+    bool moved = reopen_reader(idx);
     if (changed) *changed = moved;
     return KB_OK;
   } catch (...) {
@@ -326,7 +340,7 @@ void with_retry(kb_index *idx, F fn) {
   try {
     fn();
   } catch (const Xapian::DatabaseModifiedError &) {
-    idx->db->reopen();
+    reopen_reader(idx);
     fn();
   }
 }
@@ -1031,7 +1045,7 @@ int search_with(kb_index *idx, MakeQuery make, const kb_search_opts *opts, kb_re
         kb_results_free(r);
         r = nullptr;
         if (attempt > 0) throw;
-        idx->db->reopen();
+        reopen_reader(idx);
       }
     }
     *out = r;
