@@ -21,7 +21,10 @@
 #include <unordered_map>
 #include <vector>
 
+#include <fcntl.h>
+#include <sys/file.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 namespace {
 
@@ -177,6 +180,7 @@ struct kb_index {
   ino_t ino = 0;  // of the folder: a new one means it was replaced by a merged one
   uint64_t generation = 0;  // reopens that saw a change
   FacetTable *facet_table = nullptr;  // a reader's, built on first use
+  int lock_fd = -1;  // a writer's hold on PATH.lock
 };
 
 namespace {
@@ -199,7 +203,26 @@ bool is_index(const std::string &path) {
   return stat((path + "/iamglass").c_str(), &st) == 0;
 }
 
-// Before taking the lock: a replacement cut between its two renames is
+// Every writer of PATH holds PATH.lock (flock) from open to free. Xapian's
+// own lock lives inside the folder and so stops guarding PATH once a
+// replacement has renamed it: a second writer could then create an empty
+// index at PATH between the two renames, and the replacement, failing its
+// second rename, would remove the merged copy while the other removed the
+// old one. The file stays (removing it would let two writers hold two
+// files). -1 when another writer holds it (errno EWOULDBLOCK).
+int take_writer_lock(const std::string &path) {
+  int fd = open((path + ".lock").c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+  if (fd < 0) return -1;
+  if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+    int e = errno;
+    close(fd);
+    errno = e;
+    return -1;
+  }
+  return fd;
+}
+
+// Holding PATH.lock: a replacement cut between its two renames is
 // finished (PATH.merge was complete once PATH.old existed).
 void finish_cut_replacement(const std::string &path) {
   if (!std::filesystem::exists(path) && is_index(merge_path(path)) &&
@@ -207,7 +230,7 @@ void finish_cut_replacement(const std::string &path) {
     std::filesystem::rename(merge_path(path), path);
 }
 
-// Holding the lock: leftovers of a replacement that finished or died.
+// Holding both locks: leftovers of a replacement that finished or died.
 void remove_replacement_leftovers(const std::string &path) {
   std::error_code ec;
   std::filesystem::remove_all(old_path(path), ec);
@@ -218,15 +241,16 @@ void remove_replacement_leftovers(const std::string &path) {
 
 extern "C" bool kb_index_exists(const char *path) { return is_index(path); }
 
-extern "C" int kb_index_open(const char *path, kb_index_mode mode, kb_index **out,
-                             kb_error *err) {
+namespace {
+// Opens path with lock_fd, which the index then owns (-1: a reader).
+int open_index(const char *path, int lock_fd, kb_index **out, kb_error *err) {
   kb_index *idx = nullptr;
   try {
     idx = new kb_index();
     idx->path = path;
-    if (mode == KB_INDEX_WRITE) {
-      std::filesystem::path parent = std::filesystem::path(path).parent_path();
-      if (!parent.empty()) std::filesystem::create_directories(parent);
+    idx->lock_fd = lock_fd;
+    lock_fd = -1;
+    if (idx->lock_fd >= 0) {
       finish_cut_replacement(idx->path);
       idx->wdb = new Xapian::WritableDatabase(path, Xapian::DB_CREATE_OR_OPEN);
       idx->db = idx->wdb;
@@ -238,9 +262,28 @@ extern "C" int kb_index_open(const char *path, kb_index_mode mode, kb_index **ou
     *out = idx;
     return KB_OK;
   } catch (...) {
-    delete idx;
+    if (lock_fd >= 0) close(lock_fd);
+    kb_index_free(idx);
     return fail(err, path);
   }
+}
+}  // namespace
+
+extern "C" int kb_index_open(const char *path, kb_index_mode mode, kb_index **out,
+                             kb_error *err) {
+  if (mode != KB_INDEX_WRITE) return open_index(path, -1, out, err);
+  try {
+    std::filesystem::path parent = std::filesystem::path(path).parent_path();
+    if (!parent.empty()) std::filesystem::create_directories(parent);
+  } catch (...) {
+    return fail(err, path);
+  }
+  int fd = take_writer_lock(path);
+  if (fd < 0 && errno == EWOULDBLOCK)
+    return kb_error_set(err, KB_ELOCKED,
+                        "%s: 另一个写入者正在使用索引 (another writer holds the index)", path);
+  if (fd < 0) return kb_error_set(err, KB_EIO, "%s.lock: %s", path, std::strerror(errno));
+  return open_index(path, fd, out, err);
 }
 
 extern "C" void kb_index_free(kb_index *idx) {
@@ -251,6 +294,7 @@ extern "C" void kb_index_free(kb_index *idx) {
   }
   delete idx->db;
   delete idx->facet_table;
+  if (idx->lock_fd >= 0) close(idx->lock_fd);
   delete idx;
 }
 
@@ -519,11 +563,14 @@ extern "C" int kb_index_replace_by_compaction(kb_index **main, const char *const
     if (std::filesystem::exists(path)) std::filesystem::remove_all(merged, ec);
     return fail(err, path.c_str());
   }
+  // PATH.lock stays held from the old writer to the new one
+  int lock_fd = idx->lock_fd;
+  idx->lock_fd = -1;
   kb_index_free(idx);
   *main = nullptr;
   std::error_code ec;
   std::filesystem::remove_all(old, ec);
-  return kb_index_open(path.c_str(), KB_INDEX_WRITE, main, err);
+  return open_index(path.c_str(), lock_fd, main, err);
 }
 
 extern "C" uint64_t kb_index_size_bytes(kb_index *idx) {

@@ -207,6 +207,22 @@ static void test_second_writer_is_locked(void **state) {
   assert_int_equal(kb_index_doc_count(f->w), 1);
 }
 
+static void test_second_writer_locked_while_folder_is_swapped(void **state) {
+  fixture *f = *state;
+  put(f->w, "Qx", "x", NULL, NULL);
+  commit(f->w);
+  /* a replacement between its renames: PATH is gone, its writer still open */
+  char old[1100];
+  snprintf(old, sizeof old, "%s.old", f->path);
+  assert_int_equal(rename(f->path, old), 0);
+  kb_index *second = NULL;
+  kb_error err = {0};
+  assert_int_equal(kb_index_open(f->path, KB_INDEX_WRITE, &second, &err), KB_ELOCKED);
+  assert_null(second);
+  assert_false(kb_index_exists(f->path)); /* no empty index made in its place */
+  assert_int_equal(rename(old, f->path), 0);
+}
+
 static void test_free_null(void **state) {
   (void)state;
   kb_index_free(NULL);
@@ -874,6 +890,7 @@ int main(void) {
       T(test_open_write_creates),
       T(test_open_read_missing_fails),
       T(test_second_writer_is_locked),
+      T(test_second_writer_locked_while_folder_is_swapped),
       cmocka_unit_test(test_free_null),
       T(test_replace_same_id_keeps_one),
       T(test_delete_found_and_not_found),
