@@ -400,89 +400,136 @@ static void free_server(server *s) {
   if (s->access_log && s->access_log != stderr) fclose(s->access_log);
 }
 
-int main(int argc, char **argv) {
-  server s = {.max_body = MAX_BODY};
-  s.db = getenv("KB_DB");
-  if (!s.db || !*s.db) s.db = "data/kb.db";
-  const char *listen = "127.0.0.1:8080";
-  long threads = sysconf(_SC_NPROCESSORS_ONLN), max_conn = 512, per_ip = 128, cache_entries = 1000;
+/* What the command line sets beside the server's own fields. */
+typedef struct options {
+  const char *listen;
+  long threads, max_conn, per_ip, cache_entries;
+} options;
+
+/* Fills s and o from argv: 0, 1 after --help (printed), -1 on a bad
+ * argument (said on standard error). */
+static int parse_args(int argc, char **argv, server *s, options *o) {
   for (int i = 1; i < argc; i++) {
     const char *a = argv[i];
     bool has = i + 1 < argc;
+    char *end = NULL;
     if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
       fputs(usage, stdout);
-      return 0;
+      return 1;
     } else if (!strcmp(a, "--db") && has) {
-      s.db = argv[++i];
+      s->db = argv[++i];
     } else if (!strcmp(a, "--listen") && has) {
-      listen = argv[++i];
+      o->listen = argv[++i];
     } else if (!strcmp(a, "--tokens") && has) {
-      s.tokens_path = argv[++i];
+      s->tokens_path = argv[++i];
     } else if (!strcmp(a, "--access-log") && has) {
-      s.access_log_path = argv[++i];
+      s->access_log_path = argv[++i];
     } else if (!strcmp(a, "--threads") && has) {
-      threads = strtol(argv[++i], NULL, 10);
-      if (threads < 1 || threads > 256) goto bad;
+      o->threads = strtol(argv[++i], NULL, 10);
+      if (o->threads < 1 || o->threads > 256) goto bad;
     } else if (!strcmp(a, "--rate-limit") && has) {
-      s.rate_limit = strtod(argv[++i], NULL);
-      if (s.rate_limit < 0 || s.rate_limit > 1e6) goto bad;
+      s->rate_limit = strtod(argv[++i], NULL);
+      if (s->rate_limit < 0 || s->rate_limit > 1e6) goto bad;
     } else if (!strcmp(a, "--cache") && has) {
-      char *end;
-      cache_entries = strtol(argv[++i], &end, 10);
-      if (*end || cache_entries < 0 || cache_entries > 1000000) goto bad;
+      o->cache_entries = strtol(argv[++i], &end, 10);
+      if (*end || o->cache_entries < 0 || o->cache_entries > 1000000) goto bad;
     } else if (!strcmp(a, "--max-connections") && has) {
-      max_conn = strtol(argv[++i], NULL, 10);
-      if (max_conn < 1 || max_conn > 100000) goto bad;
+      o->max_conn = strtol(argv[++i], NULL, 10);
+      if (o->max_conn < 1 || o->max_conn > 100000) goto bad;
     } else if (!strcmp(a, "--max-connections-per-ip") && has) {
-      per_ip = strtol(argv[++i], NULL, 10);
-      if (per_ip < 1 || per_ip > 100000) goto bad;
+      o->per_ip = strtol(argv[++i], NULL, 10);
+      if (o->per_ip < 1 || o->per_ip > 100000) goto bad;
     } else {
       goto bad;
     }
     continue;
   bad:
     fprintf(stderr, "kb-serve: 参数无效 (invalid argument) %s\n\n%s", a, usage);
-    return 2;
+    return -1;
   }
-  struct sockaddr_in sa;
-  if (parse_listen(listen, &sa) != 0) {
-    fprintf(stderr, "kb-serve: --listen %s: 应为 ADDR:PORT (expected ADDR:PORT)\n", listen);
-    return 2;
-  }
-  /* the index must open before we listen */
+  if (o->per_ip > o->max_conn) o->per_ip = o->max_conn;
+  return 0;
+}
+
+/* Everything but the daemon: the index (it must open before we listen),
+ * locks, tokens, the access log, the cache, the gap report. */
+static int prepare(server *s, const options *o) {
   kb_error err = {0};
   kb_searcher *probe;
-  if (kb_searcher_new(s.db, &probe, &err) != KB_OK) {
+  if (kb_searcher_new(s->db, &probe, &err) != KB_OK) {
     fprintf(stderr, "kb-serve: 无法打开索引 (cannot open index): %s\n", err.message);
-    return 1;
+    return -1;
   }
   kb_searcher_free(probe);
-  pthread_key_create(&s.worker, free_searcher);
-  pthread_rwlock_init(&s.tokens_lock, NULL);
-  pthread_mutex_init(&s.log_lock, NULL);
-  pthread_mutex_init(&s.rate_lock, NULL);
-  if (s.rate_limit > 0 && !(s.buckets = calloc(RATE_BUCKETS, sizeof *s.buckets))) return 1;
-  if (load_tokens(&s) != 0) {
-    free_server(&s);
-    return 1;
-  }
-  if (open_access_log(&s) != 0) {
-    free_server(&s);
-    return 1;
-  }
-  if (!(s.cache = kb_cache_new((size_t)cache_entries, CACHE_BYTES))) {
-    free_server(&s);
-    return 1;
-  }
+  pthread_key_create(&s->worker, free_searcher);
+  pthread_rwlock_init(&s->tokens_lock, NULL);
+  pthread_mutex_init(&s->log_lock, NULL);
+  pthread_mutex_init(&s->rate_lock, NULL);
+  if (s->rate_limit > 0 && !(s->buckets = calloc(RATE_BUCKETS, sizeof *s->buckets))) return -1;
+  if (load_tokens(s) != 0 || open_access_log(s) != 0) return -1;
+  if (!(s->cache = kb_cache_new((size_t)o->cache_entries, CACHE_BYTES))) return -1;
   kb_buf gp = {0};
-  kb_buf_printf(&gp, "%s.gaps.tsv", s.db);
-  s.gaps = kb_gaps_new(gp.data);
+  kb_buf_printf(&gp, "%s.gaps.tsv", s->db);
+  s->gaps = gp.data ? kb_gaps_new(gp.data) : NULL;
   kb_buf_free(&gp);
-  if (!s.gaps) {
+  return s->gaps ? 0 : -1;
+}
+
+static struct MHD_Daemon *start_daemon(server *s, const options *o, struct sockaddr_in *sa) {
+  return MHD_start_daemon(
+      MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ITC | MHD_USE_ERROR_LOG, 0, NULL,
+      NULL, on_request, s, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)sa,
+      MHD_OPTION_THREAD_POOL_SIZE, (unsigned int)o->threads, MHD_OPTION_CONNECTION_LIMIT,
+      (unsigned int)o->max_conn, MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned int)o->per_ip,
+      MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)30, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
+      (size_t)(64 * 1024), MHD_OPTION_NOTIFY_COMPLETED, on_completed, s, MHD_OPTION_END);
+}
+
+/* Serves until SIGTERM or SIGINT; SIGHUP reopens the log, re-reads tokens. */
+static void wait_for_signals(server *s, const sigset_t *set) {
+  for (;;) {
+    int sig;
+    if (sigwait(set, &sig) != 0 || sig != SIGHUP) return;
+    open_access_log(s);
+    if (load_tokens(s) == 0)
+      fprintf(stderr, "kb-serve: 已重新加载日志和令牌 (logs reopened, tokens re-read)\n");
+    else
+      fprintf(stderr, "kb-serve: 令牌未更新，仍用原令牌 (tokens not changed: the old ones stay)\n");
+  }
+}
+
+/* Stops accepting, lets in-flight requests finish (5 s at most), stops. */
+static void stop_gracefully(server *s) {
+  MHD_quiesce_daemon(s->daemon);
+  for (int i = 0; i < 100; i++) {
+    const union MHD_DaemonInfo *n = MHD_get_daemon_info(s->daemon, MHD_DAEMON_INFO_CURRENT_CONNECTIONS);
+    if (!n || n->num_connections == 0) break;
+    usleep(50000);
+  }
+  MHD_stop_daemon(s->daemon);
+  fprintf(stderr, "kb-serve: 已停止 (stopped)\n");
+}
+
+int main(int argc, char **argv) {
+  server s = {.max_body = MAX_BODY};
+  s.db = getenv("KB_DB");
+  if (!s.db || !*s.db) s.db = "data/kb.db";
+  options o = {.listen = "127.0.0.1:8080",
+               .threads = sysconf(_SC_NPROCESSORS_ONLN),
+               .max_conn = 512,
+               .per_ip = 128,
+               .cache_entries = 1000};
+  int parsed = parse_args(argc, argv, &s, &o);
+  if (parsed != 0) return parsed > 0 ? 0 : 2;
+  struct sockaddr_in sa;
+  if (parse_listen(o.listen, &sa) != 0) {
+    fprintf(stderr, "kb-serve: --listen %s: 应为 ADDR:PORT (expected ADDR:PORT)\n", o.listen);
+    return 2;
+  }
+  if (prepare(&s, &o) != 0) {
     free_server(&s);
     return 1;
   }
-
   /* signals go to the main thread only: workers inherit this mask */
   sigset_t set;
   sigemptyset(&set);
@@ -491,17 +538,8 @@ int main(int argc, char **argv) {
   sigaddset(&set, SIGHUP);
   pthread_sigmask(SIG_BLOCK, &set, NULL);
   signal(SIGPIPE, SIG_IGN);
-
-  if (per_ip > max_conn) per_ip = max_conn;
-  s.daemon = MHD_start_daemon(
-      MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ITC | MHD_USE_ERROR_LOG, 0, NULL, NULL,
-      on_request, &s, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa,
-      MHD_OPTION_THREAD_POOL_SIZE, (unsigned int)threads, MHD_OPTION_CONNECTION_LIMIT,
-      (unsigned int)max_conn, MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned int)per_ip,
-      MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)30, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
-      (size_t)(64 * 1024), MHD_OPTION_NOTIFY_COMPLETED, on_completed, &s, MHD_OPTION_END);
-  if (!s.daemon) {
-    fprintf(stderr, "kb-serve: 无法监听 (cannot listen on) %s: %s\n", listen, strerror(errno));
+  if (!(s.daemon = start_daemon(&s, &o, &sa))) {
+    fprintf(stderr, "kb-serve: 无法监听 (cannot listen on) %s: %s\n", o.listen, strerror(errno));
     free_server(&s);
     return 1;
   }
@@ -511,29 +549,8 @@ int main(int argc, char **argv) {
   printf("kb-serve: 正在监听 (listening on) http://%s:%u/ (index %s)\n", addr,
          di ? di->port : ntohs(sa.sin_port), s.db);
   fflush(stdout);
-
-  for (;;) {
-    int sig;
-    if (sigwait(&set, &sig) != 0) break;
-    if (sig == SIGHUP) {
-      open_access_log(&s);
-      if (load_tokens(&s) == 0)
-        fprintf(stderr, "kb-serve: 已重新加载日志和令牌 (logs reopened, tokens re-read)\n");
-      else
-        fprintf(stderr, "kb-serve: 令牌未更新，仍用原令牌 (tokens not changed: the old ones stay)\n");
-      continue;
-    }
-    break;
-  }
-  /* stop accepting, let in-flight requests finish, then stop */
-  MHD_quiesce_daemon(s.daemon);
-  for (int i = 0; i < 100; i++) {
-    const union MHD_DaemonInfo *n = MHD_get_daemon_info(s.daemon, MHD_DAEMON_INFO_CURRENT_CONNECTIONS);
-    if (!n || n->num_connections == 0) break;
-    usleep(50000);
-  }
-  MHD_stop_daemon(s.daemon);
-  fprintf(stderr, "kb-serve: 已停止 (stopped)\n");
+  wait_for_signals(&s, &set);
+  stop_gracefully(&s);
   free_server(&s);
   pthread_key_delete(s.worker);
   return 0;
