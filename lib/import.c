@@ -332,6 +332,27 @@ size_t kb_import_staged(const kb_index *idx) {
   }
 }
 
+/* The writers: the index itself, or the staging shards (each committing
+ * its share of a batch, so that memory stays that of one batch). A shard
+ * writer starts with no index of its own: if opening one fails, the
+ * cleanup frees the shards opened so far, never the caller's index. */
+static int open_writers(writer *w, size_t nw, pipeline *p, kb_index *idx, const char *key,
+                        size_t batch, kb_error *err) {
+  for (size_t k = 0; k < nw; k++) {
+    w[k] = (writer){.p = p, .k = k, .key = key, .batch = nw > 1 ? (batch + nw - 1) / nw : batch};
+    if (nw == 1) {
+      w[k].idx = idx;
+      return KB_OK;
+    }
+    char sp[PATH_MAX + 32];
+    staging_path(idx, k, sp, sizeof sp);
+    int rc = kb_index_open(sp, KB_INDEX_WRITE, &w[k].idx, err);
+    if (rc == KB_OK) rc = kb_index_open(kb_index_path(idx), KB_INDEX_READ, &w[k].main, err);
+    if (rc != KB_OK) return rc;
+  }
+  return KB_OK;
+}
+
 int kb_import_file(kb_index *idx, const char *path, const kb_import_opts *opts,
                    kb_import_stats *stats, kb_error *err) {
   double t0 = now_s();
@@ -346,18 +367,7 @@ int kb_import_file(kb_index *idx, const char *path, const kb_import_opts *opts,
   writer *w = calloc(nw, sizeof *w);
   pipeline p = {.lexicon = opts->lexicon, .nqueues = nw, .queues = calloc(nw, sizeof(queue))};
   int rc = w && p.queues ? KB_OK : kb_error_set(err, KB_ENOMEM, "out of memory");
-  /* the writers: the index itself, or the staging shards (each committing
-   * its share of a batch, so that memory stays that of one batch) */
-  for (size_t k = 0; k < nw && rc == KB_OK; k++) {
-    w[k] = (writer){.p = &p, .k = k, .idx = idx, .key = key.data,
-                    .batch = nw > 1 ? (batch + nw - 1) / nw : batch};
-    if (nw > 1) {
-      char sp[PATH_MAX + 32];
-      staging_path(idx, k, sp, sizeof sp);
-      rc = kb_index_open(sp, KB_INDEX_WRITE, &w[k].idx, err);
-      if (rc == KB_OK) rc = kb_index_open(kb_index_path(idx), KB_INDEX_READ, &w[k].main, err);
-    }
-  }
+  if (rc == KB_OK) rc = open_writers(w, nw, &p, idx, key.data, batch, err);
   if (rc == KB_OK) rc = kb_ticket_reader_open(path, &opts->ticket, &p.reader, err);
   if (rc != KB_OK) goto out;
 

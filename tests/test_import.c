@@ -374,6 +374,26 @@ static void test_sigkill_during_sharded_import(void **state) {
   kb_buf_free(&err);
 }
 
+/* A shard that cannot be opened (a file where its folder should be) is a
+ * fatal error that names it; the caller's index is left whole (the cleanup
+ * used to free it with the shards, and kb-index then used it again). */
+static void test_shard_open_failure_keeps_the_index(void **state) {
+  (void)state;
+  char file[1100], db[1100], blocker[1200];
+  path_in(file, sizeof file, "blocked.jsonl");
+  path_in(db, sizeof db, "blocked.db");
+  tu_write_str(file, "{\"id\":\"b1\",\"title\":\"first\"}\n");
+  kb_buf err = {0};
+  assert_int_equal(import(db, &err, file, NULL, NULL, NULL, NULL), 0);
+  snprintf(blocker, sizeof blocker, "%s/staging-1", db);
+  tu_write_str(blocker, "x\n");
+  kb_buf_reset(&err);
+  assert_int_equal(import(db, &err, "--shards", "2", file, NULL, NULL), 1);
+  assert_true(tu_contains(err.data, "staging-1"));
+  assert_int_equal(doc_count(db), 1);
+  kb_buf_free(&err);
+}
+
 /* ----------------------------------------------------------------- main */
 
 static int setup(void **state) {
@@ -398,6 +418,7 @@ int main(void) {
       cmocka_unit_test(test_sigkill_leaves_whole_batches),
       cmocka_unit_test(test_sharded_import_is_the_same_index),
       cmocka_unit_test(test_sigkill_during_sharded_import),
+      cmocka_unit_test(test_shard_open_failure_keeps_the_index),
   };
   return cmocka_run_group_tests(tests, setup, teardown);
 }
