@@ -379,7 +379,14 @@ int kb_import_file(kb_index *idx, const char *path, const kb_import_opts *opts,
     resume = read_checkpoint(w[k].idx, key.data, &c);
     if (resume && (k == 0 || c.offset < from.offset)) from = c;
   }
-  if (resume && kb_ticket_reader_skip_to(p.reader, from.offset, from.line, err) == KB_OK) {
+  if (resume) {
+    /* going on from wherever the reader stopped would skip or repeat records */
+    rc = kb_ticket_reader_skip_to(p.reader, from.offset, from.line, err);
+    if (rc != KB_OK) {
+      kb_error_prefix(err, "无法从检查点继续，--restart 从头读取 (cannot resume from the "
+                           "checkpoint; --restart reads the input from its start): ");
+      goto out;
+    }
     p.records = from.records;
     stats->resumed += from.records;
     if (opts->on_resume) opts->on_resume(path, from.records, from.offset, opts->ctx);

@@ -291,6 +291,39 @@ static void test_sigkill_leaves_whole_batches(void **state) {
   kb_buf_free(&err);
 }
 
+static int find_checkpoint(const char *key, const char *value, void *ctx) {
+  (void)value;
+  kb_buf_puts(ctx, key);
+  return 1; /* the first is enough */
+}
+
+/* A checkpoint past the input's end (the input read shorter than when it
+ * was committed) is a fatal error: the import used to go on from wherever
+ * the reader had stopped. */
+static void test_unusable_checkpoint_is_fatal(void **state) {
+  (void)state;
+  char file[1100], db[1100];
+  path_in(file, sizeof file, "short.jsonl");
+  path_in(db, sizeof db, "short.db");
+  tu_write_str(file, "{\"id\":\"s1\",\"title\":\"one\"}\n{\"id\":\"s2\",\"title\":\"two\"}\n");
+  kb_buf err = {0};
+  assert_int_equal(import(db, &err, file, NULL, NULL, NULL, NULL), 0);
+  kb_index *idx = NULL;
+  kb_error e = {0};
+  assert_int_equal(kb_index_open(db, KB_INDEX_WRITE, &idx, &e), KB_OK);
+  kb_buf key = {0};
+  assert_int_equal(kb_index_each_meta(idx, "kb:import:", find_checkpoint, &key, &e), 1);
+  assert_int_equal(kb_index_set_meta(idx, key.data, "100000 40 40", &e), KB_OK);
+  assert_int_equal(kb_index_commit(idx, &e), KB_OK);
+  kb_index_free(idx);
+  kb_buf_free(&key);
+  kb_buf_reset(&err);
+  assert_int_equal(import(db, &err, file, NULL, NULL, NULL, NULL), 1);
+  assert_true(tu_contains(err.data, "cannot resume from the checkpoint"));
+  assert_true(tu_contains(err.data, "short.jsonl"));
+  kb_buf_free(&err);
+}
+
 /* --------------------------------------------------------------- shards */
 
 static bool staging_left(const char *db) {
@@ -416,6 +449,7 @@ int main(void) {
       cmocka_unit_test(test_csv_multiline_bom_crlf_map),
       cmocka_unit_test(test_gbk_gzip_and_stdin),
       cmocka_unit_test(test_sigkill_leaves_whole_batches),
+      cmocka_unit_test(test_unusable_checkpoint_is_fatal),
       cmocka_unit_test(test_sharded_import_is_the_same_index),
       cmocka_unit_test(test_sigkill_during_sharded_import),
       cmocka_unit_test(test_shard_open_failure_keeps_the_index),
