@@ -247,12 +247,16 @@ static double now_s(void) {
   return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
+static void format_checkpoint(const checkpoint *c, char v[96]) {
+  snprintf(v, 96, "%llu %zu %zu", (unsigned long long)c->offset, c->line, c->records);
+}
+
 /* Sets the checkpoint and commits: the batch and its checkpoint are one
  * commit. */
 static int commit_batch(kb_index *idx, const char *key, const checkpoint *c, kb_error *err) {
   if (*key) {
     char v[96];
-    snprintf(v, sizeof v, "%llu %zu %zu", (unsigned long long)c->offset, c->line, c->records);
+    format_checkpoint(c, v);
     int rc = kb_index_set_meta(idx, key, v, err);
     if (rc != KB_OK) return rc;
   }
@@ -471,9 +475,52 @@ out:
 
 /* ----------------------------------------------------------------- merge */
 
-static int copy_checkpoint(const char *key, const char *value, void *ctx) {
-  kb_index *idx = ctx;
-  return kb_index_set_meta(idx, key, value, NULL);
+/* Collects a checkpoint key (NUL-separated; a key may come twice). */
+static int collect_key(const char *key, const char *value, void *ctx) {
+  (void)value;
+  return kb_buf_append(ctx, key, strlen(key) + 1);
+}
+
+/* An input's checkpoint in the merged index: the earliest of the shards'.
+ * Before it every record is committed, whichever shard it went to; a later
+ * one would skip the records a shard had not committed yet. None when a
+ * shard has none: it committed nothing of that input. */
+static bool earliest_checkpoint(kb_index **shards, size_t n, const char *key, checkpoint *out) {
+  for (size_t k = 0; k < n; k++) {
+    checkpoint c;
+    if (!read_checkpoint(shards[k], key, &c)) return false;
+    if (k == 0 || c.offset < out->offset) *out = c;
+  }
+  return true;
+}
+
+/* Gives key that checkpoint in the index and in every shard, or removes it
+ * from them all, so that the merged index has it whichever source's value
+ * of a key the compaction keeps. */
+static int agree_on_checkpoint(kb_index *idx, kb_index **shards, size_t n, const char *key,
+                               kb_error *err) {
+  checkpoint c;
+  char v[96] = ""; /* an empty value removes the key */
+  if (earliest_checkpoint(shards, n, key, &c)) format_checkpoint(&c, v);
+  int rc = kb_index_set_meta(idx, key, v, err);
+  for (size_t k = 0; k < n && rc == KB_OK; k++) rc = kb_index_set_meta(shards[k], key, v, err);
+  return rc;
+}
+
+/* Every input's checkpoint, the same in the index and the shards, and
+ * committed in each. Lowering a shard's checkpoint is safe should the
+ * merge not happen: a re-run resumes from the earliest one anyway. */
+static int merge_checkpoints(kb_index *idx, kb_index **shards, size_t n, kb_error *err) {
+  kb_buf keys = {0};
+  int rc = KB_OK;
+  for (size_t k = 0; k < n && rc == KB_OK; k++)
+    rc = kb_index_each_meta(shards[k], CHECKPOINT_PREFIX, collect_key, &keys, err);
+  if (rc == KB_ENOMEM) kb_error_set(err, rc, "out of memory");
+  for (size_t i = 0; rc == KB_OK && i < keys.len; i += strlen(keys.data + i) + 1)
+    rc = agree_on_checkpoint(idx, shards, n, keys.data + i, err);
+  kb_buf_free(&keys);
+  for (size_t k = 0; k < n && rc == KB_OK; k++) rc = kb_index_commit(shards[k], err);
+  return rc;
 }
 
 typedef struct dedup_ctx {
@@ -500,22 +547,21 @@ int kb_import_merge(kb_index **idx, kb_error *err) {
   kb_index **shards = calloc(n, sizeof *shards);
   char **paths = calloc(n, sizeof *paths);
   int rc = shards && paths ? KB_OK : kb_error_set(err, KB_ENOMEM, "out of memory");
+  /* writable: the merge sets their checkpoints too */
   for (size_t k = 0; k < n && rc == KB_OK; k++) {
     char sp[PATH_MAX + 32];
     staging_path(*idx, k, sp, sizeof sp);
     paths[k] = strdup(sp);
-    rc = paths[k] ? kb_index_open(sp, KB_INDEX_READ, &shards[k], err)
+    rc = paths[k] ? kb_index_open(sp, KB_INDEX_WRITE, &shards[k], err)
                   : kb_error_set(err, KB_ENOMEM, "out of memory");
   }
-  /* ids in both: the shards' version wins; checkpoints: the shards' (all
-   * shards end a file with the same one), since the index's metadata wins
-   * in the compaction */
+  /* ids in both: the shards' version wins */
   dedup_ctx d = {shards, n, {0}};
   if (rc == KB_OK) rc = kb_index_each_term(*idx, KB_PREFIX_ID, find_replaced, &d, err);
   for (size_t i = 0; rc == KB_OK && i < d.ids.len; i += strlen(d.ids.data + i) + 1)
     rc = kb_index_delete(*idx, d.ids.data + i, NULL, err);
   kb_buf_free(&d.ids);
-  if (rc == KB_OK) rc = kb_index_each_meta(shards[0], CHECKPOINT_PREFIX, copy_checkpoint, *idx, err);
+  if (rc == KB_OK) rc = merge_checkpoints(*idx, shards, n, err);
   if (rc == KB_OK) rc = kb_index_commit(*idx, err);
   for (size_t k = 0; k < n; k++) kb_index_free(shards[k]);
   if (rc == KB_OK) rc = kb_index_replace_by_compaction(idx, (const char *const *)paths, n, err);

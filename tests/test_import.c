@@ -13,6 +13,8 @@
 #include <unistd.h>
 #include <zlib.h>
 
+#include "kb/analyze.h"
+#include "kb/import.h"
 #include "testutil.h"
 
 static char *g_tmp;
@@ -407,6 +409,90 @@ static void test_sigkill_during_sharded_import(void **state) {
   kb_buf_free(&err);
 }
 
+/* The byte offset of the end of line n of path. */
+static uint64_t end_of_line(const char *path, int n) {
+  kb_buf text = {0};
+  assert_int_equal(tu_read_file(path, &text), 0);
+  uint64_t off = 0;
+  for (int seen = 0; off < text.len && seen < n; off++)
+    if (text.data[off] == '\n') seen++;
+  kb_buf_free(&text);
+  return off;
+}
+
+/* Shard 1 as if killed after its share of the first cut records: its
+ * checkpoint there (none for 0), none of its later documents. Returns how
+ * many it lost. */
+static int cut_shard(const char *db, const char *file, int cut, int total) {
+  char sp[1200], v[96] = "";
+  snprintf(sp, sizeof sp, "%s/staging-1", db);
+  kb_index *s = NULL;
+  kb_error e = {0};
+  assert_int_equal(kb_index_open(sp, KB_INDEX_WRITE, &s, &e), KB_OK);
+  kb_buf key = {0};
+  assert_int_equal(kb_index_each_meta(s, "kb:import:", find_checkpoint, &key, &e), 1);
+  if (cut) snprintf(v, sizeof v, "%llu %d %d", (unsigned long long)end_of_line(file, cut), cut, cut);
+  assert_int_equal(kb_index_set_meta(s, key.data, v, &e), KB_OK);
+  int lost = 0;
+  for (int i = cut; i < total; i++) {
+    char id[32];
+    bool found = false;
+    kb_buf term = {0};
+    snprintf(id, sizeof id, "t/c%d", i);
+    assert_int_equal(kb_id_term(id, &term), KB_OK);
+    assert_int_equal(kb_index_delete(s, term.data, &found, &e), KB_OK);
+    lost += found;
+    kb_buf_free(&term);
+  }
+  assert_int_equal(kb_index_commit(s, &e), KB_OK);
+  kb_index_free(s);
+  kb_buf_free(&key);
+  return lost;
+}
+
+/* A sharded import of 40 records with shard 1 cut after cut of them, then
+ * merged; importing the input again must resume after cut records and
+ * bring in what shard 1 had lost. */
+static void merge_after_cut(const char *name, int cut) {
+  const int total = 40;
+  char file[1100], db[1100];
+  path_in(file, sizeof file, name);
+  path_in(db, sizeof db, "merge-ck.db");
+  tu_rmtree(db);
+  write_many(file, total);
+  kb_error e = {0};
+  kb_lexicon *lex = NULL;
+  kb_index *idx = NULL;
+  assert_int_equal(kb_lexicon_new_builtin("lexicon", &lex, &e), KB_OK);
+  assert_int_equal(kb_index_open(db, KB_INDEX_WRITE, &idx, &e), KB_OK);
+  kb_import_opts o = {.shards = 2, .lexicon = lex};
+  kb_import_stats st = {0};
+  assert_int_equal(kb_import_file(idx, file, &o, &st, &e), KB_OK);
+  int lost = cut_shard(db, file, cut, total);
+  assert_true(lost > 0);
+  assert_int_equal(kb_import_merge(&idx, &e), KB_OK);
+  assert_int_equal(kb_index_doc_count(idx), total - lost);
+  o.shards = 1;
+  st = (kb_import_stats){0};
+  assert_int_equal(kb_import_file(idx, file, &o, &st, &e), KB_OK);
+  assert_int_equal(st.resumed, cut);
+  assert_int_equal(st.imported, lost);
+  assert_int_equal(kb_index_doc_count(idx), total);
+  kb_index_free(idx);
+  kb_lexicon_free(lex);
+}
+
+/* A shard that committed less of an input than shard 0 (a kill between
+ * their commits, then another input finishing the sharded import): the
+ * merged index keeps the earliest checkpoint, or none when a shard has
+ * none. Shard 0's used to be kept, and the records the other shard had
+ * not committed were skipped for good. */
+static void test_merge_keeps_the_earliest_checkpoint(void **state) {
+  (void)state;
+  merge_after_cut("merge-ck.jsonl", 10);
+  merge_after_cut("merge-ck0.jsonl", 0);
+}
+
 /* A shard that cannot be opened (a file where its folder should be) is a
  * fatal error that names it; the caller's index is left whole (the cleanup
  * used to free it with the shards, and kb-index then used it again). */
@@ -452,6 +538,7 @@ int main(void) {
       cmocka_unit_test(test_unusable_checkpoint_is_fatal),
       cmocka_unit_test(test_sharded_import_is_the_same_index),
       cmocka_unit_test(test_sigkill_during_sharded_import),
+      cmocka_unit_test(test_merge_keeps_the_earliest_checkpoint),
       cmocka_unit_test(test_shard_open_failure_keeps_the_index),
   };
   return cmocka_run_group_tests(tests, setup, teardown);
