@@ -86,6 +86,7 @@ typedef struct item {
   kb_ticket_reject rej; /* rej.raw owned by the item */
   uint64_t offset, raw_offset;
   size_t line, records; /* records read so far, this one included */
+  size_t record_line;   /* where it starts, for errors */
 } item;
 
 typedef struct queue {
@@ -104,6 +105,7 @@ typedef struct pipeline {
   kb_error read_err;
   size_t records; /* where the reader starts counting (a checkpoint's count) */
   kb_ticket_reader *reader;
+  const char *name; /* the input, as errors name it */
   const kb_lexicon *lexicon;
 } pipeline;
 
@@ -171,6 +173,7 @@ static void *read_and_analyse(void *arg) {
     item it = {.offset = kb_ticket_reader_offset(p->reader),
                .raw_offset = kb_ticket_reader_raw_offset(p->reader),
                .line = kb_ticket_reader_line(p->reader),
+               .record_line = kb_ticket_reader_record_line(p->reader),
                .records = ++records};
     if (r == KB_EPARSE || r == KB_EENCODING || r == KB_ETOOBIG) {
       it.rej = rej;
@@ -185,6 +188,7 @@ static void *read_and_analyse(void *arg) {
     doc_hash(doc, it.hash);
     kb_doc_set_str(doc, KB_FIELD_HASH, it.hash);
     rc = kb_analyze_doc(t, doc, &it.xd, &err);
+    if (rc != KB_OK) kb_error_prefix(&err, "%s:%zu: ", p->name, it.record_line);
     if (rc == KB_OK) {
       kb_buf term = {0};
       kb_id_term(kb_doc_get(doc, KB_FIELD_ID), &term);
@@ -293,6 +297,8 @@ static int write_item(writer *w, const item *it) {
     rc = commit_batch(w->idx, w->key, &w->done, &w->err);
     w->in_batch = 0;
   }
+  /* a commit fails at the record that completes its batch */
+  if (rc != KB_OK) kb_error_prefix(&w->err, "%s:%zu: ", w->p->name, it->record_line);
   return rc;
 }
 
@@ -374,6 +380,7 @@ int kb_import_file(kb_index *idx, const char *path, const kb_import_opts *opts,
   if (rc == KB_OK) rc = open_writers(w, nw, &p, idx, key.data, batch, err);
   if (rc == KB_OK) rc = kb_ticket_reader_open(path, &opts->ticket, &p.reader, err);
   if (rc != KB_OK) goto out;
+  p.name = kb_ticket_reader_path(p.reader);
 
   /* resume after the last committed batch of this same input (of every shard) */
   checkpoint from = {0};
@@ -454,7 +461,10 @@ int kb_import_file(kb_index *idx, const char *path, const kb_import_opts *opts,
   /* the last batch of every writer: committed with the input's end */
   checkpoint end = {kb_ticket_reader_offset(p.reader), kb_ticket_reader_line(p.reader),
                     p.records};
-  for (size_t k = 0; k < nw && rc == KB_OK; k++) rc = commit_batch(w[k].idx, key.data, &end, err);
+  for (size_t k = 0; k < nw && rc == KB_OK; k++) {
+    rc = commit_batch(w[k].idx, key.data, &end, err);
+    if (rc != KB_OK) kb_error_prefix(err, "%s: ", p.name);
+  }
   pthread_mutex_destroy(&p.lock);
   for (size_t k = 0; k < nw; k++) {
     pthread_cond_destroy(&p.queues[k].not_empty);
@@ -515,7 +525,7 @@ static int merge_checkpoints(kb_index *idx, kb_index **shards, size_t n, kb_erro
   int rc = KB_OK;
   for (size_t k = 0; k < n && rc == KB_OK; k++)
     rc = kb_index_each_meta(shards[k], CHECKPOINT_PREFIX, collect_key, &keys, err);
-  if (rc == KB_ENOMEM) kb_error_set(err, rc, "out of memory");
+  if (rc == KB_ENOMEM) kb_error_set(err, rc, "out of memory"); /* collect_key's says nothing */
   for (size_t i = 0; rc == KB_OK && i < keys.len; i += strlen(keys.data + i) + 1)
     rc = agree_on_checkpoint(idx, shards, n, keys.data + i, err);
   kb_buf_free(&keys);
@@ -558,6 +568,7 @@ int kb_import_merge(kb_index **idx, kb_error *err) {
   /* ids in both: the shards' version wins */
   dedup_ctx d = {shards, n, {0}};
   if (rc == KB_OK) rc = kb_index_each_term(*idx, KB_PREFIX_ID, find_replaced, &d, err);
+  if (rc == KB_ENOMEM) kb_error_set(err, rc, "out of memory"); /* find_replaced's says nothing */
   for (size_t i = 0; rc == KB_OK && i < d.ids.len; i += strlen(d.ids.data + i) + 1)
     rc = kb_index_delete(*idx, d.ids.data + i, NULL, err);
   kb_buf_free(&d.ids);

@@ -1,6 +1,7 @@
 /* test_import.c — integration tests of `kb-index import`: the real binary
  * on fixture exports (JSONL, CSV, gzip, stdin, GBK, --map), rejects, exit
  * statuses, re-imports, and SIGKILL at several points of an import. */
+#include <ctype.h>
 #include <jansson.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -326,6 +327,31 @@ static void test_unusable_checkpoint_is_fatal(void **state) {
   kb_buf_free(&err);
 }
 
+/* An index that cannot be written (here: a file size limit, as a full disk
+ * would) is a fatal error that names the input and the record's line; it
+ * used to say only what Xapian said ("Qt/c263: … File too large"). */
+static void test_write_error_names_file_and_line(void **state) {
+  (void)state;
+  char file[1100], db[1100], cmd[4096];
+  path_in(file, sizeof file, "fsize.jsonl");
+  path_in(db, sizeof db, "fsize.db");
+  write_many(file, 3000);
+  const char *shards[] = {"1", "2"};
+  for (size_t i = 0; i < sizeof shards / sizeof *shards; i++) {
+    /* 512 blocks of 512 bytes; writing past them fails with EFBIG */
+    snprintf(cmd, sizeof cmd, "ulimit -f 512; trap '' XFSZ; exec %s --db %s-%s import "
+             "--progress never --batch 200 --shards %s %s", tu_bin("kb-index"), db, shards[i],
+             shards[i], file);
+    char *sh[] = {"/bin/sh", "-c", cmd, NULL};
+    kb_buf err = {0};
+    assert_int_equal(tu_run(sh, NULL, &err), 1);
+    const char *at = strstr(err.data, "fsize.jsonl:");
+    assert_non_null(at);
+    assert_true(isdigit((unsigned char)at[strlen("fsize.jsonl:")]));
+    kb_buf_free(&err);
+  }
+}
+
 /* --------------------------------------------------------------- shards */
 
 static bool staging_left(const char *db) {
@@ -536,6 +562,7 @@ int main(void) {
       cmocka_unit_test(test_gbk_gzip_and_stdin),
       cmocka_unit_test(test_sigkill_leaves_whole_batches),
       cmocka_unit_test(test_unusable_checkpoint_is_fatal),
+      cmocka_unit_test(test_write_error_names_file_and_line),
       cmocka_unit_test(test_sharded_import_is_the_same_index),
       cmocka_unit_test(test_sigkill_during_sharded_import),
       cmocka_unit_test(test_merge_keeps_the_earliest_checkpoint),
