@@ -65,10 +65,9 @@ int kb_import_doc(kb_index *idx, kb_tokenizer *t, kb_doc *doc, kb_upsert *outcom
   kb_xdoc *xd = NULL;
   kb_buf term = {0};
   int rc = kb_analyze_doc(t, doc, &xd, err);
-  if (rc == KB_OK) {
-    kb_id_term(kb_doc_get(doc, KB_FIELD_ID), &term);
-    rc = store(idx, NULL, term.data, hex, xd, outcome, err);
-  }
+  if (rc == KB_OK && kb_id_term(kb_doc_get(doc, KB_FIELD_ID), &term) != KB_OK)
+    rc = kb_error_set(err, KB_ENOMEM, "out of memory");
+  if (rc == KB_OK) rc = store(idx, NULL, term.data, hex, xd, outcome, err);
   kb_xdoc_free(xd);
   kb_buf_free(&term);
   return rc;
@@ -154,6 +153,19 @@ static void stop_all(pipeline *p) {
   pthread_mutex_unlock(&p->lock);
 }
 
+/* Hands an analysed document to the writer its id hashes to. */
+static int route(pipeline *p, const kb_doc *doc, item *it, kb_error *err) {
+  kb_buf term = {0};
+  if (kb_id_term(kb_doc_get(doc, KB_FIELD_ID), &term) != KB_OK) {
+    kb_buf_free(&term);
+    item_free(it);
+    return kb_error_set(err, KB_ENOMEM, "out of memory");
+  }
+  it->id_term = kb_buf_detach(&term);
+  push(p, kb_fnv1a(it->id_term, strlen(it->id_term)) % p->nqueues, it);
+  return KB_OK;
+}
+
 /* The reading and analysing thread. */
 static void *read_and_analyse(void *arg) {
   pipeline *p = arg;
@@ -188,13 +200,8 @@ static void *read_and_analyse(void *arg) {
     doc_hash(doc, it.hash);
     kb_doc_set_str(doc, KB_FIELD_HASH, it.hash);
     rc = kb_analyze_doc(t, doc, &it.xd, &err);
+    if (rc == KB_OK) rc = route(p, doc, &it, &err);
     if (rc != KB_OK) kb_error_prefix(&err, "%s:%zu: ", p->name, it.record_line);
-    if (rc == KB_OK) {
-      kb_buf term = {0};
-      kb_id_term(kb_doc_get(doc, KB_FIELD_ID), &term);
-      it.id_term = kb_buf_detach(&term);
-      push(p, kb_fnv1a(it.id_term, strlen(it.id_term)) % p->nqueues, &it);
-    }
     kb_doc_free(doc);
   }
   kb_tokenizer_free(t);
@@ -334,6 +341,36 @@ static void staging_path(const kb_index *idx, size_t k, char *out, size_t n) {
   snprintf(out, n, "%s/staging-%zu", kb_index_path(idx), k);
 }
 
+static int thread_error(kb_error *err, int e) {
+  return kb_error_set(err, KB_EINTERNAL, "无法启动线程 (cannot start a thread): %s", strerror(e));
+}
+
+/* Starts the reading thread and writers 1..nw-1 (writer 0 is the calling
+ * thread). A thread that cannot start is writer 0's error, so that those
+ * that did are stopped and collected as after any writer's. Returns whether
+ * the reader started; *started is 1 + the writer threads that did. */
+static bool start_threads(pipeline *p, writer *w, size_t nw, pthread_t *reader,
+                          pthread_t *threads, size_t *started) {
+  *started = 1;
+  if (!threads) {
+    w[0].rc = kb_error_set(&w[0].err, KB_ENOMEM, "out of memory");
+    return false;
+  }
+  int e = pthread_create(reader, NULL, read_and_analyse, p);
+  if (e) {
+    w[0].rc = thread_error(&w[0].err, e);
+    return false;
+  }
+  for (; *started < nw; ++*started) {
+    e = pthread_create(&threads[*started], NULL, write_shard, &w[*started]);
+    if (e) {
+      w[0].rc = thread_error(&w[0].err, e);
+      break;
+    }
+  }
+  return true;
+}
+
 size_t kb_import_staged(const kb_index *idx) {
   size_t n = 0;
   for (char path[PATH_MAX + 32];; n++) {
@@ -376,7 +413,7 @@ int kb_import_file(kb_index *idx, const char *path, const kb_import_opts *opts,
 
   writer *w = calloc(nw, sizeof *w);
   pipeline p = {.lexicon = opts->lexicon, .nqueues = nw, .queues = calloc(nw, sizeof(queue))};
-  int rc = w && p.queues ? KB_OK : kb_error_set(err, KB_ENOMEM, "out of memory");
+  int rc = w && p.queues && key.data ? KB_OK : kb_error_set(err, KB_ENOMEM, "out of memory");
   if (rc == KB_OK) rc = open_writers(w, nw, &p, idx, key.data, batch, err);
   if (rc == KB_OK) rc = kb_ticket_reader_open(path, &opts->ticket, &p.reader, err);
   if (rc != KB_OK) goto out;
@@ -410,8 +447,8 @@ int kb_import_file(kb_index *idx, const char *path, const kb_import_opts *opts,
     p.queues[k].cap = QUEUE_CAP / nw;
   }
   pthread_t reader, *threads = calloc(nw, sizeof *threads);
-  pthread_create(&reader, NULL, read_and_analyse, &p);
-  for (size_t k = 1; k < nw; k++) pthread_create(&threads[k], NULL, write_shard, &w[k]);
+  size_t started; /* writer threads 1..started-1; writer 0 is this thread */
+  bool reading = start_threads(&p, w, nw, &reader, threads, &started);
 
   /* writer 0, on this thread, also reports rejects and progress */
   uint64_t base_raw = stats->raw_bytes, base_bytes = stats->bytes;
@@ -440,11 +477,12 @@ int kb_import_file(kb_index *idx, const char *path, const kb_import_opts *opts,
     }
   }
   if (w[0].rc != KB_OK) stop_all(&p);
-  for (size_t k = 1; k < nw; k++) pthread_join(threads[k], NULL);
+  for (size_t k = 1; k < started; k++) pthread_join(threads[k], NULL);
   free(threads);
   /* stop the reader if a writer failed, then collect it */
   stop_all(&p);
-  pthread_join(reader, NULL);
+  if (reading) pthread_join(reader, NULL);
+  else p.done = true; /* nothing was read: the queues are empty */
   for (size_t k = 0; k < nw; k++)
     while (pop(&p, k, &it)) item_free(&it);
   add_counts(stats, base_counts, w, nw);
@@ -574,7 +612,7 @@ int kb_import_merge(kb_index **idx, kb_error *err) {
   kb_buf_free(&d.ids);
   if (rc == KB_OK) rc = merge_checkpoints(*idx, shards, n, err);
   if (rc == KB_OK) rc = kb_index_commit(*idx, err);
-  for (size_t k = 0; k < n; k++) kb_index_free(shards[k]);
+  for (size_t k = 0; shards && k < n; k++) kb_index_free(shards[k]);
   if (rc == KB_OK) rc = kb_index_replace_by_compaction(idx, (const char *const *)paths, n, err);
   for (size_t k = 0; paths && k < n; k++) free(paths[k]);
   free(paths);

@@ -352,6 +352,33 @@ static void test_write_error_names_file_and_line(void **state) {
   }
 }
 
+/* A thread that cannot start (here: a stack bigger than the address space
+ * allowed) is a fatal error that says so; the import used to wait for a
+ * reader that never ran. Not under AddressSanitizer, which needs far more
+ * address space than any such limit leaves (and cmocka's skip() counts as
+ * a failure in tests/run's TAP). */
+static void test_thread_start_failure_is_fatal(void **state) {
+  (void)state;
+#ifdef __SANITIZE_ADDRESS__
+  return;
+#endif
+  char file[1100], db[1100], cmd[4096];
+  path_in(file, sizeof file, "nothread.jsonl");
+  path_in(db, sizeof db, "nothread.db");
+  tu_write_str(file, "{\"id\":\"n1\",\"title\":\"one\"}\n");
+  const char *shards[] = {"1", "2"};
+  for (size_t i = 0; i < sizeof shards / sizeof *shards; i++) {
+    snprintf(cmd, sizeof cmd, "ulimit -s 4000000; ulimit -v 2000000; exec timeout 30 %s --db %s-%s "
+             "import --progress never --shards %s %s", tu_bin("kb-index"), db, shards[i],
+             shards[i], file);
+    char *sh[] = {"/bin/sh", "-c", cmd, NULL};
+    kb_buf err = {0};
+    assert_int_equal(tu_run(sh, NULL, &err), 1);
+    assert_true(tu_contains(err.data, "cannot start a thread"));
+    kb_buf_free(&err);
+  }
+}
+
 /* --------------------------------------------------------------- shards */
 
 static bool staging_left(const char *db) {
@@ -563,6 +590,7 @@ int main(void) {
       cmocka_unit_test(test_sigkill_leaves_whole_batches),
       cmocka_unit_test(test_unusable_checkpoint_is_fatal),
       cmocka_unit_test(test_write_error_names_file_and_line),
+      cmocka_unit_test(test_thread_start_failure_is_fatal),
       cmocka_unit_test(test_sharded_import_is_the_same_index),
       cmocka_unit_test(test_sigkill_during_sharded_import),
       cmocka_unit_test(test_merge_keeps_the_earliest_checkpoint),
