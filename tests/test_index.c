@@ -334,6 +334,19 @@ static void test_uncommitted_changes_invisible_to_reader(void **state) {
   kb_index_free(r);
 }
 
+/* Closing a writer commits what it holds (Xapian's close), it does not
+ * discard it. */
+static void test_free_commits_pending_changes(void **state) {
+  fixture *f = *state;
+  put(f->w, "Q1", "one", NULL, NULL); /* not committed */
+  kb_index_free(f->w);
+  f->w = NULL;
+  kb_index *r = NULL;
+  assert_int_equal(kb_index_open(f->path, KB_INDEX_READ, &r, NULL), KB_OK);
+  assert_int_equal(kb_index_doc_count(r), 1);
+  kb_index_free(r);
+}
+
 static void test_get_data_and_value(void **state) {
   fixture *f = *state;
   put_corpus(f);
@@ -924,6 +937,7 @@ int main(void) {
       T(test_delete_found_and_not_found),
       T(test_reader_sees_commit_after_reopen),
       T(test_uncommitted_changes_invisible_to_reader),
+      T(test_free_commits_pending_changes),
       T(test_get_data_and_value),
       T(test_each_term_with_prefix),
       T(test_each_value),
