@@ -65,10 +65,9 @@ int kb_import_doc(kb_index *idx, kb_tokenizer *t, kb_doc *doc, kb_upsert *outcom
   kb_xdoc *xd = NULL;
   kb_buf term = {0};
   int rc = kb_analyze_doc(t, doc, &xd, err);
-  if (rc == KB_OK) {
-    kb_id_term(kb_doc_get(doc, KB_FIELD_ID), &term);
-    rc = store(idx, NULL, term.data, hex, xd, outcome, err);
-  }
+  if (rc == KB_OK && kb_id_term(kb_doc_get(doc, KB_FIELD_ID), &term) != KB_OK)
+    rc = kb_error_set(err, KB_ENOMEM, "out of memory");
+  if (rc == KB_OK) rc = store(idx, NULL, term.data, hex, xd, outcome, err);
   kb_xdoc_free(xd);
   kb_buf_free(&term);
   return rc;
@@ -86,6 +85,7 @@ typedef struct item {
   kb_ticket_reject rej; /* rej.raw owned by the item */
   uint64_t offset, raw_offset;
   size_t line, records; /* records read so far, this one included */
+  size_t record_line;   /* where it starts, for errors */
 } item;
 
 typedef struct queue {
@@ -104,6 +104,7 @@ typedef struct pipeline {
   kb_error read_err;
   size_t records; /* where the reader starts counting (a checkpoint's count) */
   kb_ticket_reader *reader;
+  const char *name; /* the input, as errors name it */
   const kb_lexicon *lexicon;
 } pipeline;
 
@@ -152,6 +153,19 @@ static void stop_all(pipeline *p) {
   pthread_mutex_unlock(&p->lock);
 }
 
+/* Hands an analysed document to the writer its id hashes to. */
+static int route(pipeline *p, const kb_doc *doc, item *it, kb_error *err) {
+  kb_buf term = {0};
+  if (kb_id_term(kb_doc_get(doc, KB_FIELD_ID), &term) != KB_OK) {
+    kb_buf_free(&term);
+    item_free(it);
+    return kb_error_set(err, KB_ENOMEM, "out of memory");
+  }
+  it->id_term = kb_buf_detach(&term);
+  push(p, kb_fnv1a(it->id_term, strlen(it->id_term)) % p->nqueues, it);
+  return KB_OK;
+}
+
 /* The reading and analysing thread. */
 static void *read_and_analyse(void *arg) {
   pipeline *p = arg;
@@ -171,6 +185,7 @@ static void *read_and_analyse(void *arg) {
     item it = {.offset = kb_ticket_reader_offset(p->reader),
                .raw_offset = kb_ticket_reader_raw_offset(p->reader),
                .line = kb_ticket_reader_line(p->reader),
+               .record_line = kb_ticket_reader_record_line(p->reader),
                .records = ++records};
     if (r == KB_EPARSE || r == KB_EENCODING || r == KB_ETOOBIG) {
       it.rej = rej;
@@ -185,12 +200,8 @@ static void *read_and_analyse(void *arg) {
     doc_hash(doc, it.hash);
     kb_doc_set_str(doc, KB_FIELD_HASH, it.hash);
     rc = kb_analyze_doc(t, doc, &it.xd, &err);
-    if (rc == KB_OK) {
-      kb_buf term = {0};
-      kb_id_term(kb_doc_get(doc, KB_FIELD_ID), &term);
-      it.id_term = kb_buf_detach(&term);
-      push(p, kb_fnv1a(it.id_term, strlen(it.id_term)) % p->nqueues, &it);
-    }
+    if (rc == KB_OK) rc = route(p, doc, &it, &err);
+    if (rc != KB_OK) kb_error_prefix(&err, "%s:%zu: ", p->name, it.record_line);
     kb_doc_free(doc);
   }
   kb_tokenizer_free(t);
@@ -247,12 +258,16 @@ static double now_s(void) {
   return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
+static void format_checkpoint(const checkpoint *c, char v[96]) {
+  snprintf(v, 96, "%llu %zu %zu", (unsigned long long)c->offset, c->line, c->records);
+}
+
 /* Sets the checkpoint and commits: the batch and its checkpoint are one
  * commit. */
 static int commit_batch(kb_index *idx, const char *key, const checkpoint *c, kb_error *err) {
   if (*key) {
     char v[96];
-    snprintf(v, sizeof v, "%llu %zu %zu", (unsigned long long)c->offset, c->line, c->records);
+    format_checkpoint(c, v);
     int rc = kb_index_set_meta(idx, key, v, err);
     if (rc != KB_OK) return rc;
   }
@@ -289,6 +304,8 @@ static int write_item(writer *w, const item *it) {
     rc = commit_batch(w->idx, w->key, &w->done, &w->err);
     w->in_batch = 0;
   }
+  /* a commit fails at the record that completes its batch */
+  if (rc != KB_OK) kb_error_prefix(&w->err, "%s:%zu: ", w->p->name, it->record_line);
   return rc;
 }
 
@@ -324,12 +341,63 @@ static void staging_path(const kb_index *idx, size_t k, char *out, size_t n) {
   snprintf(out, n, "%s/staging-%zu", kb_index_path(idx), k);
 }
 
+static int thread_error(kb_error *err, int e) {
+  return kb_error_set(err, KB_EINTERNAL, "无法启动线程 (cannot start a thread): %s", strerror(e));
+}
+
+/* Starts the reading thread and writers 1..nw-1 (writer 0 is the calling
+ * thread). A thread that cannot start is writer 0's error, so that those
+ * that did are stopped and collected as after any writer's. Returns whether
+ * the reader started; *started is 1 + the writer threads that did. */
+static bool start_threads(pipeline *p, writer *w, size_t nw, pthread_t *reader,
+                          pthread_t *threads, size_t *started) {
+  *started = 1;
+  if (!threads) {
+    w[0].rc = kb_error_set(&w[0].err, KB_ENOMEM, "out of memory");
+    return false;
+  }
+  int e = pthread_create(reader, NULL, read_and_analyse, p);
+  if (e) {
+    w[0].rc = thread_error(&w[0].err, e);
+    return false;
+  }
+  for (; *started < nw; ++*started) {
+    e = pthread_create(&threads[*started], NULL, write_shard, &w[*started]);
+    if (e) {
+      w[0].rc = thread_error(&w[0].err, e);
+      break;
+    }
+  }
+  return true;
+}
+
 size_t kb_import_staged(const kb_index *idx) {
   size_t n = 0;
   for (char path[PATH_MAX + 32];; n++) {
     staging_path(idx, n, path, sizeof path);
     if (!kb_index_exists(path)) return n;
   }
+}
+
+/* The writers: the index itself, or the staging shards (each committing
+ * its share of a batch, so that memory stays that of one batch). A shard
+ * writer starts with no index of its own: if opening one fails, the
+ * cleanup frees the shards opened so far, never the caller's index. */
+static int open_writers(writer *w, size_t nw, pipeline *p, kb_index *idx, const char *key,
+                        size_t batch, kb_error *err) {
+  for (size_t k = 0; k < nw; k++) {
+    w[k] = (writer){.p = p, .k = k, .key = key, .batch = nw > 1 ? (batch + nw - 1) / nw : batch};
+    if (nw == 1) {
+      w[k].idx = idx;
+      return KB_OK;
+    }
+    char sp[PATH_MAX + 32];
+    staging_path(idx, k, sp, sizeof sp);
+    int rc = kb_index_open(sp, KB_INDEX_WRITE, &w[k].idx, err);
+    if (rc == KB_OK) rc = kb_index_open(kb_index_path(idx), KB_INDEX_READ, &w[k].main, err);
+    if (rc != KB_OK) return rc;
+  }
+  return KB_OK;
 }
 
 int kb_import_file(kb_index *idx, const char *path, const kb_import_opts *opts,
@@ -345,21 +413,11 @@ int kb_import_file(kb_index *idx, const char *path, const kb_import_opts *opts,
 
   writer *w = calloc(nw, sizeof *w);
   pipeline p = {.lexicon = opts->lexicon, .nqueues = nw, .queues = calloc(nw, sizeof(queue))};
-  int rc = w && p.queues ? KB_OK : kb_error_set(err, KB_ENOMEM, "out of memory");
-  /* the writers: the index itself, or the staging shards (each committing
-   * its share of a batch, so that memory stays that of one batch) */
-  for (size_t k = 0; k < nw && rc == KB_OK; k++) {
-    w[k] = (writer){.p = &p, .k = k, .idx = idx, .key = key.data,
-                    .batch = nw > 1 ? (batch + nw - 1) / nw : batch};
-    if (nw > 1) {
-      char sp[PATH_MAX + 32];
-      staging_path(idx, k, sp, sizeof sp);
-      rc = kb_index_open(sp, KB_INDEX_WRITE, &w[k].idx, err);
-      if (rc == KB_OK) rc = kb_index_open(kb_index_path(idx), KB_INDEX_READ, &w[k].main, err);
-    }
-  }
+  int rc = w && p.queues && key.data ? KB_OK : kb_error_set(err, KB_ENOMEM, "out of memory");
+  if (rc == KB_OK) rc = open_writers(w, nw, &p, idx, key.data, batch, err);
   if (rc == KB_OK) rc = kb_ticket_reader_open(path, &opts->ticket, &p.reader, err);
   if (rc != KB_OK) goto out;
+  p.name = kb_ticket_reader_path(p.reader);
 
   /* resume after the last committed batch of this same input (of every shard) */
   checkpoint from = {0};
@@ -369,7 +427,14 @@ int kb_import_file(kb_index *idx, const char *path, const kb_import_opts *opts,
     resume = read_checkpoint(w[k].idx, key.data, &c);
     if (resume && (k == 0 || c.offset < from.offset)) from = c;
   }
-  if (resume && kb_ticket_reader_skip_to(p.reader, from.offset, from.line, err) == KB_OK) {
+  if (resume) {
+    /* going on from wherever the reader stopped would skip or repeat records */
+    rc = kb_ticket_reader_skip_to(p.reader, from.offset, from.line, err);
+    if (rc != KB_OK) {
+      kb_error_prefix(err, "无法从检查点继续，--restart 从头读取 (cannot resume from the "
+                           "checkpoint; --restart reads the input from its start): ");
+      goto out;
+    }
     p.records = from.records;
     stats->resumed += from.records;
     if (opts->on_resume) opts->on_resume(path, from.records, from.offset, opts->ctx);
@@ -382,8 +447,8 @@ int kb_import_file(kb_index *idx, const char *path, const kb_import_opts *opts,
     p.queues[k].cap = QUEUE_CAP / nw;
   }
   pthread_t reader, *threads = calloc(nw, sizeof *threads);
-  pthread_create(&reader, NULL, read_and_analyse, &p);
-  for (size_t k = 1; k < nw; k++) pthread_create(&threads[k], NULL, write_shard, &w[k]);
+  size_t started; /* writer threads 1..started-1; writer 0 is this thread */
+  bool reading = start_threads(&p, w, nw, &reader, threads, &started);
 
   /* writer 0, on this thread, also reports rejects and progress */
   uint64_t base_raw = stats->raw_bytes, base_bytes = stats->bytes;
@@ -412,11 +477,12 @@ int kb_import_file(kb_index *idx, const char *path, const kb_import_opts *opts,
     }
   }
   if (w[0].rc != KB_OK) stop_all(&p);
-  for (size_t k = 1; k < nw; k++) pthread_join(threads[k], NULL);
+  for (size_t k = 1; k < started; k++) pthread_join(threads[k], NULL);
   free(threads);
   /* stop the reader if a writer failed, then collect it */
   stop_all(&p);
-  pthread_join(reader, NULL);
+  if (reading) pthread_join(reader, NULL);
+  else p.done = true; /* nothing was read: the queues are empty */
   for (size_t k = 0; k < nw; k++)
     while (pop(&p, k, &it)) item_free(&it);
   add_counts(stats, base_counts, w, nw);
@@ -433,7 +499,10 @@ int kb_import_file(kb_index *idx, const char *path, const kb_import_opts *opts,
   /* the last batch of every writer: committed with the input's end */
   checkpoint end = {kb_ticket_reader_offset(p.reader), kb_ticket_reader_line(p.reader),
                     p.records};
-  for (size_t k = 0; k < nw && rc == KB_OK; k++) rc = commit_batch(w[k].idx, key.data, &end, err);
+  for (size_t k = 0; k < nw && rc == KB_OK; k++) {
+    rc = commit_batch(w[k].idx, key.data, &end, err);
+    if (rc != KB_OK) kb_error_prefix(err, "%s: ", p.name);
+  }
   pthread_mutex_destroy(&p.lock);
   for (size_t k = 0; k < nw; k++) {
     pthread_cond_destroy(&p.queues[k].not_empty);
@@ -454,9 +523,52 @@ out:
 
 /* ----------------------------------------------------------------- merge */
 
-static int copy_checkpoint(const char *key, const char *value, void *ctx) {
-  kb_index *idx = ctx;
-  return kb_index_set_meta(idx, key, value, NULL);
+/* Collects a checkpoint key (NUL-separated; a key may come twice). */
+static int collect_key(const char *key, const char *value, void *ctx) {
+  (void)value;
+  return kb_buf_append(ctx, key, strlen(key) + 1);
+}
+
+/* An input's checkpoint in the merged index: the earliest of the shards'.
+ * Before it every record is committed, whichever shard it went to; a later
+ * one would skip the records a shard had not committed yet. None when a
+ * shard has none: it committed nothing of that input. */
+static bool earliest_checkpoint(kb_index **shards, size_t n, const char *key, checkpoint *out) {
+  for (size_t k = 0; k < n; k++) {
+    checkpoint c;
+    if (!read_checkpoint(shards[k], key, &c)) return false;
+    if (k == 0 || c.offset < out->offset) *out = c;
+  }
+  return true;
+}
+
+/* Gives key that checkpoint in the index and in every shard, or removes it
+ * from them all, so that the merged index has it whichever source's value
+ * of a key the compaction keeps. */
+static int agree_on_checkpoint(kb_index *idx, kb_index **shards, size_t n, const char *key,
+                               kb_error *err) {
+  checkpoint c;
+  char v[96] = ""; /* an empty value removes the key */
+  if (earliest_checkpoint(shards, n, key, &c)) format_checkpoint(&c, v);
+  int rc = kb_index_set_meta(idx, key, v, err);
+  for (size_t k = 0; k < n && rc == KB_OK; k++) rc = kb_index_set_meta(shards[k], key, v, err);
+  return rc;
+}
+
+/* Every input's checkpoint, the same in the index and the shards, and
+ * committed in each. Lowering a shard's checkpoint is safe should the
+ * merge not happen: a re-run resumes from the earliest one anyway. */
+static int merge_checkpoints(kb_index *idx, kb_index **shards, size_t n, kb_error *err) {
+  kb_buf keys = {0};
+  int rc = KB_OK;
+  for (size_t k = 0; k < n && rc == KB_OK; k++)
+    rc = kb_index_each_meta(shards[k], CHECKPOINT_PREFIX, collect_key, &keys, err);
+  if (rc == KB_ENOMEM) kb_error_set(err, rc, "out of memory"); /* collect_key's says nothing */
+  for (size_t i = 0; rc == KB_OK && i < keys.len; i += strlen(keys.data + i) + 1)
+    rc = agree_on_checkpoint(idx, shards, n, keys.data + i, err);
+  kb_buf_free(&keys);
+  for (size_t k = 0; k < n && rc == KB_OK; k++) rc = kb_index_commit(shards[k], err);
+  return rc;
 }
 
 typedef struct dedup_ctx {
@@ -483,24 +595,24 @@ int kb_import_merge(kb_index **idx, kb_error *err) {
   kb_index **shards = calloc(n, sizeof *shards);
   char **paths = calloc(n, sizeof *paths);
   int rc = shards && paths ? KB_OK : kb_error_set(err, KB_ENOMEM, "out of memory");
+  /* writable: the merge sets their checkpoints too */
   for (size_t k = 0; k < n && rc == KB_OK; k++) {
     char sp[PATH_MAX + 32];
     staging_path(*idx, k, sp, sizeof sp);
     paths[k] = strdup(sp);
-    rc = paths[k] ? kb_index_open(sp, KB_INDEX_READ, &shards[k], err)
+    rc = paths[k] ? kb_index_open(sp, KB_INDEX_WRITE, &shards[k], err)
                   : kb_error_set(err, KB_ENOMEM, "out of memory");
   }
-  /* ids in both: the shards' version wins; checkpoints: the shards' (all
-   * shards end a file with the same one), since the index's metadata wins
-   * in the compaction */
+  /* ids in both: the shards' version wins */
   dedup_ctx d = {shards, n, {0}};
   if (rc == KB_OK) rc = kb_index_each_term(*idx, KB_PREFIX_ID, find_replaced, &d, err);
+  if (rc == KB_ENOMEM) kb_error_set(err, rc, "out of memory"); /* find_replaced's says nothing */
   for (size_t i = 0; rc == KB_OK && i < d.ids.len; i += strlen(d.ids.data + i) + 1)
     rc = kb_index_delete(*idx, d.ids.data + i, NULL, err);
   kb_buf_free(&d.ids);
-  if (rc == KB_OK) rc = kb_index_each_meta(shards[0], CHECKPOINT_PREFIX, copy_checkpoint, *idx, err);
+  if (rc == KB_OK) rc = merge_checkpoints(*idx, shards, n, err);
   if (rc == KB_OK) rc = kb_index_commit(*idx, err);
-  for (size_t k = 0; k < n; k++) kb_index_free(shards[k]);
+  for (size_t k = 0; shards && k < n; k++) kb_index_free(shards[k]);
   if (rc == KB_OK) rc = kb_index_replace_by_compaction(idx, (const char *const *)paths, n, err);
   for (size_t k = 0; paths && k < n; k++) free(paths[k]);
   free(paths);

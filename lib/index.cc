@@ -239,7 +239,13 @@ void remove_replacement_leftovers(const std::string &path) {
 
 }  // namespace
 
-extern "C" bool kb_index_exists(const char *path) { return is_index(path); }
+extern "C" bool kb_index_exists(const char *path) {
+  try {
+    return is_index(path);
+  } catch (...) {
+    return false;
+  }
+}
 
 namespace {
 // Opens path with lock_fd, which the index then owns (-1: a reader).
@@ -542,35 +548,52 @@ extern "C" int kb_index_each_meta(kb_index *idx, const char *prefix, kb_meta_fn 
   }
 }
 
-extern "C" int kb_index_replace_by_compaction(kb_index **main, const char *const *shards,
-                                              size_t n, kb_error *err) {
-  kb_index *idx = *main;
-  if (!idx->wdb) return read_only(err, "compact");
-  const std::string path = idx->path, merged = merge_path(path), old = old_path(path);
+namespace {
+// Compacts the index at path and the shards into PATH.merge and swaps it in
+// with two renames. On failure a partial PATH.merge is removed, unless the
+// swap was cut between its renames (PATH gone): it is the index then, and
+// the next writer finishes the swap.
+void compact_and_swap(kb_index *idx, const std::string &path, const char *const *shards,
+                      size_t n) {
+  const std::filesystem::path fs_path = path, merged = merge_path(path), old = old_path(path);
   try {
     if (idx->dirty) idx->wdb->commit();
     Xapian::Database sources(path);
     for (size_t i = 0; i < n; i++) sources.add_database(Xapian::Database(shards[i]));
     std::error_code ec;
     std::filesystem::remove_all(merged, ec);
-    sources.compact(merged);
+    sources.compact(merged.string());
     sources.close();
     // the lock stays with the old folder (held by idx) until the swap is done
-    std::filesystem::rename(path, old);
-    std::filesystem::rename(merged, path);
+    std::filesystem::rename(fs_path, old);
+    std::filesystem::rename(merged, fs_path);
   } catch (...) {
+    // error_code overloads: a filesystem error here must not replace the one reported
     std::error_code ec;
-    if (std::filesystem::exists(path)) std::filesystem::remove_all(merged, ec);
-    return fail(err, path.c_str());
+    if (std::filesystem::exists(fs_path, ec)) std::filesystem::remove_all(merged, ec);
+    throw;
   }
-  // PATH.lock stays held from the old writer to the new one
-  int lock_fd = idx->lock_fd;
-  idx->lock_fd = -1;
-  kb_index_free(idx);
-  *main = nullptr;
-  std::error_code ec;
-  std::filesystem::remove_all(old, ec);
-  return open_index(path.c_str(), lock_fd, main, err);
+}
+}  // namespace
+
+extern "C" int kb_index_replace_by_compaction(kb_index **main, const char *const *shards,
+                                              size_t n, kb_error *err) {
+  kb_index *idx = *main;
+  if (!idx->wdb) return read_only(err, "compact");
+  try {
+    const std::string path = idx->path;
+    compact_and_swap(idx, path, shards, n);
+    // PATH.lock stays held from the old writer to the new one
+    int lock_fd = idx->lock_fd;
+    idx->lock_fd = -1;
+    kb_index_free(idx);
+    *main = nullptr;
+    std::error_code ec;
+    std::filesystem::remove_all(old_path(path), ec);
+    return open_index(path.c_str(), lock_fd, main, err);
+  } catch (...) {
+    return fail(err, *main ? (*main)->path.c_str() : "compact");
+  }
 }
 
 extern "C" uint64_t kb_index_size_bytes(kb_index *idx) {

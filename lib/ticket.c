@@ -907,6 +907,11 @@ const char *kb_ticket_reader_header(const kb_ticket_reader *r, size_t *len) {
 
 uint64_t kb_ticket_reader_offset(const kb_ticket_reader *r) { return r->rec_offset; }
 size_t kb_ticket_reader_line(const kb_ticket_reader *r) { return r->line; }
+/* a JSONL record is one line */
+size_t kb_ticket_reader_record_line(const kb_ticket_reader *r) {
+  return r->format == KB_TICKET_JSONL ? r->line : r->record_line;
+}
+const char *kb_ticket_reader_path(const kb_ticket_reader *r) { return r->path; }
 uint64_t kb_ticket_reader_raw_offset(const kb_ticket_reader *r) {
   return (uint64_t)gzoffset(r->gz);
 }

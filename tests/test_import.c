@@ -1,6 +1,7 @@
 /* test_import.c — integration tests of `kb-index import`: the real binary
  * on fixture exports (JSONL, CSV, gzip, stdin, GBK, --map), rejects, exit
  * statuses, re-imports, and SIGKILL at several points of an import. */
+#include <ctype.h>
 #include <jansson.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -13,6 +14,8 @@
 #include <unistd.h>
 #include <zlib.h>
 
+#include "kb/analyze.h"
+#include "kb/import.h"
 #include "testutil.h"
 
 static char *g_tmp;
@@ -291,6 +294,91 @@ static void test_sigkill_leaves_whole_batches(void **state) {
   kb_buf_free(&err);
 }
 
+static int find_checkpoint(const char *key, const char *value, void *ctx) {
+  (void)value;
+  kb_buf_puts(ctx, key);
+  return 1; /* the first is enough */
+}
+
+/* A checkpoint past the input's end (the input read shorter than when it
+ * was committed) is a fatal error: the import used to go on from wherever
+ * the reader had stopped. */
+static void test_unusable_checkpoint_is_fatal(void **state) {
+  (void)state;
+  char file[1100], db[1100];
+  path_in(file, sizeof file, "short.jsonl");
+  path_in(db, sizeof db, "short.db");
+  tu_write_str(file, "{\"id\":\"s1\",\"title\":\"one\"}\n{\"id\":\"s2\",\"title\":\"two\"}\n");
+  kb_buf err = {0};
+  assert_int_equal(import(db, &err, file, NULL, NULL, NULL, NULL), 0);
+  kb_index *idx = NULL;
+  kb_error e = {0};
+  assert_int_equal(kb_index_open(db, KB_INDEX_WRITE, &idx, &e), KB_OK);
+  kb_buf key = {0};
+  assert_int_equal(kb_index_each_meta(idx, "kb:import:", find_checkpoint, &key, &e), 1);
+  assert_int_equal(kb_index_set_meta(idx, key.data, "100000 40 40", &e), KB_OK);
+  assert_int_equal(kb_index_commit(idx, &e), KB_OK);
+  kb_index_free(idx);
+  kb_buf_free(&key);
+  kb_buf_reset(&err);
+  assert_int_equal(import(db, &err, file, NULL, NULL, NULL, NULL), 1);
+  assert_true(tu_contains(err.data, "cannot resume from the checkpoint"));
+  assert_true(tu_contains(err.data, "short.jsonl"));
+  kb_buf_free(&err);
+}
+
+/* An index that cannot be written (here: a file size limit, as a full disk
+ * would) is a fatal error that names the input and the record's line; it
+ * used to say only what Xapian said ("Qt/c263: … File too large"). */
+static void test_write_error_names_file_and_line(void **state) {
+  (void)state;
+  char file[1100], db[1100], cmd[4096];
+  path_in(file, sizeof file, "fsize.jsonl");
+  path_in(db, sizeof db, "fsize.db");
+  write_many(file, 3000);
+  const char *shards[] = {"1", "2"};
+  for (size_t i = 0; i < sizeof shards / sizeof *shards; i++) {
+    /* 512 blocks of 512 bytes; writing past them fails with EFBIG */
+    snprintf(cmd, sizeof cmd, "ulimit -f 512; trap '' XFSZ; exec %s --db %s-%s import "
+             "--progress never --batch 200 --shards %s %s", tu_bin("kb-index"), db, shards[i],
+             shards[i], file);
+    char *sh[] = {"/bin/sh", "-c", cmd, NULL};
+    kb_buf err = {0};
+    assert_int_equal(tu_run(sh, NULL, &err), 1);
+    const char *at = strstr(err.data, "fsize.jsonl:");
+    assert_non_null(at);
+    assert_true(isdigit((unsigned char)at[strlen("fsize.jsonl:")]));
+    kb_buf_free(&err);
+  }
+}
+
+/* A thread that cannot start (here: a stack bigger than the address space
+ * allowed) is a fatal error that says so; the import used to wait for a
+ * reader that never ran. Not under AddressSanitizer, which needs far more
+ * address space than any such limit leaves (and cmocka's skip() counts as
+ * a failure in tests/run's TAP). */
+static void test_thread_start_failure_is_fatal(void **state) {
+  (void)state;
+#ifdef __SANITIZE_ADDRESS__
+  return;
+#endif
+  char file[1100], db[1100], cmd[4096];
+  path_in(file, sizeof file, "nothread.jsonl");
+  path_in(db, sizeof db, "nothread.db");
+  tu_write_str(file, "{\"id\":\"n1\",\"title\":\"one\"}\n");
+  const char *shards[] = {"1", "2"};
+  for (size_t i = 0; i < sizeof shards / sizeof *shards; i++) {
+    snprintf(cmd, sizeof cmd, "ulimit -s 4000000; ulimit -v 2000000; exec timeout 30 %s --db %s-%s "
+             "import --progress never --shards %s %s", tu_bin("kb-index"), db, shards[i],
+             shards[i], file);
+    char *sh[] = {"/bin/sh", "-c", cmd, NULL};
+    kb_buf err = {0};
+    assert_int_equal(tu_run(sh, NULL, &err), 1);
+    assert_true(tu_contains(err.data, "cannot start a thread"));
+    kb_buf_free(&err);
+  }
+}
+
 /* --------------------------------------------------------------- shards */
 
 static bool staging_left(const char *db) {
@@ -374,6 +462,110 @@ static void test_sigkill_during_sharded_import(void **state) {
   kb_buf_free(&err);
 }
 
+/* The byte offset of the end of line n of path. */
+static uint64_t end_of_line(const char *path, int n) {
+  kb_buf text = {0};
+  assert_int_equal(tu_read_file(path, &text), 0);
+  uint64_t off = 0;
+  for (int seen = 0; off < text.len && seen < n; off++)
+    if (text.data[off] == '\n') seen++;
+  kb_buf_free(&text);
+  return off;
+}
+
+/* Shard 1 as if killed after its share of the first cut records: its
+ * checkpoint there (none for 0), none of its later documents. Returns how
+ * many it lost. */
+static int cut_shard(const char *db, const char *file, int cut, int total) {
+  char sp[1200], v[96] = "";
+  snprintf(sp, sizeof sp, "%s/staging-1", db);
+  kb_index *s = NULL;
+  kb_error e = {0};
+  assert_int_equal(kb_index_open(sp, KB_INDEX_WRITE, &s, &e), KB_OK);
+  kb_buf key = {0};
+  assert_int_equal(kb_index_each_meta(s, "kb:import:", find_checkpoint, &key, &e), 1);
+  if (cut) snprintf(v, sizeof v, "%llu %d %d", (unsigned long long)end_of_line(file, cut), cut, cut);
+  assert_int_equal(kb_index_set_meta(s, key.data, v, &e), KB_OK);
+  int lost = 0;
+  for (int i = cut; i < total; i++) {
+    char id[32];
+    bool found = false;
+    kb_buf term = {0};
+    snprintf(id, sizeof id, "t/c%d", i);
+    assert_int_equal(kb_id_term(id, &term), KB_OK);
+    assert_int_equal(kb_index_delete(s, term.data, &found, &e), KB_OK);
+    lost += found;
+    kb_buf_free(&term);
+  }
+  assert_int_equal(kb_index_commit(s, &e), KB_OK);
+  kb_index_free(s);
+  kb_buf_free(&key);
+  return lost;
+}
+
+/* A sharded import of 40 records with shard 1 cut after cut of them, then
+ * merged; importing the input again must resume after cut records and
+ * bring in what shard 1 had lost. */
+static void merge_after_cut(const char *name, int cut) {
+  const int total = 40;
+  char file[1100], db[1100];
+  path_in(file, sizeof file, name);
+  path_in(db, sizeof db, "merge-ck.db");
+  tu_rmtree(db);
+  write_many(file, total);
+  kb_error e = {0};
+  kb_lexicon *lex = NULL;
+  kb_index *idx = NULL;
+  assert_int_equal(kb_lexicon_new_builtin("lexicon", &lex, &e), KB_OK);
+  assert_int_equal(kb_index_open(db, KB_INDEX_WRITE, &idx, &e), KB_OK);
+  kb_import_opts o = {.shards = 2, .lexicon = lex};
+  kb_import_stats st = {0};
+  assert_int_equal(kb_import_file(idx, file, &o, &st, &e), KB_OK);
+  int lost = cut_shard(db, file, cut, total);
+  assert_true(lost > 0);
+  assert_int_equal(kb_import_merge(&idx, &e), KB_OK);
+  assert_int_equal(kb_index_doc_count(idx), total - lost);
+  o.shards = 1;
+  st = (kb_import_stats){0};
+  assert_int_equal(kb_import_file(idx, file, &o, &st, &e), KB_OK);
+  assert_int_equal(st.resumed, cut);
+  assert_int_equal(st.imported, lost);
+  assert_int_equal(kb_index_doc_count(idx), total);
+  kb_index_free(idx);
+  kb_lexicon_free(lex);
+}
+
+/* A shard that committed less of an input than shard 0 (a kill between
+ * their commits, then another input finishing the sharded import): the
+ * merged index keeps the earliest checkpoint, or none when a shard has
+ * none. Shard 0's used to be kept, and the records the other shard had
+ * not committed were skipped for good. */
+static void test_merge_keeps_the_earliest_checkpoint(void **state) {
+  (void)state;
+  merge_after_cut("merge-ck.jsonl", 10);
+  merge_after_cut("merge-ck0.jsonl", 0);
+}
+
+/* A shard that cannot be opened (a file where its folder should be) is a
+ * fatal error that names it; the caller's index is left whole (the cleanup
+ * used to free it with the shards, and kb-index then used it again). */
+static void test_shard_open_failure_keeps_the_index(void **state) {
+  (void)state;
+  char file[1100], db[1100], blocker[1200];
+  path_in(file, sizeof file, "blocked.jsonl");
+  path_in(db, sizeof db, "blocked.db");
+  tu_write_str(file, "{\"id\":\"b1\",\"title\":\"first\"}\n");
+  kb_buf err = {0};
+  assert_int_equal(import(db, &err, file, NULL, NULL, NULL, NULL), 0);
+  snprintf(blocker, sizeof blocker, "%s/staging-1", db);
+  tu_write_str(blocker, "x\n");
+  kb_buf_reset(&err);
+  assert_int_equal(import(db, &err, "--shards", "2", file, NULL, NULL), 1);
+  assert_true(tu_contains(err.data, "staging-1"));
+  assert_int_equal(doc_count(db), 1);
+  kb_buf_free(&err);
+}
+
 /* ----------------------------------------------------------------- main */
 
 static int setup(void **state) {
@@ -396,8 +588,13 @@ int main(void) {
       cmocka_unit_test(test_csv_multiline_bom_crlf_map),
       cmocka_unit_test(test_gbk_gzip_and_stdin),
       cmocka_unit_test(test_sigkill_leaves_whole_batches),
+      cmocka_unit_test(test_unusable_checkpoint_is_fatal),
+      cmocka_unit_test(test_write_error_names_file_and_line),
+      cmocka_unit_test(test_thread_start_failure_is_fatal),
       cmocka_unit_test(test_sharded_import_is_the_same_index),
       cmocka_unit_test(test_sigkill_during_sharded_import),
+      cmocka_unit_test(test_merge_keeps_the_earliest_checkpoint),
+      cmocka_unit_test(test_shard_open_failure_keeps_the_index),
   };
   return cmocka_run_group_tests(tests, setup, teardown);
 }

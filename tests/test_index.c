@@ -230,6 +230,49 @@ static void test_free_null(void **state) {
   kb_xdoc_free(NULL);
 }
 
+static void test_exists(void **state) {
+  fixture *f = *state;
+  assert_true(kb_index_exists(f->path));
+  assert_false(kb_index_exists(f->dir)); /* a folder, not an index */
+  /* no exception crosses into C (std::string from NULL threw, and the
+   * program ended) */
+  assert_false(kb_index_exists(NULL));
+}
+
+static bool folder_exists(const char *path) {
+  struct stat st;
+  return stat(path, &st) == 0;
+}
+
+/* A compaction that fails leaves the index as it was, open, and no partial
+ * PATH.merge; one that works swaps the merged folder in and reopens it. */
+static void test_replace_by_compaction(void **state) {
+  fixture *f = *state;
+  put_corpus(f);
+  kb_buf shard = {0}, merged = {0};
+  kb_buf_printf(&shard, "%s/shard", f->dir);
+  kb_buf_printf(&merged, "%s.merge", f->path);
+  const char *shards[] = {shard.data};
+  kb_error err = {0};
+  kb_index *before = f->w;
+  assert_int_equal(kb_index_replace_by_compaction(&f->w, shards, 1, &err), KB_ENOENT);
+  assert_true(tu_contains(err.message, f->path));
+  assert_ptr_equal(f->w, before);
+  assert_int_equal(kb_index_doc_count(f->w), 4);
+  assert_false(folder_exists(merged.data));
+  kb_index *s = NULL;
+  assert_int_equal(kb_index_open(shard.data, KB_INDEX_WRITE, &s, &err), KB_OK);
+  put(s, "Qs1", "shard only", NULL, NULL);
+  commit(s);
+  kb_index_free(s);
+  assert_int_equal(kb_index_replace_by_compaction(&f->w, shards, 1, &err), KB_OK);
+  assert_non_null(f->w);
+  assert_int_equal(kb_index_doc_count(f->w), 5);
+  assert_false(folder_exists(merged.data));
+  kb_buf_free(&shard);
+  kb_buf_free(&merged);
+}
+
 /* ---------------------------------------------------------- documents */
 
 static void test_replace_same_id_keeps_one(void **state) {
@@ -303,6 +346,19 @@ static void test_uncommitted_changes_invisible_to_reader(void **state) {
   bool changed = true;
   assert_int_equal(kb_index_reopen(r, &changed, NULL), KB_OK);
   assert_false(changed);
+  assert_int_equal(kb_index_doc_count(r), 1);
+  kb_index_free(r);
+}
+
+/* Closing a writer commits what it holds (Xapian's close), it does not
+ * discard it. */
+static void test_free_commits_pending_changes(void **state) {
+  fixture *f = *state;
+  put(f->w, "Q1", "one", NULL, NULL); /* not committed */
+  kb_index_free(f->w);
+  f->w = NULL;
+  kb_index *r = NULL;
+  assert_int_equal(kb_index_open(f->path, KB_INDEX_READ, &r, NULL), KB_OK);
   assert_int_equal(kb_index_doc_count(r), 1);
   kb_index_free(r);
 }
@@ -892,10 +948,13 @@ int main(void) {
       T(test_second_writer_is_locked),
       T(test_second_writer_locked_while_folder_is_swapped),
       cmocka_unit_test(test_free_null),
+      T(test_exists),
+      T(test_replace_by_compaction),
       T(test_replace_same_id_keeps_one),
       T(test_delete_found_and_not_found),
       T(test_reader_sees_commit_after_reopen),
       T(test_uncommitted_changes_invisible_to_reader),
+      T(test_free_commits_pending_changes),
       T(test_get_data_and_value),
       T(test_each_term_with_prefix),
       T(test_each_value),

@@ -6,7 +6,10 @@
  * Crash safety: each batch is one Xapian commit holding its documents and
  * the checkpoint (input identity → offset, line, records), so a kill at any
  * moment leaves the index as of the last whole batch, and a re-run of the
- * same input skips what is committed and goes on from there.
+ * same input skips what is committed and goes on from there. A fatal error
+ * does not undo the unfinished batch: closing a writer (the index or a
+ * shard) commits what it holds if it can (Xapian commits on close), maybe
+ * ahead of the checkpoint, and a re-run finds those records unchanged.
  */
 #ifndef KB_IMPORT_H
 #define KB_IMPORT_H

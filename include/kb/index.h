@@ -60,8 +60,9 @@ typedef enum kb_index_mode {
 int kb_index_open(const char *path, kb_index_mode mode, kb_index **out, kb_error *err);
 /* Whether path holds an index. */
 bool kb_index_exists(const char *path);
-/* Closes the index. Uncommitted changes of a writer are discarded only if
- * Xapian can; call kb_index_commit() first. NULL does nothing. */
+/* Closes the index. A writer's uncommitted changes are not discarded:
+ * Xapian commits them on close, and swallows an error in doing so; call
+ * kb_index_commit() first to see it. NULL does nothing. */
 void kb_index_free(kb_index *idx);
 
 /* Replaces the document whose unique term is id_term (adds it if absent). */

@@ -72,6 +72,10 @@ const char *kb_ticket_reader_header(const kb_ticket_reader *r, size_t *len);
  * record returned or rejected, and the lines so far. */
 uint64_t kb_ticket_reader_offset(const kb_ticket_reader *r);
 size_t kb_ticket_reader_line(const kb_ticket_reader *r);
+/* The line where the last record returned or rejected starts (1-based). */
+size_t kb_ticket_reader_record_line(const kb_ticket_reader *r);
+/* The input's name for messages: its path, or "(stdin)". Owned by the reader. */
+const char *kb_ticket_reader_path(const kb_ticket_reader *r);
 /* Bytes read from the file itself (compressed), for progress against its size. */
 uint64_t kb_ticket_reader_raw_offset(const kb_ticket_reader *r);
 
