@@ -603,17 +603,18 @@ int kb_import_merge(kb_index **idx, kb_error *err) {
     rc = paths[k] ? kb_index_open(sp, KB_INDEX_WRITE, &shards[k], err)
                   : kb_error_set(err, KB_ENOMEM, "out of memory");
   }
-  /* ids in both: the shards' version wins */
+  /* ids in both: the shards' version wins, in the merged copy (deleted from
+   * the index now, they would be missing from search until the swap) */
   dedup_ctx d = {shards, n, {0}};
   if (rc == KB_OK) rc = kb_index_each_term(*idx, KB_PREFIX_ID, find_replaced, &d, err);
   if (rc == KB_ENOMEM) kb_error_set(err, rc, "out of memory"); /* find_replaced's says nothing */
-  for (size_t i = 0; rc == KB_OK && i < d.ids.len; i += strlen(d.ids.data + i) + 1)
-    rc = kb_index_delete(*idx, d.ids.data + i, NULL, err);
-  kb_buf_free(&d.ids);
   if (rc == KB_OK) rc = merge_checkpoints(*idx, shards, n, err);
   if (rc == KB_OK) rc = kb_index_commit(*idx, err);
   for (size_t k = 0; shards && k < n; k++) kb_index_free(shards[k]);
-  if (rc == KB_OK) rc = kb_index_replace_by_compaction(idx, (const char *const *)paths, n, err);
+  if (rc == KB_OK)
+    rc = kb_index_replace_by_compaction(idx, (const char *const *)paths, n, d.ids.data, d.ids.len,
+                                        err);
+  kb_buf_free(&d.ids);
   for (size_t k = 0; paths && k < n; k++) free(paths[k]);
   free(paths);
   free(shards);

@@ -553,8 +553,24 @@ namespace {
 // with two renames. On failure a partial PATH.merge is removed, unless the
 // swap was cut between its renames (PATH gone): it is the index then, and
 // the next writer finishes the swap.
+// In the merged folder, each superseded id's copy from the main index: the
+// compaction puts the sources' documents in order, the main index first, so
+// an id held twice keeps its last (the shard's) document.
+void drop_superseded(const std::string &merged, const char *ids, size_t len) {
+  if (!len) return;
+  Xapian::WritableDatabase m(merged, Xapian::DB_OPEN);
+  for (size_t i = 0; i < len; i += std::strlen(ids + i) + 1) {
+    std::vector<Xapian::docid> docs;
+    for (Xapian::PostingIterator p = m.postlist_begin(ids + i); p != m.postlist_end(ids + i); ++p)
+      docs.push_back(*p);
+    for (size_t k = 0; k + 1 < docs.size(); k++) m.delete_document(docs[k]);
+  }
+  m.commit();
+  m.close();
+}
+
 void compact_and_swap(kb_index *idx, const std::string &path, const char *const *shards,
-                      size_t n) {
+                      size_t n, const char *superseded, size_t len) {
   const std::filesystem::path fs_path = path, merged = merge_path(path), old = old_path(path);
   try {
     if (idx->dirty) idx->wdb->commit();
@@ -564,6 +580,7 @@ void compact_and_swap(kb_index *idx, const std::string &path, const char *const 
     std::filesystem::remove_all(merged, ec);
     sources.compact(merged.string());
     sources.close();
+    drop_superseded(merged.string(), superseded, len);
     // the lock stays with the old folder (held by idx) until the swap is done
     std::filesystem::rename(fs_path, old);
     std::filesystem::rename(merged, fs_path);
@@ -577,12 +594,13 @@ void compact_and_swap(kb_index *idx, const std::string &path, const char *const 
 }  // namespace
 
 extern "C" int kb_index_replace_by_compaction(kb_index **main, const char *const *shards,
-                                              size_t n, kb_error *err) {
+                                              size_t n, const char *superseded, size_t len,
+                                              kb_error *err) {
   kb_index *idx = *main;
   if (!idx->wdb) return read_only(err, "compact");
   try {
     const std::string path = idx->path;
-    compact_and_swap(idx, path, shards, n);
+    compact_and_swap(idx, path, shards, n, superseded, len);
     // PATH.lock stays held from the old writer to the new one
     int lock_fd = idx->lock_fd;
     idx->lock_fd = -1;

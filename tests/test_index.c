@@ -255,7 +255,7 @@ static void test_replace_by_compaction(void **state) {
   const char *shards[] = {shard.data};
   kb_error err = {0};
   kb_index *before = f->w;
-  assert_int_equal(kb_index_replace_by_compaction(&f->w, shards, 1, &err), KB_ENOENT);
+  assert_int_equal(kb_index_replace_by_compaction(&f->w, shards, 1, NULL, 0, &err), KB_ENOENT);
   assert_true(tu_contains(err.message, f->path));
   assert_ptr_equal(f->w, before);
   assert_int_equal(kb_index_doc_count(f->w), 4);
@@ -263,11 +263,18 @@ static void test_replace_by_compaction(void **state) {
   kb_index *s = NULL;
   assert_int_equal(kb_index_open(shard.data, KB_INDEX_WRITE, &s, &err), KB_OK);
   put(s, "Qs1", "shard only", NULL, NULL);
+  put(s, "Qd2", "printer driver reinstalled", "hardware", "2026-06-01"); /* a new version */
   commit(s);
   kb_index_free(s);
-  assert_int_equal(kb_index_replace_by_compaction(&f->w, shards, 1, &err), KB_OK);
+  /* the index keeps its version until the swap */
+  const char superseded[] = "Qd2";
+  assert_int_equal(
+      kb_index_replace_by_compaction(&f->w, shards, 1, superseded, sizeof superseded, &err), KB_OK);
   assert_non_null(f->w);
   assert_int_equal(kb_index_doc_count(f->w), 5);
+  assert_int_equal(kb_index_term_freq(f->w, "Qd2"), 1);
+  assert_int_equal(kb_index_term_freq(f->w, "reinstalled"), 1); /* the shard's */
+  assert_int_equal(kb_index_term_freq(f->w, "install"), 0);
   assert_false(folder_exists(merged.data));
   kb_buf_free(&shard);
   kb_buf_free(&merged);

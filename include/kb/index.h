@@ -118,13 +118,16 @@ int kb_index_each_meta(kb_index *idx, const char *prefix, kb_meta_fn fn, void *c
                        kb_error *err);
 
 /* Replaces the writer *main by a compaction of it and the n shard indexes
- * (which must hold no id that it holds; its metadata wins over theirs) and
- * reopens *main there. The swap is two renames, finished by the next writer
- * if it is cut between them; readers see the new folder on their next
- * kb_index_reopen(). On failure the index is as it was (*main may then be
- * NULL if reopening failed). */
+ * (its metadata wins over theirs) and reopens *main there. The id terms in
+ * superseded (each ended by a NUL, len bytes in all) are in *main and in a
+ * shard: their copy from *main is removed from the merged index before the
+ * swap, so that search sees the old version until the swap and the new one
+ * after, never neither. The swap is two renames, finished by the next
+ * writer if it is cut between them; readers see the new folder on their
+ * next kb_index_reopen(). On failure the index is as it was (*main may then
+ * be NULL if reopening failed). */
 int kb_index_replace_by_compaction(kb_index **main, const char *const *shards, size_t n,
-                                   kb_error *err);
+                                   const char *superseded, size_t len, kb_error *err);
 
 /* Bytes on disk of the index folder. */
 uint64_t kb_index_size_bytes(kb_index *idx);
