@@ -310,9 +310,15 @@ extern "C" int kb_index_replace(kb_index *idx, const char *id_term, const kb_xdo
                                 kb_error *err) {
   if (!idx->wdb) return read_only(err, id_term);
   try {
-    Xapian::Document doc = d->doc;  // shares the built document; the id term is ours
-    doc.add_boolean_term(id_term);
+    // a copy shares d's document: the id term added is taken off again, so
+    // that d stays as it was (one xdoc may be stored under two ids)
+    Xapian::Document doc = d->doc;
+    Xapian::TermIterator t = doc.termlist_begin();
+    t.skip_to(id_term);
+    bool had = t != doc.termlist_end() && *t == id_term;
+    if (!had) doc.add_boolean_term(id_term);
     idx->wdb->replace_document(id_term, doc);
+    if (!had) doc.remove_term(id_term);
     for (const std::string &w : d->spellings) idx->wdb->add_spelling(w);
     idx->dirty = true;
     return KB_OK;

@@ -282,6 +282,21 @@ static void test_replace_by_compaction(void **state) {
 
 /* ---------------------------------------------------------- documents */
 
+static void test_one_xdoc_stored_under_two_ids(void **state) {
+  fixture *f = *state;
+  kb_xdoc *d = make_doc("shared words", NULL, NULL, "data");
+  kb_error err = {0};
+  assert_int_equal(kb_index_replace(f->w, "Qa", d, &err), KB_OK);
+  assert_int_equal(kb_index_replace(f->w, "Qb", d, &err), KB_OK);
+  commit(f->w);
+  kb_xdoc_free(d);
+  assert_int_equal(kb_index_doc_count(f->w), 2);
+  /* each document holds its own id only */
+  assert_int_equal(kb_index_term_freq(f->w, "Qa"), 1);
+  assert_int_equal(kb_index_term_freq(f->w, "Qb"), 1);
+  assert_int_equal(kb_index_term_freq(f->w, "shared"), 2);
+}
+
 static void test_replace_same_id_keeps_one(void **state) {
   fixture *f = *state;
   kb_xdoc *a = make_doc("first version", NULL, NULL, "v1");
@@ -957,6 +972,7 @@ int main(void) {
       cmocka_unit_test(test_free_null),
       T(test_exists),
       T(test_replace_by_compaction),
+      T(test_one_xdoc_stored_under_two_ids),
       T(test_replace_same_id_keeps_one),
       T(test_delete_found_and_not_found),
       T(test_reader_sees_commit_after_reopen),
