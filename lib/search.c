@@ -451,7 +451,8 @@ static bool visible_term(kb_searcher *s, const char *prefix, const char *word);
 
 /* The domain word that text (a piece of a Chinese query) is a homophone typo
  * of, or NULL: a lexicon word read the same, frequent in the index, where
- * some pair of text's characters is rare. */
+ * some pair of text's characters is rare. Borrowed from the reading map:
+ * valid until the next pinyin_map(), which may rebuild it (copy it first). */
 static const char *homophone_of(kb_searcher *s, const char *text, size_t len,
                                 bool include_internal) {
   uint32_t rarest = UINT32_MAX;
@@ -680,7 +681,8 @@ static bool may_be_initials(kb_searcher *s, const char *key, size_t len) {
   return len <= 4 && vowels <= 1 && !kb_lexicon_contains(s->stopwords, key, len);
 }
 
-/* The heaviest word spelt by key that the reader may see, or NULL. */
+/* The heaviest word spelt by key that the reader may see, or NULL; borrowed
+ * from m, valid until the next pinyin_map(). */
 static const char *pinyin_word(kb_searcher *s, const kb_pinyin_map *m, const char *key,
                                size_t len, bool include_internal) {
   bool syllables = kb_pinyin_is_syllables(key, len);
