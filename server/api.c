@@ -341,7 +341,7 @@ enum MHD_Result kb_api_healthz(struct MHD_Connection *c, request *r) {
   return send_json(c, r, 200, o);
 }
 
-enum MHD_Result kb_api_metrics(struct MHD_Connection *c, request *r) {
+static void metrics_requests(kb_buf *b, metrics *m) {
   static const char *ep_names[EP_COUNT] = {
 #define KB_EP_NAME(name, label) label,
       KB_ENDPOINTS(KB_EP_NAME)
@@ -352,61 +352,70 @@ enum MHD_Result kb_api_metrics(struct MHD_Connection *c, request *r) {
       KB_STATUSES(KB_STATUS_VALUE)
 #undef KB_STATUS_VALUE
   };
-  static const char *le[] = {"0.0005", "0.001", "0.0025", "0.005", "0.01", "0.025",
-                             "0.05",   "0.1",   "0.25",   "0.5",   "1",    "2.5"};
-  metrics *m = &r->srv->m;
-  kb_buf b = {0};
-  kb_buf_puts(&b, "# HELP kb_requests_total Requests by endpoint and status.\n"
-                  "# TYPE kb_requests_total counter\n");
+  kb_buf_puts(b, "# HELP kb_requests_total Requests by endpoint and status.\n"
+                 "# TYPE kb_requests_total counter\n");
   for (int e = 0; e < EP_COUNT; e++)
     for (int s = 0; s < STATUS_COUNT; s++) {
       unsigned long long n = atomic_load(&m->requests[e][s]);
       if (n)
-        kb_buf_printf(&b, "kb_requests_total{endpoint=\"%s\",status=\"%u\"} %llu\n", ep_names[e],
+        kb_buf_printf(b, "kb_requests_total{endpoint=\"%s\",status=\"%u\"} %llu\n", ep_names[e],
                       codes[s], n);
     }
-  kb_buf_puts(&b, "# HELP kb_request_duration_seconds Request latency.\n"
-                  "# TYPE kb_request_duration_seconds histogram\n");
+  kb_buf_printf(b, "# HELP kb_rejected_requests_total Requests answered with an error status.\n"
+                   "# TYPE kb_rejected_requests_total counter\nkb_rejected_requests_total %llu\n",
+                atomic_load(&m->rejected));
+}
+
+static void metrics_latency(kb_buf *b, metrics *m) {
+  kb_buf_puts(b, "# HELP kb_request_duration_seconds Request latency.\n"
+                 "# TYPE kb_request_duration_seconds histogram\n");
   unsigned long long cum = 0;
   for (int i = 0; i < LATENCY_BUCKETS; i++) {
     cum += atomic_load(&m->latency_bucket[i]);
-    kb_buf_printf(&b, "kb_request_duration_seconds_bucket{le=\"%s\"} %llu\n", le[i], cum);
+    kb_buf_printf(b, "kb_request_duration_seconds_bucket{le=\"%g\"} %llu\n", kb_latency_le[i], cum);
   }
   cum += atomic_load(&m->latency_bucket[LATENCY_BUCKETS]);
-  kb_buf_printf(&b, "kb_request_duration_seconds_bucket{le=\"+Inf\"} %llu\n", cum);
-  kb_buf_printf(&b, "kb_request_duration_seconds_sum %.6f\n",
+  kb_buf_printf(b, "kb_request_duration_seconds_bucket{le=\"+Inf\"} %llu\n", cum);
+  kb_buf_printf(b, "kb_request_duration_seconds_sum %.6f\n",
                 (double)atomic_load(&m->latency_sum_us) / 1e6);
-  kb_buf_printf(&b, "kb_request_duration_seconds_count %llu\n", atomic_load(&m->latency_count));
-  kb_buf_printf(&b, "# HELP kb_search_seconds_total Time inside the search engine for "
-                    "/api/search (the rest of a request is HTTP and JSON).\n"
-                    "# TYPE kb_search_seconds_total counter\nkb_search_seconds_total %.6f\n",
+  kb_buf_printf(b, "kb_request_duration_seconds_count %llu\n", atomic_load(&m->latency_count));
+  kb_buf_printf(b, "# HELP kb_search_seconds_total Time inside the search engine for "
+                   "/api/search (the rest of a request is HTTP and JSON).\n"
+                   "# TYPE kb_search_seconds_total counter\nkb_search_seconds_total %.6f\n",
                 (double)atomic_load(&m->search_us) / 1e6);
+}
+
+static void metrics_index(kb_buf *b, server *srv) {
   kb_error err = {0};
-  kb_searcher *ks = kb_worker_searcher(r->srv, &err);
+  kb_searcher *ks = kb_worker_searcher(srv, &err);
   if (ks) {
     kb_index *idx = kb_searcher_index(ks);
-    kb_buf_puts(&b, "# HELP kb_documents Documents in the index by type.\n"
-                    "# TYPE kb_documents gauge\n");
+    kb_buf_puts(b, "# HELP kb_documents Documents in the index by type.\n"
+                   "# TYPE kb_documents gauge\n");
     const char *types[] = {"article", "ticket"};
     for (int i = 0; i < 2; i++) {
       kb_buf t = {0};
       kb_filter_term(KB_PREFIX_TYPE, types[i], &t);
-      kb_buf_printf(&b, "kb_documents{type=\"%s\"} %u\n", types[i], kb_index_term_freq(idx, t.data));
+      kb_buf_printf(b, "kb_documents{type=\"%s\"} %u\n", types[i], kb_index_term_freq(idx, t.data));
       kb_buf_free(&t);
     }
   }
-  kb_buf_printf(&b, "# HELP kb_index_reloads_total Index reopens after a commit.\n"
-                    "# TYPE kb_index_reloads_total counter\nkb_index_reloads_total %llu\n",
-                atomic_load(&m->reloads));
+  kb_buf_printf(b, "# HELP kb_index_reloads_total Index reopens after a commit.\n"
+                   "# TYPE kb_index_reloads_total counter\nkb_index_reloads_total %llu\n",
+                atomic_load(&srv->m.reloads));
   uint64_t hits = 0, misses = 0;
-  kb_cache_stats(r->srv->cache, &hits, &misses);
-  kb_buf_printf(&b, "# HELP kb_search_cache_total Searches answered from the cache (hit) or not (miss).\n"
-                    "# TYPE kb_search_cache_total counter\n"
-                    "kb_search_cache_total{result=\"hit\"} %llu\nkb_search_cache_total{result=\"miss\"} %llu\n",
+  kb_cache_stats(srv->cache, &hits, &misses);
+  kb_buf_printf(b, "# HELP kb_search_cache_total Searches answered from the cache (hit) or not (miss).\n"
+                   "# TYPE kb_search_cache_total counter\n"
+                   "kb_search_cache_total{result=\"hit\"} %llu\nkb_search_cache_total{result=\"miss\"} %llu\n",
                 (unsigned long long)hits, (unsigned long long)misses);
-  kb_buf_printf(&b, "# HELP kb_rejected_requests_total Requests answered with an error status.\n"
-                    "# TYPE kb_rejected_requests_total counter\nkb_rejected_requests_total %llu\n",
-                atomic_load(&m->rejected));
+}
+
+enum MHD_Result kb_api_metrics(struct MHD_Connection *c, request *r) {
+  kb_buf b = {0};
+  metrics_requests(&b, &r->srv->m);
+  metrics_latency(&b, &r->srv->m);
+  metrics_index(&b, r->srv);
   size_t len = b.len;
   return kb_respond(c, r, 200, "text/plain; version=0.0.4; charset=utf-8", kb_buf_detach(&b), len);
 }

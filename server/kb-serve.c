@@ -290,8 +290,8 @@ static int status_index(unsigned status) {
   return status >= 500 ? 10 : 1;
 }
 
-static const double bucket_le[LATENCY_BUCKETS] = {0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025,
-                                                  0.05,   0.1,   0.25,   0.5,   1.0,  2.5};
+const double kb_latency_le[LATENCY_BUCKETS] = {0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025,
+                                               0.05,   0.1,   0.25,   0.5,   1.0,  2.5};
 
 /* The method or path as the log shows it: a space, a control byte or a %
  * percent-encoded, so that a request (`/a/x%0A2099-01-01…`) cannot write
@@ -346,7 +346,7 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
     atomic_fetch_add(&s->m.requests[r->ep][status_index(r->status)], 1);
     double secs = (double)us / 1e6;
     int b = 0;
-    while (b < LATENCY_BUCKETS && secs > bucket_le[b]) b++;
+    while (b < LATENCY_BUCKETS && secs > kb_latency_le[b]) b++;
     atomic_fetch_add(&s->m.latency_bucket[b], 1);
     atomic_fetch_add(&s->m.latency_sum_us, (unsigned long long)us);
     atomic_fetch_add(&s->m.latency_count, 1);

@@ -33,6 +33,8 @@ typedef enum endpoint {
   X(200) X(400) X(401) X(403) X(404) X(405) X(409) X(413) X(414) X(429) X(500) X(503)
 enum { STATUS_COUNT = 12 };
 #define LATENCY_BUCKETS 12
+/* the histogram's upper bounds, in seconds (the last bucket is +Inf) */
+extern const double kb_latency_le[LATENCY_BUCKETS];
 
 typedef struct metrics {
   atomic_ullong requests[EP_COUNT][STATUS_COUNT];
