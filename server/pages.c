@@ -70,6 +70,57 @@ static void pager_link(kb_buf *out, const char *q, size_t offset, const char *la
   kb_buf_free(&url);
 }
 
+/* The hits, each linking with the query along, so that opening one counts
+ * for the gap report. */
+static void hits_html(const kb_search_request *req, const kb_search_response *resp, kb_buf *out) {
+  for (size_t i = 0; i < resp->nhits; i++) {
+    const kb_search_hit *h = &resp->hits[i];
+    kb_buf url = {0};
+    kb_buf_printf(&url, "/%s?q=", h->id);
+    put_urlencoded(&url, req->query);
+    kb_tpl_var vars[] = {{"url", url.data},          {"title", h->title},
+                         {"snippet", h->snippet},    {"category", h->category},
+                         {"product", h->product},    {"updated", h->updated}};
+    kb_tpl_render(KB_TPL_HIT, vars, 6, out);
+    kb_buf_free(&url);
+  }
+}
+
+/* The results part of the page: hits, total, pager, "did you mean". */
+static void results_html(const kb_search_request *req, const kb_search_response *resp,
+                         kb_buf *content) {
+  kb_buf hits = {0}, prev = {0}, next = {0};
+  hits_html(req, resp, &hits);
+  if (req->offset > 0)
+    pager_link(&prev, req->query, req->offset > PAGE_SIZE ? req->offset - PAGE_SIZE : 0,
+               "← 上一页 (previous)");
+  if (req->offset + resp->nhits < resp->total)
+    pager_link(&next, req->query, req->offset + PAGE_SIZE, "下一页 (next) →");
+  char total[32];
+  snprintf(total, sizeof total, "%u", resp->total);
+  const char *empty = resp->nhits ? "" :
+      "<p class=\"empty\">没有找到相关内容。请换个说法，或直接输入错误代码。<br>"
+      "Nothing found: try other words or the exact error code.</p>";
+  /* "did you mean": the corrected query as a link; or what the hits are
+   * for, when the query as typed found nothing */
+  kb_buf suggestion = {0};
+  if (resp->suggestion) {
+    kb_buf_printf(&suggestion, "<p class=\"suggestion\">%s: ",
+                  resp->corrected ? "以下是更正后的结果 (showing results for)"
+                                  : "您是不是要找 (did you mean)");
+    pager_link(&suggestion, resp->suggestion, 0, resp->suggestion);
+    kb_buf_puts(&suggestion, "</p>");
+  }
+  kb_tpl_var vars[] = {{"q", req->query},  {"total", total},   {"suggestion", suggestion.data},
+                       {"hits", hits.data}, {"empty", empty},   {"prev", prev.data},
+                       {"next", next.data}};
+  kb_tpl_render(KB_TPL_RESULTS, vars, 7, content);
+  kb_buf_free(&suggestion);
+  kb_buf_free(&hits);
+  kb_buf_free(&prev);
+  kb_buf_free(&next);
+}
+
 enum MHD_Result kb_page_search(struct MHD_Connection *c, request *r) {
   kb_search_request req = {.include_internal = r->role != ROLE_PUBLIC};
   const char *name, *why;
@@ -96,49 +147,11 @@ enum MHD_Result kb_page_search(struct MHD_Connection *c, request *r) {
     kb_search_forget(&cs);
     return page_error(c, r, 500, "索引错误 (index error)");
   }
-  kb_buf hits = {0}, prev = {0}, next = {0}, content = {0};
-  for (size_t i = 0; i < resp->nhits; i++) {
-    const kb_search_hit *h = &resp->hits[i];
-    kb_buf url = {0};
-    /* the query goes along, so that opening the result counts for the gap report */
-    kb_buf_printf(&url, "/%s?q=", h->id);
-    put_urlencoded(&url, req.query);
-    kb_tpl_var vars[] = {{"url", url.data},          {"title", h->title},
-                         {"snippet", h->snippet},    {"category", h->category},
-                         {"product", h->product},    {"updated", h->updated}};
-    kb_tpl_render(KB_TPL_HIT, vars, 6, &hits);
-    kb_buf_free(&url);
-  }
-  if (req.offset > 0)
-    pager_link(&prev, req.query, req.offset > PAGE_SIZE ? req.offset - PAGE_SIZE : 0,
-               "← 上一页 (previous)");
-  if (req.offset + resp->nhits < resp->total) pager_link(&next, req.query, req.offset + PAGE_SIZE, "下一页 (next) →");
-  char total[32];
-  snprintf(total, sizeof total, "%u", resp->total);
-  const char *empty = resp->nhits ? "" :
-      "<p class=\"empty\">没有找到相关内容。请换个说法，或直接输入错误代码。<br>"
-      "Nothing found: try other words or the exact error code.</p>";
-  /* "did you mean": the corrected query as a link; or what the hits are
-   * for, when the query as typed found nothing */
-  kb_buf suggestion = {0};
-  if (resp->suggestion) {
-    kb_buf_printf(&suggestion, "<p class=\"suggestion\">%s: ",
-                  resp->corrected ? "以下是更正后的结果 (showing results for)"
-                                  : "您是不是要找 (did you mean)");
-    pager_link(&suggestion, resp->suggestion, 0, resp->suggestion);
-    kb_buf_puts(&suggestion, "</p>");
-  }
-  kb_tpl_var vars[] = {{"q", req.query},  {"total", total},   {"suggestion", suggestion.data},
-                       {"hits", hits.data}, {"empty", empty},   {"prev", prev.data},
-                       {"next", next.data}};
-  kb_tpl_render(KB_TPL_RESULTS, vars, 7, &content);
-  kb_buf_free(&suggestion);
+  kb_buf content = {0};
+  results_html(&req, resp, &content);
   kb_search_remember(r, &req, &cs, content.data, content.len, resp->total);
   enum MHD_Result ret = send_page(c, r, 200, req.query, req.query, content.data);
   kb_search_response_free(resp);
-  kb_buf_free(&hits);
-  kb_buf_free(&prev);
-  kb_buf_free(&next);
   kb_buf_free(&content);
   return ret;
 }
