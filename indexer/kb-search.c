@@ -38,9 +38,7 @@ static void print_plain(const kb_search_response *r, size_t offset, bool tty) {
   const char *b = tty ? "\033[1m" : "", *dim = tty ? "\033[2m" : "", *off = tty ? "\033[0m" : "";
   printf("%s共 %u 条结果 (%u results)%s\n", dim, r->total, r->total, off);
   if (r->suggestion)
-    printf("%s: %s%s%s\n",
-           r->corrected ? "以下是更正后的结果 (showing results for)" : "您是不是要找 (did you mean)", b,
-           r->suggestion, off);
+    printf("%s: %s%s%s\n", kb_search_suggestion_label(r), b, r->suggestion, off);
   for (size_t i = 0; i < r->nhits; i++) {
     const kb_search_hit *h = &r->hits[i];
     printf("%2zu. %s%s%s\n", offset + i + 1, b, h->title ? h->title : "", off);

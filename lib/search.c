@@ -1037,6 +1037,10 @@ void kb_search_response_free(kb_search_response *r) {
   free(r);
 }
 
+const char *kb_search_suggestion_label(const kb_search_response *r) {
+  return r->corrected ? "以下是更正后的结果 (showing results for)" : "您是不是要找 (did you mean)";
+}
+
 /* A JSON string of s's whole characters (a query may hold invalid UTF-8,
  * which JSON cannot: json_string would fail and its key go missing). */
 static json_t *str_or_null(const char *s) {

@@ -105,9 +105,7 @@ static void results_html(const kb_search_request *req, const kb_search_response 
    * for, when the query as typed found nothing */
   kb_buf suggestion = {0};
   if (resp->suggestion) {
-    kb_buf_printf(&suggestion, "<p class=\"suggestion\">%s: ",
-                  resp->corrected ? "以下是更正后的结果 (showing results for)"
-                                  : "您是不是要找 (did you mean)");
+    kb_buf_printf(&suggestion, "<p class=\"suggestion\">%s: ", kb_search_suggestion_label(resp));
     pager_link(&suggestion, resp->suggestion, 0, resp->suggestion);
     kb_buf_puts(&suggestion, "</p>");
   }

@@ -86,6 +86,10 @@ int kb_search_suggest(kb_searcher *s, const char *text, bool include_internal, s
                       char ***words, size_t *n, kb_error *err);
 void kb_search_words_free(char **words, size_t n);
 
+/* What to call r->suggestion before showing it (a static string): "showing
+ * results for" when the hits are the suggestion's, else "did you mean". */
+const char *kb_search_suggestion_label(const kb_search_response *r);
+
 struct json_t; /* jansson's */
 
 /* The response as a JSON object, the answer of kb-serve's /api/search:
