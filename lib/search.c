@@ -755,6 +755,40 @@ static char *pinyin_rewrite(kb_searcher *s, const char *q, size_t len, bool incl
   return kb_buf_detach(&out);
 }
 
+/* The query corrected (malloc'ed), or NULL: Chinese homophones, then Latin
+ * spelling. A split (mem cached of memcached) is only offered for a query
+ * that found nothing: a name the index lacks reads as words too often. */
+static char *correction_of(kb_searcher *s, const kb_search_request *req, bool found_nothing) {
+  char *heard = homophone_fix(s, req->query, req->query_len, req->include_internal);
+  const char *hq = heard ? heard : req->query;
+  char *spelled = did_you_mean(s, hq, heard ? strlen(heard) : req->query_len,
+                               req->include_internal, found_nothing);
+  if (!spelled) return heard;
+  free(heard);
+  return spelled;
+}
+
+/* Searches text instead of req's query; when it finds something, *q and
+ * *out become its own (the old ones freed) and it returns true. */
+static bool search_instead(kb_searcher *s, const kb_search_request *req, const char *text,
+                           double t0, kb_query **q, kb_search_response **out) {
+  kb_search_request fixed = *req;
+  fixed.query = text;
+  fixed.query_len = strlen(text);
+  kb_query *fq = NULL;
+  kb_search_response *fr = NULL;
+  if (search_query(s, &fixed, t0, &fq, &fr, NULL) != KB_OK || fr->total == 0) {
+    kb_search_response_free(fr);
+    kb_query_free(fq);
+    return false;
+  }
+  kb_search_response_free(*out);
+  *out = fr;
+  kb_query_free(*q);
+  *q = fq;
+  return true;
+}
+
 int kb_search(kb_searcher *s, const kb_search_request *req, kb_search_response **out,
               kb_error *err) {
   double t0 = now_ms();
@@ -783,33 +817,9 @@ int kb_search(kb_searcher *s, const kb_search_request *req, kb_search_response *
   bool corrected = spelled != NULL;
   rc = search_query(s, req, t0, &q, out, err);
   if (rc == KB_OK && req->query && req->query_len && !spelled) {
-    /* Chinese homophones, then Latin spelling */
-    char *heard = homophone_fix(s, req->query, req->query_len, req->include_internal);
-    const char *hq = heard ? heard : req->query;
-    /* a split (mem cached of memcached) is only offered for a query
-     * that finds nothing: a name the index lacks reads as words too often */
-    spelled = did_you_mean(s, hq, heard ? strlen(heard) : req->query_len, req->include_internal,
-                           (*out)->total == 0);
-    if (!spelled) spelled = heard;
-    else free(heard);
+    spelled = correction_of(s, req, (*out)->total == 0);
     /* the query as typed found nothing: the corrected one is searched instead */
-    if (spelled && (*out)->total == 0) {
-      kb_search_request fixed = *req;
-      fixed.query = spelled;
-      fixed.query_len = strlen(spelled);
-      kb_query *fq = NULL;
-      kb_search_response *fr = NULL;
-      if (search_query(s, &fixed, t0, &fq, &fr, NULL) == KB_OK && fr->total > 0) {
-        kb_search_response_free(*out);
-        *out = fr;
-        kb_query_free(q);
-        q = fq;
-        corrected = true;
-      } else {
-        kb_search_response_free(fr);
-        kb_query_free(fq);
-      }
-    }
+    if (spelled && (*out)->total == 0) corrected = search_instead(s, req, spelled, t0, &q, out);
   }
   if (rc == KB_OK) {
     (*out)->suggestion = spelled;
