@@ -704,6 +704,36 @@ static size_t only_tech(const tok_list *l) {
   return l->n;
 }
 
+/* The technical token l->v[*i] as one unit, its words of four letters or
+ * more as a backing (into parts); *i moves past the extra wholes it gave. */
+static int add_tech_unit(kb_query *q, const tok_list *l, size_t *i, kb_qnode *units,
+                         kb_qnode *parts) {
+  const tok *t = &l->v[*i];
+  int rc = kb_qnode_add(units, tech_node(q, l, *i));
+  size_t ps = tech_parts_start(l, *i);
+  /* its words alone back it up, as bigrams back up Chinese words: a text
+   * may name OutOfMemoryError without java.lang., or error.log without
+   * its folder (numbers and short parts say too little alone) */
+  for (size_t k = ps; k < *i && rc == KB_OK; k++)
+    if (l->v[k].kind == KB_TOKEN_WORD && strlen(l->v[k].surface) >= 4 && !is_stop(q, &l->v[k])) {
+      rc = kb_qnode_add(parts, word_node(q, l->v[k].term));
+      q->part_words = true;
+    }
+  if (rc == KB_OK && *i - ps == 2) {
+    /* its pair is marked too: ora12170 in a text with ORA-12170 */
+    kb_buf b = {0};
+    if (kb_buf_printf(&b, "%s %s", l->v[ps].term, l->v[ps + 1].term) == KB_OK)
+      kb_lexicon_add(q->highlights, b.data, b.len);
+    kb_buf_free(&b);
+  }
+  /* v2.4.1 also gives 2.4.1: skip the extra whole */
+  while (*i + 1 < l->n && l->v[*i + 1].kind == KB_TOKEN_TECH && l->v[*i + 1].pos == t->pos) {
+    add_highlight(q, &l->v[*i + 1]);
+    (*i)++;
+  }
+  return rc;
+}
+
 /* Free words: one unit per primary (a technical token is one unit: its
  * whole term or the phrase of its parts), and the bigrams of Chinese runs
  * at a lower weight. Stop words are left out unless nothing else is there. */
@@ -747,28 +777,7 @@ static int add_word_units(kb_query *q, const tok_list *l, kb_qnode *units, kb_qn
       rc = kb_qnode_add(units, with_synonyms(q, word_node(q, t->term), t->term));
       continue;
     }
-    rc = kb_qnode_add(units, tech_node(q, l, i));
-    size_t ps = tech_parts_start(l, i);
-    /* its words alone back it up, as bigrams back up Chinese words: a text
-     * may name OutOfMemoryError without java.lang., or error.log without
-     * its folder (numbers and short parts say too little alone) */
-    for (size_t k = ps; k < i && rc == KB_OK; k++)
-      if (l->v[k].kind == KB_TOKEN_WORD && strlen(l->v[k].surface) >= 4 && !is_stop(q, &l->v[k])) {
-        rc = kb_qnode_add(parts, word_node(q, l->v[k].term));
-        q->part_words = true;
-      }
-    if (rc == KB_OK && i - ps == 2) {
-      /* its pair is marked too: ora12170 in a text with ORA-12170 */
-      kb_buf b = {0};
-      if (kb_buf_printf(&b, "%s %s", l->v[ps].term, l->v[ps + 1].term) == KB_OK)
-        kb_lexicon_add(q->highlights, b.data, b.len);
-      kb_buf_free(&b);
-    }
-    /* v2.4.1 also gives 2.4.1: skip the extra whole */
-    while (i + 1 < l->n && l->v[i + 1].kind == KB_TOKEN_TECH && l->v[i + 1].pos == t->pos) {
-      add_highlight(q, &l->v[i + 1]);
-      i++;
-    }
+    rc = add_tech_unit(q, l, &i, units, parts);
   }
   free(drop);
   free(in_tech);
