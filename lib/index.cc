@@ -189,6 +189,8 @@ namespace {
 // PATH to PATH.old and PATH.merge to PATH, then removes PATH.old.
 std::string merge_path(const std::string &p) { return p + ".merge"; }
 std::string old_path(const std::string &p) { return p + ".old"; }
+// the first compaction when superseded documents are dropped before the last
+std::string dedup_path(const std::string &p) { return p + ".merge-dedup"; }
 
 // The folder's inode: a replacement renames another folder to PATH, and a
 // commit changes files inside it only (glass renames its version file on
@@ -211,7 +213,9 @@ bool is_index(const std::string &path) {
 // old one. The file stays (removing it would let two writers hold two
 // files). -1 when another writer holds it (errno EWOULDBLOCK).
 int take_writer_lock(const std::string &path) {
-  int fd = open((path + ".lock").c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+  /* read-only is enough for flock; 0666 lets the umask decide, as Xapian's
+   * own lock file does, so that writers sharing a group share it */
+  int fd = open((path + ".lock").c_str(), O_RDONLY | O_CREAT | O_CLOEXEC, 0666);
   if (fd < 0) return -1;
   if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
     int e = errno;
@@ -235,6 +239,7 @@ void remove_replacement_leftovers(const std::string &path) {
   std::error_code ec;
   std::filesystem::remove_all(old_path(path), ec);
   std::filesystem::remove_all(merge_path(path), ec);
+  std::filesystem::remove_all(dedup_path(path), ec);
 }
 
 }  // namespace
@@ -278,13 +283,14 @@ int open_index(const char *path, int lock_fd, kb_index **out, kb_error *err) {
 extern "C" int kb_index_open(const char *path, kb_index_mode mode, kb_index **out,
                              kb_error *err) {
   if (mode != KB_INDEX_WRITE) return open_index(path, -1, out, err);
+  int fd = -1;
   try {
     std::filesystem::path parent = std::filesystem::path(path).parent_path();
     if (!parent.empty()) std::filesystem::create_directories(parent);
+    fd = take_writer_lock(path);
   } catch (...) {
     return fail(err, path);
   }
-  int fd = take_writer_lock(path);
   if (fd < 0 && errno == EWOULDBLOCK)
     return kb_error_set(err, KB_ELOCKED,
                         "%s: 另一个写入者正在使用索引 (another writer holds the index)", path);
@@ -584,15 +590,29 @@ void compact_and_swap(kb_index *idx, const std::string &path, const char *const 
     for (size_t i = 0; i < n; i++) sources.add_database(Xapian::Database(shards[i]));
     std::error_code ec;
     std::filesystem::remove_all(merged, ec);
-    sources.compact(merged.string());
-    sources.close();
-    drop_superseded(merged.string(), superseded, len);
+    if (!len) {
+      sources.compact(merged.string());
+      sources.close();
+    } else {
+      // the deletes leave half-empty blocks, and glass files never shrink
+      // (a re-import of every ticket tripled the index): compacted again
+      const std::string first = dedup_path(path);
+      std::filesystem::remove_all(first, ec);
+      sources.compact(first);
+      sources.close();
+      drop_superseded(first, superseded, len);
+      Xapian::Database once(first);
+      once.compact(merged.string());
+      once.close();
+      std::filesystem::remove_all(first, ec);
+    }
     // the lock stays with the old folder (held by idx) until the swap is done
     std::filesystem::rename(fs_path, old);
     std::filesystem::rename(merged, fs_path);
   } catch (...) {
     // error_code overloads: a filesystem error here must not replace the one reported
     std::error_code ec;
+    std::filesystem::remove_all(dedup_path(path), ec);
     if (std::filesystem::exists(fs_path, ec)) std::filesystem::remove_all(merged, ec);
     throw;
   }
@@ -604,18 +624,21 @@ extern "C" int kb_index_replace_by_compaction(kb_index **main, const char *const
                                               kb_error *err) {
   kb_index *idx = *main;
   if (!idx->wdb) return read_only(err, "compact");
+  int lock_fd = -1;  // PATH.lock, held from the old writer to the new one
   try {
     const std::string path = idx->path;
     compact_and_swap(idx, path, shards, n, superseded, len);
-    // PATH.lock stays held from the old writer to the new one
-    int lock_fd = idx->lock_fd;
+    lock_fd = idx->lock_fd;
     idx->lock_fd = -1;
     kb_index_free(idx);
     *main = nullptr;
     std::error_code ec;
     std::filesystem::remove_all(old_path(path), ec);
-    return open_index(path.c_str(), lock_fd, main, err);
+    int fd = lock_fd;
+    lock_fd = -1;  // open_index owns it now, failing or not
+    return open_index(path.c_str(), fd, main, err);
   } catch (...) {
+    if (lock_fd >= 0) close(lock_fd);
     return fail(err, *main ? (*main)->path.c_str() : "compact");
   }
 }
