@@ -166,7 +166,7 @@ namespace {
 struct FacetTable {
   unsigned slot = 0;
   Xapian::rev revision = 0;
-  ino_t ino = 0;
+  uint64_t generation = 0;  // the reader's: a replaced folder may repeat a revision
   std::vector<uint32_t> id_of;     /* by docid; 0: no value */
   std::vector<std::string> names;  /* by id; names[0] is "" */
 };
@@ -181,6 +181,7 @@ struct kb_index {
   uint64_t generation = 0;  // reopens that saw a change
   FacetTable *facet_table = nullptr;  // a reader's, built on first use
   int lock_fd = -1;  // a writer's hold on PATH.lock
+  std::string uuid;  // a reader's: a new one means the folder was replaced
 };
 
 namespace {
@@ -270,6 +271,7 @@ int open_index(const char *path, int lock_fd, kb_index **out, kb_error *err) {
       idx->db = new Xapian::Database(path);
     }
     idx->ino = folder_inode(idx->path);
+    if (!idx->wdb) idx->uuid = idx->db->get_uuid();
     *out = idx;
     return KB_OK;
   } catch (...) {
@@ -371,17 +373,24 @@ namespace {
 // reopening it would mix them with the new folder's). True when it moved.
 bool reopen_reader(kb_index *idx) {
   ino_t ino = folder_inode(idx->path);
-  if (!idx->wdb && ino && ino != idx->ino) {
-    Xapian::Database *fresh = new Xapian::Database(idx->path);
-    delete idx->db;
-    idx->db = fresh;
-    idx->ino = ino;
-    idx->generation++;
-    return true;
+  bool replaced = !idx->wdb && ino && ino != idx->ino;
+  if (!replaced) {
+    bool moved = idx->db->reopen();
+    // a merged folder can be given the inode of the one it replaced: its
+    // UUID is new all the same
+    replaced = moved && !idx->wdb && idx->db->get_uuid() != idx->uuid;
+    if (!replaced) {
+      if (moved) idx->generation++;
+      return moved;
+    }
   }
-  bool moved = idx->db->reopen();
-  if (moved) idx->generation++;
-  return moved;
+  Xapian::Database *fresh = new Xapian::Database(idx->path);
+  delete idx->db;
+  idx->db = fresh;
+  idx->ino = ino;
+  idx->uuid = fresh->get_uuid();
+  idx->generation++;
+  return true;
 }
 }  // namespace
 
@@ -921,11 +930,12 @@ const FacetTable *facet_table(kb_index *idx, unsigned slot) {
   if (idx->wdb) return nullptr;
   Xapian::rev revision = idx->db->get_revision();
   FacetTable *t = idx->facet_table;
-  if (t && t->slot == slot && t->revision == revision && t->ino == idx->ino) return t;
+  if (t && t->slot == slot && t->revision == revision && t->generation == idx->generation)
+    return t;
   std::unique_ptr<FacetTable> fresh(new FacetTable);
   fresh->slot = slot;
   fresh->revision = revision;
-  fresh->ino = idx->ino;
+  fresh->generation = idx->generation;
   fresh->id_of.assign(idx->db->get_lastdocid() + 1, 0);
   fresh->names.emplace_back();
   std::unordered_map<std::string, uint32_t> ids{{std::string(), 0}};

@@ -962,7 +962,10 @@ static int build_parts(kb_query *q, kb_tokenizer *t, kb_error *err) {
   if (units) units->window = ELITE_TERMS;
   if (rc == KB_OK && units->nkids) q->words = units;
   else kb_qnode_free(units);
-  return rc == KB_OK ? KB_OK : kb_error_set(err, rc, "query: out of memory");
+  if (rc == KB_OK) return KB_OK;
+  /* a tokenizer error has said what it was; only a bare status needs words */
+  if (err && err->code == rc && err->message[0]) return rc;
+  return kb_error_set(err, rc, "query: %s", kb_strerror(rc));
 }
 
 int kb_query_parse(kb_tokenizer *t, const char *text, size_t len, const kb_query_opts *opts,

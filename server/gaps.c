@@ -102,19 +102,29 @@ void kb_gaps_free(kb_gaps *g) {
   free(g);
 }
 
-/* What looks like personal data: an e-mail address, or a phone or ID card
- * number (11 digits, in a row or in groups split by one space or dash:
- * 138-0013-8000). Asked of the folded text, where full-width digits and ＠
- * are ASCII. */
+/* What looks like personal data: an e-mail address, 11 digits or more in a
+ * row, or groups of digits split by one space or dash that make a phone or
+ * ID card number (11, 15 or 18 digits, the last may be x: 138-0013-8000),
+ * not any codes side by side (`1603 1618 1722`). Asked of the folded text,
+ * where full-width digits and ＠ are ASCII. */
 static bool personal(const char *text) {
   if (strchr(text, '@')) return true;
-  size_t digits = 0;
-  for (const char *p = text; *p; p++) {
-    if (*p >= '0' && *p <= '9') digits++;
-    else if (!((*p == ' ' || *p == '-') && digits && p[1] >= '0' && p[1] <= '9')) digits = 0;
-    if (digits >= 11) return true;
+  size_t run = 0, grouped = 0, groups = 0;
+  for (const char *p = text;; p++) {
+    if (*p >= '0' && *p <= '9') {
+      if (!run++) groups++;
+      grouped++;
+      if (run >= 11) return true;
+      continue;
+    }
+    bool joins = run && (*p == ' ' || *p == '-') && p[1] >= '0' && p[1] <= '9';
+    run = 0;
+    if (joins) continue;
+    if (*p == 'x' && grouped == 17) grouped++; /* an ID card's check digit */
+    if (groups >= 2 && (grouped == 11 || grouped == 15 || grouped == 18)) return true;
+    grouped = groups = 0;
+    if (!*p) return false;
   }
-  return false;
 }
 
 /* Folded, whitespace collapsed; false for what the report must not keep:

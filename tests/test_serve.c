@@ -345,6 +345,9 @@ static void test_gaps_record_zero_results(void **state) {
   json_decref(search("zzqq １３９１２３４５６７８", "", NULL));
   json_decref(search("zzqq 139-1234-5678", "", NULL));
   json_decref(search("zzqq someone＠example.com", "", NULL));
+  json_decref(search("zzqq 110105 19491231 002X", "", NULL));
+  /* codes side by side are not a number of a person */
+  json_decref(search("zzqq error 1603 1618 1722", "", NULL));
   int st;
   json_t *j = get_json("/api/gaps", ADMIN, &st);
   assert_int_equal(st, 200);
@@ -355,6 +358,8 @@ static void test_gaps_record_zero_results(void **state) {
   assert_null(gap_of(j, "zzqq 13912345678"));
   assert_null(gap_of(j, "zzqq someone@example.com"));
   assert_null(gap_of(j, "zzqq 139-1234-5678"));
+  assert_null(gap_of(j, "zzqq 110105 19491231 002x"));
+  assert_non_null(gap_of(j, "zzqq error 1603 1618 1722"));
   /* nothing of them at all */
   char *all = json_dumps(j, 0);
   assert_false(tu_contains(all, "5678"));
