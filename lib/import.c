@@ -294,10 +294,11 @@ typedef struct writer {
 static int write_item(writer *w, const item *it) {
   kb_upsert outcome = KB_UPSERT_UNCHANGED;
   int rc = store(w->idx, w->main, it->id_term, it->hash, it->xd, &outcome, &w->err);
+  /* a failed store counts as nothing: the import stops at it */
   pthread_mutex_lock(&w->p->lock); /* the counts are read for progress */
-  if (outcome == KB_UPSERT_NEW) w->imported++;
-  else if (outcome == KB_UPSERT_UPDATED) w->updated++;
-  else w->unchanged++;
+  w->imported += rc == KB_OK && outcome == KB_UPSERT_NEW;
+  w->updated += rc == KB_OK && outcome == KB_UPSERT_UPDATED;
+  w->unchanged += rc == KB_OK && outcome == KB_UPSERT_UNCHANGED;
   pthread_mutex_unlock(&w->p->lock);
   w->done = (checkpoint){it->offset, it->line, it->records};
   if (rc == KB_OK && ++w->in_batch >= w->batch) {
