@@ -3,7 +3,10 @@
  * endpoint, what the public may and may not see, live reload, the pages. */
 #include <jansson.h>
 #include <pthread.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <signal.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 #include <stdio.h>
@@ -855,6 +858,42 @@ static void test_sighup_rereads_tokens(void **state) {
   assert_int_equal(stop_second(), 0);
 }
 
+/* A connection to the server, idle; -1 when it fails. */
+static int idle_connection(int port) {
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
+  inet_pton(AF_INET, "127.0.0.1", &sa.sin_addr);
+  if (fd >= 0 && connect(fd, (struct sockaddr *)&sa, sizeof sa) == 0) return fd;
+  if (fd >= 0) close(fd);
+  return -1;
+}
+
+static void test_connections_per_address(void **state) {
+  (void)state;
+  /* a second server that takes two connections from one address */
+  char bin[1024], listen[] = "127.0.0.1:0";
+  snprintf(bin, sizeof bin, "%s", tu_bin("kb-serve"));
+  char *argv[] = {bin, "--db", g_db, "--listen", listen, "--max-connections-per-ip", "2", NULL};
+  int port = tu_start_server(argv, &g_second);
+  assert_true(port > 0);
+  int a = idle_connection(port), b = idle_connection(port);
+  assert_true(a >= 0 && b >= 0);
+  usleep(200000); /* accepted by the server */
+  kb_buf body = {0};
+  assert_int_equal(tu_http(port, "GET", "/healthz", NULL, NULL, &body), 0); /* a third: closed */
+  close(a);
+  close(b);
+  int st = 0;
+  for (int i = 0; i < 50 && st != 200; i++) { /* the server sees them go */
+    usleep(50000);
+    kb_buf_reset(&body);
+    st = tu_http(port, "GET", "/healthz", NULL, NULL, &body);
+  }
+  assert_int_equal(st, 200);
+  kb_buf_free(&body);
+  assert_int_equal(stop_second(), 0);
+}
+
 static void test_rate_limit_429(void **state) {
   (void)state;
   /* a second server on the same index, 5 requests a second per address */
@@ -936,6 +975,7 @@ int main(void) {
       cmocka_unit_test(test_concurrent_requests),
       cmocka_unit_test_teardown(test_access_log, teardown_second),
       cmocka_unit_test_teardown(test_sighup_rereads_tokens, teardown_second),
+      cmocka_unit_test_teardown(test_connections_per_address, teardown_second),
       cmocka_unit_test_teardown(test_rate_limit_429, teardown_second),
   };
   return cmocka_run_group_tests(tests, setup, teardown);
