@@ -1055,15 +1055,12 @@ const char *kb_search_suggestion_label(const kb_search_response *r) {
  * which JSON cannot: json_string would fail and its key go missing). */
 static json_t *str_or_null(const char *s) {
   if (!s) return json_null();
-  size_t len = strlen(s), bad;
-  if (kb_utf8_valid(s, len, &bad)) return json_string(s);
-  kb_buf clean = {0};
-  for (size_t i = 0; i < len;) {
-    size_t at = i;
-    if (kb_utf8_next(s, len, &i) >= 0) kb_buf_append(&clean, s + at, i - at);
-  }
-  json_t *j = json_string(clean.data ? clean.data : "");
-  kb_buf_free(&clean);
+  size_t len = strlen(s);
+  if (kb_utf8_valid(s, len, NULL)) return json_string(s);
+  char *clean = strdup(s);
+  if (clean) kb_utf8_drop_invalid(clean, len);
+  json_t *j = clean ? json_string(clean) : NULL;
+  free(clean);
   return j;
 }
 

@@ -160,6 +160,18 @@ bool kb_utf8_valid(const char *s, size_t len, size_t *bad_offset) {
   return true;
 }
 
+size_t kb_utf8_drop_invalid(char *s, size_t len) {
+  size_t kept = 0;
+  for (size_t i = 0; i < len;) {
+    size_t at = i;
+    if (kb_utf8_next(s, len, &i) < 0) continue;
+    memmove(s + kept, s + at, i - at);
+    kept += i - at;
+  }
+  s[kept] = '\0';
+  return kept;
+}
+
 size_t kb_utf8_put(int32_t cp, char *out) {
   unsigned char *o = (unsigned char *)out;
   if (cp < 0x80) {

@@ -238,14 +238,7 @@ static void reject(kb_ticket_reject *rej, size_t line, const char *field, const 
   /* a value quoted in part ('%.40s') or a reason cut at the buffer's end
    * can end inside a character: keep the whole ones (the reason goes into
    * JSON answers, which take UTF-8 only) */
-  size_t len = strlen(rej->reason), kept = 0;
-  for (size_t i = 0; i < len;) {
-    size_t at = i;
-    if (kb_utf8_next(rej->reason, len, &i) < 0) continue;
-    memmove(rej->reason + kept, rej->reason + at, i - at);
-    kept += i - at;
-  }
-  rej->reason[kept] = '\0';
+  kb_utf8_drop_invalid(rej->reason, strlen(rej->reason));
 }
 
 /* Checks and normalises the values of one record (by ticket field) into a

@@ -30,6 +30,18 @@ static void test_utf8_valid_rejects_overlong(void **state) {
   assert_int_equal(bad, 0);
 }
 
+static void test_utf8_drop_invalid_keeps_whole_characters(void **state) {
+  (void)state;
+  /* 优先级 cut inside its last character, a stray byte in the middle */
+  char s[] = "a\xFF优先\xE7\xBA";
+  size_t n = kb_utf8_drop_invalid(s, strlen(s));
+  assert_string_equal(s, "a优先");
+  assert_int_equal(n, strlen("a优先"));
+  char ok[] = "打印机 ok";
+  assert_int_equal(kb_utf8_drop_invalid(ok, strlen(ok)), strlen("打印机 ok"));
+  assert_string_equal(ok, "打印机 ok");
+}
+
 static void test_utf8_valid_rejects_surrogate(void **state) {
   (void)state;
   size_t bad = 999;
@@ -336,6 +348,7 @@ int main(void) {
       cmocka_unit_test(test_utf8_valid_accepts_ascii_and_chinese),
       cmocka_unit_test(test_utf8_valid_rejects_overlong),
       cmocka_unit_test(test_utf8_valid_rejects_surrogate),
+      cmocka_unit_test(test_utf8_drop_invalid_keeps_whole_characters),
       cmocka_unit_test(test_utf8_valid_rejects_truncated),
       cmocka_unit_test(test_utf8_valid_rejects_stray_bytes),
       cmocka_unit_test(test_utf8_valid_respects_len),

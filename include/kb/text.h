@@ -64,6 +64,11 @@ int32_t kb_utf8_next(const char *s, size_t len, size_t *i);
 /* Writes cp as UTF-8 into out (at least 4 bytes); returns the byte count. */
 size_t kb_utf8_put(int32_t cp, char *out);
 
+/* Keeps the well-formed characters of s[0..len) in place (a text cut inside
+ * a character, or bytes of no encoding, become valid UTF-8) and ends it
+ * with a NUL at the returned length; s needs room for it. */
+size_t kb_utf8_drop_invalid(char *s, size_t len);
+
 /* 1-based line number of byte offset off in s. */
 size_t kb_text_line_of(const char *s, size_t off);
 
