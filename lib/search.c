@@ -268,12 +268,20 @@ static int make_response(kb_searcher *s, const kb_search_request *req, const kb_
   return KB_OK;
 }
 
-/* Documents holding the surface word w[0..n). */
-static uint32_t surface_freq(kb_searcher *s, kb_buf *term, const char *w, size_t n) {
-  kb_buf_reset(term);
-  kb_buf_puts(term, KB_PREFIX_SURFACE);
-  kb_buf_append(term, w, n);
-  return kb_index_term_freq(s->idx, term->data);
+/* Documents holding word, or its internal form too for an engineer. */
+static uint32_t docs_with(kb_searcher *s, const char *prefix, const char *word, size_t len,
+                          bool include_internal) {
+  kb_buf t = {0};
+  uint32_t n = 0;
+  for (int internal = 0; internal <= (int)include_internal; internal++) {
+    kb_buf_reset(&t);
+    if (internal) kb_buf_puts(&t, KB_PREFIX_INTERNAL);
+    kb_buf_puts(&t, prefix);
+    kb_buf_append(&t, word, len);
+    n += kb_index_term_freq(s->idx, t.data);
+  }
+  kb_buf_free(&t);
+  return n;
 }
 
 /* One search of req's query into *out; *q is the caller's to free, also
@@ -350,19 +358,18 @@ static int by_split_freq(const void *a, const void *b) {
 static bool split_joined(kb_searcher *s, const char *w, size_t n, bool include_internal,
                          kb_buf *out) {
   enum { MIN_PART = 2, MAX_TRIED = 4 };
-  kb_buf term = {0};
   joined_split *v = NULL;
   size_t nv = 0, cap = 0;
   for (size_t i = MIN_PART; i + MIN_PART <= n; i++) {
-    uint32_t fa = surface_freq(s, &term, w, i);
+    uint32_t fa = docs_with(s, KB_PREFIX_SURFACE, w, i, false);
     if (!fa) continue;
     /* j == n: two parts; else three */
     for (size_t j = i + MIN_PART; j <= n; j++) {
       if (j < n && j + MIN_PART > n) continue;
-      uint32_t f = surface_freq(s, &term, w + i, j - i);
+      uint32_t f = docs_with(s, KB_PREFIX_SURFACE, w + i, j - i, false);
       if (f > fa) f = fa;
       if (f && j < n) {
-        uint32_t fc = surface_freq(s, &term, w + j, n - j);
+        uint32_t fc = docs_with(s, KB_PREFIX_SURFACE, w + j, n - j, false);
         if (fc < f) f = fc;
       }
       if (!f || kb_grow(&v, &cap, nv + 1, sizeof *v) != KB_OK) continue;
@@ -378,7 +385,6 @@ static bool split_joined(kb_searcher *s, const char *w, size_t n, bool include_i
   }
   if (!found) kb_buf_reset(out);
   free(v);
-  kb_buf_free(&term);
   return found;
 }
 
@@ -388,7 +394,7 @@ static bool split_joined(kb_searcher *s, const char *w, size_t n, bool include_i
  * documents' words only, so nothing internal is suggested. */
 static char *did_you_mean(kb_searcher *s, const char *q, size_t len, bool include_internal,
                           bool split) {
-  kb_buf out = {0}, word = {0}, term = {0}, fix = {0};
+  kb_buf out = {0}, word = {0}, fix = {0};
   bool changed = false;
   for (size_t i = 0; i < len;) {
     size_t e = i;
@@ -403,7 +409,7 @@ static char *did_you_mean(kb_searcher *s, const char *q, size_t len, bool includ
       /* a real word the documents lack is no typo (exit is not ext); a
        * short word gets one edit, as two make another word of it (wifi
        * would be with) */
-      if (surface_freq(s, &term, word.data, word.len) == 0 &&
+      if (docs_with(s, KB_PREFIX_SURFACE, word.data, word.len, false) == 0 &&
           !kb_english_word(word.data, word.len)) {
         kb_index_spelling(s->idx, word.data, word.len <= 5 ? 1 : 2, &fix, NULL);
         if (!fix.len && split) split_joined(s, word.data, word.len, include_internal, &fix);
@@ -420,7 +426,6 @@ static char *did_you_mean(kb_searcher *s, const char *q, size_t len, bool includ
     while (i < len && q[i] == ' ') i++;
   }
   kb_buf_free(&word);
-  kb_buf_free(&term);
   kb_buf_free(&fix);
   if (!changed) {
     kb_buf_free(&out);
@@ -430,22 +435,6 @@ static char *did_you_mean(kb_searcher *s, const char *q, size_t len, bool includ
 }
 
 /* ------------------------------------------------- Chinese homophones */
-
-/* Documents holding word, or its internal form too for an engineer. */
-static uint32_t docs_with(kb_searcher *s, const char *prefix, const char *word, size_t len,
-                          bool include_internal) {
-  kb_buf t = {0};
-  uint32_t n = 0;
-  for (int internal = 0; internal <= (int)include_internal; internal++) {
-    kb_buf_reset(&t);
-    if (internal) kb_buf_puts(&t, KB_PREFIX_INTERNAL);
-    kb_buf_puts(&t, prefix);
-    kb_buf_append(&t, word, len);
-    n += kb_index_term_freq(s->idx, t.data);
-  }
-  kb_buf_free(&t);
-  return n;
-}
 
 static bool visible_term(kb_searcher *s, const char *prefix, const char *word);
 
@@ -1076,10 +1065,10 @@ static json_t *hit_object(const kb_search_hit *h) {
   json_object_set_new(j, "priority", str_or_null(h->priority));
   json_object_set_new(j, "updated", str_or_null(h->updated));
   /* ids are paths of kb-serve's pages: a/..., t/... */
-  char *url = h->id ? malloc(strlen(h->id) + 2) : NULL;
-  if (url) sprintf(url, "/%s", h->id);
-  json_object_set_new(j, "url", str_or_null(url));
-  free(url);
+  kb_buf url = {0};
+  if (h->id) kb_buf_printf(&url, "/%s", h->id);
+  json_object_set_new(j, "url", str_or_null(url.data));
+  kb_buf_free(&url);
   return j;
 }
 
