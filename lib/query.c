@@ -898,12 +898,18 @@ static int add_grouped(kb_qnode **list, kb_qop list_op, kb_qnode *n, bool or_pre
   return kb_qnode_add(l, n);
 }
 
-/* -field:value: documents with that value are left out. */
-static int exclude_filter(kb_query *q, const item *it) {
+/* The filter node of a field value; NULL when out of memory. */
+static kb_qnode *filter_node(const char *prefix, const char *value) {
   kb_buf term = {0};
-  kb_filter_term(it->prefix, it->text, &term);
+  kb_filter_term(prefix, value, &term);
   kb_qnode *n = term.data ? kb_qnode_new(KB_Q_FILTER, term.data, term.len) : NULL;
   kb_buf_free(&term);
+  return n;
+}
+
+/* -field:value: documents with that value are left out. */
+static int exclude_filter(kb_query *q, const item *it) {
+  kb_qnode *n = filter_node(it->prefix, it->text);
   if (!n) return KB_ENOMEM;
   q->units++;
   return add_grouped(&q->excluded, KB_Q_OR, n, false);
@@ -1064,7 +1070,6 @@ static kb_qnode *drop(kb_qnode *n) {
 
 static kb_qnode *filter_tree(const kb_query *q) {
   kb_qnode *all = kb_qnode_new(KB_Q_AND, NULL, 0);
-  kb_buf term = {0};
   for (size_t i = 0; i < q->nfilters && all; i++) {
     const char *prefix = q->filters[i].prefix;
     bool seen = false;
@@ -1073,9 +1078,7 @@ static kb_qnode *filter_tree(const kb_query *q) {
     kb_qnode *any = kb_qnode_new(KB_Q_OR, NULL, 0);
     for (size_t k = i; k < q->nfilters && any; k++) {
       if (q->filters[k].prefix != prefix) continue;
-      kb_buf_reset(&term);
-      kb_filter_term(prefix, q->filters[k].value, &term);
-      if (kb_qnode_add(any, kb_qnode_new(KB_Q_FILTER, term.data, term.len)) != KB_OK) {
+      if (kb_qnode_add(any, filter_node(prefix, q->filters[k].value)) != KB_OK) {
         kb_qnode_free(any);
         any = NULL;
       }
@@ -1084,13 +1087,9 @@ static kb_qnode *filter_tree(const kb_query *q) {
   }
   for (size_t i = 0; all && q->ranges && i < q->ranges->nkids; i++)
     if (kb_qnode_add(all, copy_node(q->ranges->kids[i])) != KB_OK) all = drop(all);
-  if (all && !q->opts.include_internal) {
-    kb_buf_reset(&term);
-    kb_filter_term(KB_PREFIX_VISIBILITY, "public", &term);
-    if (kb_qnode_add(all, kb_qnode_new(KB_Q_FILTER, term.data, term.len)) != KB_OK)
-      all = drop(all);
-  }
-  kb_buf_free(&term);
+  if (all && !q->opts.include_internal &&
+      kb_qnode_add(all, filter_node(KB_PREFIX_VISIBILITY, "public")) != KB_OK)
+    all = drop(all);
   return all;
 }
 
