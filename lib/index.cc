@@ -165,8 +165,7 @@ namespace {
 // engineer's search at 100,000 tickets). 4 bytes a document.
 struct FacetTable {
   unsigned slot = 0;
-  Xapian::rev revision = 0;
-  uint64_t generation = 0;  // the reader's: a replaced folder may repeat a revision
+  uint64_t generation = 0;  // the reader's: it moves with every revision and replacement
   std::vector<uint32_t> id_of;     /* by docid; 0: no value */
   std::vector<std::string> names;  /* by id; names[0] is "" */
 };
@@ -570,10 +569,6 @@ extern "C" int kb_index_each_meta(kb_index *idx, const char *prefix, kb_meta_fn 
 }
 
 namespace {
-// Compacts the index at path and the shards into PATH.merge and swaps it in
-// with two renames. On failure a partial PATH.merge is removed, unless the
-// swap was cut between its renames (PATH gone): it is the index then, and
-// the next writer finishes the swap.
 // In the merged folder, each superseded id's copy from the main index: the
 // compaction puts the sources' documents in order, the main index first, so
 // an id held twice keeps its last (the shard's) document.
@@ -590,6 +585,10 @@ void drop_superseded(const std::string &merged, const char *ids, size_t len) {
   m.close();
 }
 
+// Compacts the index at path and the shards into PATH.merge and swaps it in
+// with two renames. On failure a partial PATH.merge is removed, unless the
+// swap was cut between its renames (PATH gone): it is the index then, and
+// the next writer finishes the swap.
 void compact_and_swap(kb_index *idx, const std::string &path, const char *const *shards,
                       size_t n, const char *superseded, size_t len) {
   const std::filesystem::path fs_path = path, merged = merge_path(path), old = old_path(path);
@@ -928,13 +927,10 @@ double best_for_cut(const Xapian::MSet &ms, double best, const kb_search_opts *o
 // writer has none: what it has not committed has no revision of its own.
 const FacetTable *facet_table(kb_index *idx, unsigned slot) {
   if (idx->wdb) return nullptr;
-  Xapian::rev revision = idx->db->get_revision();
   FacetTable *t = idx->facet_table;
-  if (t && t->slot == slot && t->revision == revision && t->generation == idx->generation)
-    return t;
+  if (t && t->slot == slot && t->generation == idx->generation) return t;
   std::unique_ptr<FacetTable> fresh(new FacetTable);
   fresh->slot = slot;
-  fresh->revision = revision;
   fresh->generation = idx->generation;
   fresh->id_of.assign(idx->db->get_lastdocid() + 1, 0);
   fresh->names.emplace_back();
