@@ -235,10 +235,8 @@ enum MHD_Result kb_api_similar(struct MHD_Connection *c, request *r) {
 enum MHD_Result kb_api_suggest(struct MHD_Connection *c, request *r) {
   const char *q = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "q");
   q = q ? q : "";
-  if (strlen(q) > 4 * KB_Q_MAX_CHARS || kb_params_chars(q) > KB_Q_MAX_CHARS)
-    return bad_param(c, r, "q", "超过 1000 个字符 (over 1000 characters)");
-  if (!kb_utf8_valid(q, strlen(q), NULL))
-    return bad_param(c, r, "q", "不是有效的 UTF-8 (not valid UTF-8)");
+  const char *why = kb_params_q_invalid(q);
+  if (why) return bad_param(c, r, "q", why);
   kb_error err = {0};
   kb_searcher *ks = kb_worker_searcher(r->srv, &err);
   if (!ks) return index_error(c, r, &err);

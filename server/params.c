@@ -34,16 +34,18 @@ static const char *arg(kb_param_fn get, void *ctx, const char *name) {
   return v && *v ? v : NULL;
 }
 
+const char *kb_params_q_invalid(const char *q) {
+  if (!kb_utf8_valid(q, strlen(q), NULL)) return "不是有效的 UTF-8 (not valid UTF-8)";
+  if (kb_params_chars(q) > KB_Q_MAX_CHARS) return "超过 1000 个字符 (over 1000 characters)";
+  return NULL;
+}
+
 bool kb_params_search(kb_param_fn get, void *ctx, kb_search_request *req, const char **bad_param,
                       const char **why) {
   const char *q = get(ctx, "q");
   q = q ? q : "";
-  if (!kb_utf8_valid(q, strlen(q), NULL)) {
-    *bad_param = "q", *why = "不是有效的 UTF-8 (not valid UTF-8)";
-    return false;
-  }
-  if (kb_params_chars(q) > KB_Q_MAX_CHARS) {
-    *bad_param = "q", *why = "超过 1000 个字符 (over 1000 characters)";
+  if ((*why = kb_params_q_invalid(q))) {
+    *bad_param = "q";
     return false;
   }
   req->query = q;

@@ -17,6 +17,10 @@
 /* Looks a parameter up by name: its value (borrowed), or NULL. */
 typedef const char *(*kb_param_fn)(void *ctx, const char *name);
 
+/* Why the query text q is bad (invalid UTF-8, over KB_Q_MAX_CHARS
+ * characters), or NULL when it is fine. */
+const char *kb_params_q_invalid(const char *q);
+
 /* Fills req from q, limit, offset, type, product, category, priority,
  * from, to, sort. On a bad one, *bad_param names it, *why says why, and it
  * returns false. Strings in req are borrowed from the lookup. */
