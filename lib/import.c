@@ -57,16 +57,25 @@ static int store(kb_index *idx, kb_index *below, const char *id_term, const char
   return rc;
 }
 
+/* A ticket made ready to store: its content hash (set on it too), its
+ * analysis into *xd and its id term; the caller frees both, also on
+ * failure. */
+static int prepare_doc(kb_tokenizer *t, kb_doc *doc, char hash[17], kb_xdoc **xd,
+                       kb_buf *id_term, kb_error *err) {
+  doc_hash(doc, hash);
+  kb_doc_set_str(doc, KB_FIELD_HASH, hash);
+  int rc = kb_analyze_doc(t, doc, xd, err);
+  if (rc == KB_OK && kb_id_term(kb_doc_get(doc, KB_FIELD_ID), id_term) != KB_OK)
+    rc = kb_error_set(err, KB_ENOMEM, "out of memory");
+  return rc;
+}
+
 int kb_import_doc(kb_index *idx, kb_tokenizer *t, kb_doc *doc, kb_upsert *outcome,
                   kb_error *err) {
   char hex[17];
-  doc_hash(doc, hex);
-  kb_doc_set_str(doc, KB_FIELD_HASH, hex);
   kb_xdoc *xd = NULL;
   kb_buf term = {0};
-  int rc = kb_analyze_doc(t, doc, &xd, err);
-  if (rc == KB_OK && kb_id_term(kb_doc_get(doc, KB_FIELD_ID), &term) != KB_OK)
-    rc = kb_error_set(err, KB_ENOMEM, "out of memory");
+  int rc = prepare_doc(t, doc, hex, &xd, &term, err);
   if (rc == KB_OK) rc = store(idx, NULL, term.data, hex, xd, outcome, err);
   kb_xdoc_free(xd);
   kb_buf_free(&term);
@@ -153,19 +162,6 @@ static void stop_all(pipeline *p) {
   pthread_mutex_unlock(&p->lock);
 }
 
-/* Hands an analysed document to the writer its id hashes to. */
-static int route(pipeline *p, const kb_doc *doc, item *it, kb_error *err) {
-  kb_buf term = {0};
-  if (kb_id_term(kb_doc_get(doc, KB_FIELD_ID), &term) != KB_OK) {
-    kb_buf_free(&term);
-    item_free(it);
-    return kb_error_set(err, KB_ENOMEM, "out of memory");
-  }
-  it->id_term = kb_buf_detach(&term);
-  push(p, kb_fnv1a(it->id_term, strlen(it->id_term)) % p->nqueues, it);
-  return KB_OK;
-}
-
 /* The reading and analysing thread. */
 static void *read_and_analyse(void *arg) {
   pipeline *p = arg;
@@ -197,12 +193,17 @@ static void *read_and_analyse(void *arg) {
       rc = r;
       break;
     }
-    doc_hash(doc, it.hash);
-    kb_doc_set_str(doc, KB_FIELD_HASH, it.hash);
-    rc = kb_analyze_doc(t, doc, &it.xd, &err);
-    if (rc == KB_OK) rc = route(p, doc, &it, &err);
-    if (rc != KB_OK) kb_error_prefix(&err, "%s:%zu: ", p->name, it.record_line);
+    kb_buf term = {0};
+    rc = prepare_doc(t, doc, it.hash, &it.xd, &term, &err);
     kb_doc_free(doc);
+    it.id_term = kb_buf_detach(&term);
+    if (rc != KB_OK) {
+      kb_error_prefix(&err, "%s:%zu: ", p->name, it.record_line);
+      item_free(&it);
+      break;
+    }
+    /* to the writer its id hashes to */
+    push(p, kb_fnv1a(it.id_term, strlen(it.id_term)) % p->nqueues, &it);
   }
   kb_tokenizer_free(t);
   pthread_mutex_lock(&p->lock);
