@@ -242,6 +242,7 @@ struct kb_tokenizer {
   /* compounds: the built-in synonyms of several words, their terms joined
    * by spaces, and the words they end with; the last primaries emitted */
   kb_lexicon *compounds, *compound_ends;
+  kb_lexicon *particle_words; /* not a character and 了 or 的: 为了, 目的 */
   recent_word recent[COMPOUND_PARTS];
   size_t nrecent;
   kb_buf compound;
@@ -356,6 +357,10 @@ int kb_tokenizer_new(const kb_lexicon *lex, kb_tokenizer **out, kb_error *err) {
   int rc = kb_stemmer_new("english", &t->stemmer, err);
   if (rc == KB_OK) rc = open_folding(t, err);
   if (rc == KB_OK) rc = load_compounds(t, err);
+  if (rc == KB_OK && (!(t->particle_words = kb_lexicon_new()) ||
+                      lexicon_add_lines(t->particle_words, KB_DATA(particle_words),
+                                        KB_DATA_LEN(particle_words)) != KB_OK))
+    rc = kb_error_set(err, KB_ENOMEM, "out of memory");
   if (rc != KB_OK) {
     kb_tokenizer_free(t);
     return rc;
@@ -381,6 +386,7 @@ void kb_tokenizer_free(kb_tokenizer *t) {
   free(t->conv_off);
   kb_lexicon_free(t->compounds);
   kb_lexicon_free(t->compound_ends);
+  kb_lexicon_free(t->particle_words);
   kb_buf_free(&t->compound);
   kb_buf_free(&t->pair);
   free(t);
@@ -845,35 +851,23 @@ static int flush_cjk(kb_tokenizer *t) {
   return 0;
 }
 
-/* ICU's words of a character and 了 or 的 where these are not particles. */
-static const char *const LE_WORDS[] = {"为了", "為了", "除了", "罢了", "罷了", "算了", "不了",
-                                        "没了", "沒了", "极了", "極了", "得了", "了了"};
-static const char *const DE_WORDS[] = {"目的", "标的", "標的", "似的", "有的", "的的"};
-
-/* Whether w[0..n) is one character and tail, and not a word of keep. */
-static bool ends_in(const char *w, size_t n, const char *tail, const char *const *keep,
-                    size_t nkeep) {
-  size_t t = strlen(tail);
-  if (n != 2 * t || memcmp(w + n - t, tail, t) != 0) return false;
-  for (size_t k = 0; k < nkeep; k++)
-    if (strlen(keep[k]) == n && memcmp(w, keep[k], n) == 0) return false;
-  return true;
-}
-
 /* ICU joins some verbs and adjectives to the aspect particle 了 (满了, 忘了,
  * 挂了) and leaves others apart (坏|了, 断|了): a character and 了 is split,
  * so that 磁盘满了 finds 磁盘空间满 as 磁盘坏了 finds 坏; and so is a
- * character and the particle 的 (新的 → 新 的). */
-static bool particle_split(const char *w, size_t n) {
-  return ends_in(w, n, "了", LE_WORDS, sizeof LE_WORDS / sizeof *LE_WORDS) ||
-         ends_in(w, n, "的", DE_WORDS, sizeof DE_WORDS / sizeof *DE_WORDS);
+ * character and the particle 的 (新的 → 新 的). Not the words of
+ * lib/data/particle_words.txt (为了, 目的). */
+static bool particle_split(const kb_tokenizer *t, const char *w, size_t n) {
+  static const size_t CHAR = 3; /* 了 and 的, and the character before: 3 bytes each */
+  if (n != 2 * CHAR) return false;
+  if (memcmp(w + CHAR, "了", CHAR) != 0 && memcmp(w + CHAR, "的", CHAR) != 0) return false;
+  return !kb_lexicon_contains(t->particle_words, w, n);
 }
 
 /* Adds the ICU word text[s..e) to the current Chinese run. */
 static int add_cjk_word(kb_tokenizer *t, size_t s, size_t e) {
   int rc;
   if (t->nchars && t->run_end != s && (rc = flush_cjk(t))) return rc;
-  bool split = particle_split(t->text + s, e - s);
+  bool split = particle_split(t, t->text + s, e - s);
   for (size_t i = s; i < e;) {
     size_t at = i;
     kb_utf8_next(t->text, e, &i);
