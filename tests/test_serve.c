@@ -3,10 +3,7 @@
  * endpoint, what the public may and may not see, live reload, the pages. */
 #include <jansson.h>
 #include <pthread.h>
-#include <arpa/inet.h>
-#include <netinet/in.h>
 #include <signal.h>
-#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 #include <stdio.h>
@@ -28,6 +25,15 @@ static int stop_second(void) {
   int rc = tu_stop_server(g_second);
   g_second = 0;
   return rc;
+}
+
+/* A second server on the same index with one more flag; its port (0 when
+ * it did not start). */
+static int start_second(const char *flag, const char *value) {
+  char bin[1024], listen[] = "127.0.0.1:0";
+  snprintf(bin, sizeof bin, "%s", tu_bin("kb-serve"));
+  char *argv[] = {bin, "--db", g_db, "--listen", listen, (char *)flag, (char *)value, NULL};
+  return tu_start_server(argv, &g_second);
 }
 
 /* After a test that failed before stopping its second server. */
@@ -775,11 +781,9 @@ static void test_concurrent_requests(void **state) {
 static void test_access_log(void **state) {
   (void)state;
   /* a second server on the same index, logging to a file */
-  char bin[1024], listen[] = "127.0.0.1:0", log[1100];
-  snprintf(bin, sizeof bin, "%s", tu_bin("kb-serve"));
+  char log[1100];
   snprintf(log, sizeof log, "%s/access.log", g_tmp);
-  char *argv[] = {bin, "--db", g_db, "--listen", listen, "--access-log", log, NULL};
-  int port = tu_start_server(argv, &g_second);
+  int port = start_second("--access-log", log);
   assert_true(port > 0);
   kb_buf body = {0};
   assert_int_equal(tu_http(port, "GET", "/healthz", NULL, NULL, &body), 200);
@@ -836,12 +840,10 @@ static int gaps_status(int port, const char *token, int want) {
 
 static void test_sighup_rereads_tokens(void **state) {
   (void)state;
-  char bin[1024], listen[] = "127.0.0.1:0", tokens[1100];
-  snprintf(bin, sizeof bin, "%s", tu_bin("kb-serve"));
+  char tokens[1100];
   snprintf(tokens, sizeof tokens, "%s/hup-tokens", g_tmp);
   tu_write_str(tokens, "old-admin-token-0123456789 admin\n");
-  char *argv[] = {bin, "--db", g_db, "--listen", listen, "--tokens", tokens, NULL};
-  int port = tu_start_server(argv, &g_second);
+  int port = start_second("--tokens", tokens);
   assert_true(port > 0);
   assert_int_equal(gaps_status(port, "old-admin-token-0123456789", 200), 200);
   /* a file with a bad line changes nothing */
@@ -858,25 +860,12 @@ static void test_sighup_rereads_tokens(void **state) {
   assert_int_equal(stop_second(), 0);
 }
 
-/* A connection to the server, idle; -1 when it fails. */
-static int idle_connection(int port) {
-  int fd = socket(AF_INET, SOCK_STREAM, 0);
-  struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
-  inet_pton(AF_INET, "127.0.0.1", &sa.sin_addr);
-  if (fd >= 0 && connect(fd, (struct sockaddr *)&sa, sizeof sa) == 0) return fd;
-  if (fd >= 0) close(fd);
-  return -1;
-}
-
 static void test_connections_per_address(void **state) {
   (void)state;
   /* a second server that takes two connections from one address */
-  char bin[1024], listen[] = "127.0.0.1:0";
-  snprintf(bin, sizeof bin, "%s", tu_bin("kb-serve"));
-  char *argv[] = {bin, "--db", g_db, "--listen", listen, "--max-connections-per-ip", "2", NULL};
-  int port = tu_start_server(argv, &g_second);
+  int port = start_second("--max-connections-per-ip", "2");
   assert_true(port > 0);
-  int a = idle_connection(port), b = idle_connection(port);
+  int a = tu_connect(port), b = tu_connect(port); /* idle */
   assert_true(a >= 0 && b >= 0);
   usleep(200000); /* accepted by the server */
   kb_buf body = {0};
@@ -897,10 +886,7 @@ static void test_connections_per_address(void **state) {
 static void test_rate_limit_429(void **state) {
   (void)state;
   /* a second server on the same index, 5 requests a second per address */
-  char bin[1024], listen[] = "127.0.0.1:0";
-  snprintf(bin, sizeof bin, "%s", tu_bin("kb-serve"));
-  char *argv[] = {bin, "--db", g_db, "--listen", listen, "--rate-limit", "5", NULL};
-  int port = tu_start_server(argv, &g_second);
+  int port = start_second("--rate-limit", "5");
   assert_true(port > 0);
   int ok = 0, limited = 0;
   for (int i = 0; i < 30; i++) {

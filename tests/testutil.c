@@ -167,15 +167,19 @@ int tu_stop_server(pid_t pid) {
   return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 }
 
-int tu_http(int port, const char *method, const char *path, const char *headers,
-            const char *body, kb_buf *resp_body) {
+int tu_connect(int port) {
   int fd = socket(AF_INET, SOCK_STREAM, 0);
   struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
   inet_pton(AF_INET, "127.0.0.1", &sa.sin_addr);
-  if (connect(fd, (struct sockaddr *)&sa, sizeof sa) != 0) {
-    close(fd);
-    return 0;
-  }
+  if (fd >= 0 && connect(fd, (struct sockaddr *)&sa, sizeof sa) == 0) return fd;
+  if (fd >= 0) close(fd);
+  return -1;
+}
+
+int tu_http(int port, const char *method, const char *path, const char *headers,
+            const char *body, kb_buf *resp_body) {
+  int fd = tu_connect(port);
+  if (fd < 0) return 0;
   kb_buf req = {0};
   kb_buf_printf(&req, "%s %s HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n%s", method, path,
                 headers ? headers : "");

@@ -63,6 +63,9 @@ int tu_start_server(char *const argv[], pid_t *pid);
 /* SIGTERM to pid, then waits for it; returns its exit status. */
 int tu_stop_server(pid_t pid);
 
+/* A TCP connection to 127.0.0.1:port: its fd, or -1. */
+int tu_connect(int port);
+
 /* One HTTP/1.1 request to 127.0.0.1:port; headers ("Name: value\r\n"…) and
  * body may be NULL. Returns the status code (0 on a connection error) and
  * appends the response body to body (if not NULL). */
