@@ -598,16 +598,13 @@ void compact_and_swap(kb_index *idx, const std::string &path, const char *const 
     for (size_t i = 0; i < n; i++) sources.add_database(Xapian::Database(shards[i]));
     std::error_code ec;
     std::filesystem::remove_all(merged, ec);
-    if (!len) {
-      sources.compact(merged.string());
-      sources.close();
-    } else {
+    const std::string first = len ? dedup_path(path) : merged.string();
+    std::filesystem::remove_all(first, ec);
+    sources.compact(first);
+    sources.close();
+    if (len) {
       // the deletes leave half-empty blocks, and glass files never shrink
       // (a re-import of every ticket tripled the index): compacted again
-      const std::string first = dedup_path(path);
-      std::filesystem::remove_all(first, ec);
-      sources.compact(first);
-      sources.close();
       drop_superseded(first, superseded, len);
       Xapian::Database once(first);
       once.compact(merged.string());
