@@ -112,7 +112,6 @@ static void add_article(indexer *ix, const char *path, const char *abs_path, con
   kb_buf src = {0}, id = {0}, id_term = {0};
   kb_doc *doc = NULL;
   kb_xdoc *xd = NULL;
-  char *old_hash = NULL;
   if (kb_buf_read_file(&src, path, ARTICLE_MAX, &err) != KB_OK ||
       kb_markdown_parse(src.data ? src.data : "", src.len, path, &doc, &err) != KB_OK) {
     fprintf(stderr, "kb-index: 跳过 (skipped) %s\n", err.message);
@@ -140,12 +139,15 @@ static void add_article(indexer *ix, const char *path, const char *abs_path, con
   kb_doc_set_str(doc, KB_FIELD_HASH, hex);
 
   kb_id_term(id.data, &id_term);
-  if (kb_index_get_value(ix->idx, id_term.data, KB_SLOT_HASH, &old_hash, &err) != KB_OK) {
+  /* unchanged in every audience's database: not analysed again */
+  bool same = false, present = false;
+  if (kb_index_holds(ix->idx, id_term.data, kb_audiences_of(doc), KB_SLOT_HASH, hex, &same,
+                     &present, &err) != KB_OK) {
     fprintf(stderr, "kb-index: %s\n", err.message);
     ix->fatal = 1;
     goto out;
   }
-  if (old_hash && strcmp(old_hash, hex) == 0) {
+  if (same) {
     ix->unchanged++;
     goto out;
   }
@@ -155,11 +157,10 @@ static void add_article(indexer *ix, const char *path, const char *abs_path, con
     ix->fatal = 1;
     goto out;
   }
-  if (old_hash) ix->updated++;
+  if (present) ix->updated++;
   else ix->added++;
   maybe_commit(ix);
 out:
-  free(old_hash);
   kb_xdoc_free(xd);
   kb_doc_free(doc);
   kb_buf_free(&src);
@@ -203,7 +204,7 @@ static void note_root(indexer *ix, const char *abs_dir) {
   if (!present) {
     if (b.len) kb_buf_putc(&b, '\n');
     kb_buf_puts(&b, abs_dir);
-    kb_index_set_meta(ix->idx, ROOTS_KEY, b.data, NULL);
+    kb_index_set_writer_meta(ix->idx, ROOTS_KEY, b.data, NULL);
   }
   kb_buf_free(&b);
   free(roots);

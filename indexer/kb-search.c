@@ -20,7 +20,8 @@ static const char usage[] =
     "  a OR b              任选其一 (either)\n"
     "  字段:值             过滤 (filter): product: category: type: priority: tag: title:\n"
     "\n"
-    "  --public            只搜索公开文档 (public documents only, as customers see)\n"
+    "  --public            只搜索公开文档，与客户看到的相同 (the public's documents and\n"
+    "                      sections only, ranked and counted as customers see them)\n"
     "  --explain           显示查询如何被分析 (show how the query was analysed)\n"
     "\n"
     "退出状态 (exit status): 0 有结果 (hits found); 1 没有结果 (no hits);\n"
@@ -111,7 +112,9 @@ int main(int argc, char **argv) {
   kb_searcher *s = NULL;
   kb_search_response *r = NULL;
   int status = 2;
-  if (kb_searcher_new(db, &s, &err) != KB_OK) {
+  /* --public: the public's own database, as kb-serve answers customers */
+  kb_audience audience = req.include_internal ? KB_AUDIENCE_INTERNAL : KB_AUDIENCE_PUBLIC;
+  if (kb_searcher_new_for(db, audience, &s, &err) != KB_OK) {
     fprintf(stderr, "kb-search: 无法打开索引 (cannot open index): %s\n", err.message);
     goto out;
   }

@@ -1,5 +1,6 @@
 /* analyze.c — documents into index terms, filter terms, values and data. */
 #include "kb/analyze.h"
+#include "kb/markdown.h"
 
 #include <jansson.h>
 #include <stdlib.h>
@@ -10,6 +11,12 @@
 
 typedef struct analyze_ctx {
   kb_xdoc *xd;
+  kb_audiences who; /* the versions the segment goes to: the audiences that may read it */
+  /* by audience: the positions of the segments before that it may not
+   * read, taken off its positions, so that its version is as if they were
+   * not there (a NEAR across a hidden section must not depend on its length) */
+  uint32_t shift[KB_AUDIENCE_COUNT];
+  bool shifted; /* some shift is not 0 */
   kb_buf term;
   const char *word_prefix;
   const char *bigram_prefix;
@@ -22,6 +29,17 @@ typedef struct analyze_ctx {
   int rc;
 } analyze_ctx;
 
+/* A posting in every version the segment goes to, at each one's position. */
+static int add_posting(analyze_ctx *c, uint32_t pos, uint32_t wdf) {
+  if (!c->shifted) return kb_xdoc_add_posting_for(c->xd, c->who, c->term.data, c->term.len, pos, wdf);
+  int rc = KB_OK;
+  for (unsigned a = 0; a < KB_AUDIENCE_COUNT && rc == KB_OK; a++)
+    if (c->who & (1u << a))
+      rc = kb_xdoc_add_posting_for(c->xd, 1u << a, c->term.data, c->term.len,
+                                   pos ? pos - c->shift[a] : 0, wdf);
+  return rc;
+}
+
 static int add_token(const kb_token *tok, void *vctx) {
   analyze_ctx *c = vctx;
   kb_buf_reset(&c->term);
@@ -31,30 +49,26 @@ static int add_token(const kb_token *tok, void *vctx) {
     bool pair = tok->kind == KB_TOKEN_PAIR;
     kb_buf_puts(&c->term, pair ? c->pair_prefix : c->compound_prefix);
     kb_buf_append(&c->term, tok->term, tok->term_len);
-    return c->rc = pair ? kb_xdoc_add_posting(c->xd, c->term.data, c->term.len, tok->pos, c->weight)
-                        : kb_xdoc_add_term(c->xd, c->term.data, c->term.len, c->weight);
+    return c->rc = add_posting(c, pair ? tok->pos : 0, c->weight);
   }
   bool bigram = tok->kind == KB_TOKEN_BIGRAM;
   kb_buf_puts(&c->term, bigram ? c->bigram_prefix : c->word_prefix);
   kb_buf_append(&c->term, tok->term, tok->term_len);
-  if (bigram)
-    c->rc = kb_xdoc_add_term(c->xd, c->term.data, c->term.len, c->weight);
-  else
-    c->rc = kb_xdoc_add_posting(c->xd, c->term.data, c->term.len, tok->pos, c->weight);
+  c->rc = add_posting(c, bigram ? 0 : tok->pos, c->weight);
   /* surface forms of public Latin words, for completions (stems are not words) */
   if (c->rc == KB_OK && tok->kind == KB_TOKEN_WORD && !*c->word_prefix) {
     kb_buf_reset(&c->term);
     kb_buf_puts(&c->term, KB_PREFIX_SURFACE);
     kb_buf_append(&c->term, tok->surface, tok->surface_len);
-    c->rc = kb_xdoc_add_term(c->xd, c->term.data, c->term.len, 0);
+    c->rc = add_posting(c, 0, 0);
     if (c->rc == KB_OK && c->public_doc && tok->surface_len >= 3 && tok->surface_len <= 30)
-      c->rc = kb_xdoc_add_spelling(c->xd, tok->surface, tok->surface_len);
+      c->rc = kb_xdoc_add_spelling_for(c->xd, c->who, tok->surface, tok->surface_len);
   }
   if (c->rc == KB_OK && c->title && !bigram) {
     kb_buf_reset(&c->term);
     kb_buf_puts(&c->term, KB_PREFIX_TITLE);
     kb_buf_append(&c->term, tok->term, tok->term_len);
-    c->rc = kb_xdoc_add_posting(c->xd, c->term.data, c->term.len, tok->pos, 1);
+    c->rc = add_posting(c, tok->pos, 1);
   }
   if (c->rc == KB_OK && c->title && !tok->alt)
     c->rc = kb_exact_title_key_add(&c->title_key, tok->term, tok->term_len);
@@ -135,8 +149,6 @@ static int add_facets(const kb_doc *doc, kb_xdoc *xd) {
       {KB_FIELD_UPDATED, NULL, KB_SLOT_UPDATED},
       {KB_FIELD_HASH, NULL, KB_SLOT_HASH},
       {KB_FIELD_SOURCE, NULL, KB_SLOT_SOURCE},
-      {KB_FIELD_BODY, NULL, KB_SLOT_BODY},
-      {KB_FIELD_RESOLUTION, NULL, KB_SLOT_RESOLUTION},
   };
   for (size_t i = 0; i < sizeof map / sizeof map[0] && rc == KB_OK; i++) {
     const char *v = kb_doc_get(doc, map[i].field);
@@ -168,10 +180,42 @@ static int add_facets(const kb_doc *doc, kb_xdoc *xd) {
   return rc;
 }
 
+/* The Markdown source (an article's body, a ticket's problem and
+ * resolution) in its value slot: whole for the audiences that may read
+ * internal sections (sections), without them for the others, so that what
+ * they are shown is made of what they may read. */
+static int add_sources(const kb_doc *doc, kb_xdoc *xd, kb_audiences sections) {
+  bool hidden = false;
+  for (size_t i = 0; i < kb_doc_segment_count(doc) && !hidden; i++)
+    hidden = kb_doc_segment(doc, i)->internal;
+  static const struct {
+    kb_field field;
+    unsigned slot;
+  } map[] = {{KB_FIELD_BODY, KB_SLOT_BODY}, {KB_FIELD_RESOLUTION, KB_SLOT_RESOLUTION}};
+  int rc = KB_OK;
+  kb_buf pub = {0};
+  for (size_t i = 0; i < sizeof map / sizeof map[0] && rc == KB_OK; i++) {
+    const char *v = kb_doc_get(doc, map[i].field);
+    if (!v) continue;
+    if (!hidden) {
+      rc = kb_xdoc_set_value(xd, map[i].slot, v, strlen(v));
+      continue;
+    }
+    rc = kb_xdoc_set_value_for(xd, sections, map[i].slot, v, strlen(v));
+    kb_buf_reset(&pub);
+    if (rc == KB_OK) rc = kb_markdown_public(v, strlen(v), &pub);
+    if (rc == KB_OK)
+      rc = kb_xdoc_set_value_for(xd, KB_AUDIENCES_ALL & ~sections, map[i].slot,
+                                 pub.data ? pub.data : "", pub.len);
+  }
+  kb_buf_free(&pub);
+  return rc;
+}
+
 /* The stored data: the fields as JSON; the public and internal plain text
  * that snippets are cut from go to value slots, so that a search reads them
  * without parsing anything. */
-static int build_data(const kb_doc *doc, kb_xdoc *xd) {
+static int build_data(const kb_doc *doc, kb_xdoc *xd, kb_audiences sections) {
   json_t *o = json_object();
   kb_buf pub = {0}, internal = {0};
   for (int f = 0; f < KB_FIELD_COUNT; f++) {
@@ -202,7 +246,7 @@ static int build_data(const kb_doc *doc, kb_xdoc *xd) {
   kb_buf_free(&joined);
   int rc = derivable ? KB_OK : kb_xdoc_set_value(xd, KB_SLOT_TEXT, pub.data ? pub.data : "", pub.len);
   if (rc == KB_OK && internal.len)
-    rc = kb_xdoc_set_value(xd, KB_SLOT_ITEXT, internal.data, internal.len);
+    rc = kb_xdoc_set_value_for(xd, sections, KB_SLOT_ITEXT, internal.data, internal.len);
   char *s = json_dumps(o, JSON_COMPACT);
   if (rc == KB_OK) rc = s ? kb_xdoc_set_data(xd, s, strlen(s)) : KB_ENOMEM;
   free(s);
@@ -227,7 +271,7 @@ int kb_exact_title_term_of(const char *key, size_t len, kb_buf *out) {
 static int add_exact_title(analyze_ctx *c, const char *id, kb_error *err) {
   kb_buf_reset(&c->term);
   int rc = kb_exact_title_term_of(c->title_key.data, c->title_key.len, &c->term);
-  if (rc == KB_OK && c->term.len) rc = kb_xdoc_add_term(c->xd, c->term.data, c->term.len, 1);
+  if (rc == KB_OK && c->term.len) rc = add_posting(c, 0, 1);
   return rc == KB_OK ? KB_OK : kb_error_set(err, rc, "%s: out of memory", id);
 }
 
@@ -239,10 +283,16 @@ int kb_analyze_doc(kb_tokenizer *t, const kb_doc *doc, kb_xdoc **out, kb_error *
   kb_xdoc *xd;
   if (kb_xdoc_new(&xd) != KB_OK) return kb_error_set(err, KB_ENOMEM, "out of memory");
   analyze_ctx c = {.xd = xd, .public_doc = !kb_doc_is_internal(doc)};
+  /* a version for each audience that may see it; its internal sections go
+   * to those that may read them */
+  kb_audiences who = kb_audiences_of(doc), sections = who & kb_audiences_internal_sections();
+  kb_xdoc_set_audiences(xd, who);
   uint32_t pos = 1;
   int rc = kb_xdoc_add_term(xd, KB_TERM_ANALYZED, strlen(KB_TERM_ANALYZED), 0);
   for (size_t i = 0; i < kb_doc_segment_count(doc) && rc == KB_OK; i++) {
     const kb_segment *s = kb_doc_segment(doc, i);
+    c.who = s->internal ? sections : who;
+    uint32_t from = pos;
     c.word_prefix = s->internal ? KB_PREFIX_INTERNAL : "";
     c.bigram_prefix = s->internal ? KB_PREFIX_INTERNAL_BIGRAM : KB_PREFIX_BIGRAM;
     c.compound_prefix = s->internal ? KB_PREFIX_INTERNAL_COMPOUND : KB_PREFIX_COMPOUND;
@@ -254,10 +304,17 @@ int kb_analyze_doc(kb_tokenizer *t, const kb_doc *doc, kb_xdoc **out, kb_error *
     if (rc == KB_OK && c.title && !s->internal) rc = add_exact_title(&c, id, err);
     kb_buf_reset(&c.title_key);
     pos += SEGMENT_GAP;
+    for (unsigned a = 0; a < KB_AUDIENCE_COUNT; a++)
+      if ((who & ~c.who) & (1u << a)) {
+        c.shift[a] += pos - from;
+        c.shifted = true;
+      }
   }
   if (rc == KB_OK && (rc = add_facets(doc, xd)) != KB_OK)
     kb_error_set(err, rc, "%s: out of memory", id);
-  if (rc == KB_OK && (rc = build_data(doc, xd)) != KB_OK)
+  if (rc == KB_OK && (rc = add_sources(doc, xd, sections)) != KB_OK)
+    kb_error_set(err, rc, "%s: out of memory", id);
+  if (rc == KB_OK && (rc = build_data(doc, xd, sections)) != KB_OK)
     kb_error_set(err, rc, "%s: out of memory", id);
   kb_buf_free(&c.term);
   kb_buf_free(&c.title_key);

@@ -37,24 +37,27 @@ static void doc_hash(const kb_doc *doc, char hex[17]) {
   kb_buf_free(&b);
 }
 
-/* Stores an analysed document in idx unless its hash is already there. A
- * sharded import also looks in the index being imported into (below, NULL
- * otherwise): a document it holds unchanged is left there, a changed one
- * goes to the shard and replaces the index's copy when the shards merge. */
+/* Stores an analysed document in idx unless every audience's database
+ * holds it as it is (by hash): a run cut between the commits of two
+ * databases is finished by the next, which finds the document in one and
+ * not the other. A sharded import also looks in the index being imported
+ * into (below, NULL otherwise): a document it holds unchanged is left
+ * there, a changed one goes to the shard and replaces the index's copy
+ * when the shards merge. */
 static int store(kb_index *idx, kb_index *below, const char *id_term, const char *hash,
                  const kb_xdoc *xd, kb_upsert *outcome, kb_error *err) {
-  char *old = NULL;
-  int rc = kb_index_get_value(idx, id_term, KB_SLOT_HASH, &old, err);
-  if (rc == KB_OK && !old && below) rc = kb_index_get_value(below, id_term, KB_SLOT_HASH, &old, err);
+  bool same = false, present = false;
+  kb_audiences who = kb_xdoc_audiences(xd);
+  int rc = kb_index_holds(idx, id_term, who, KB_SLOT_HASH, hash, &same, &present, err);
+  if (rc == KB_OK && !present && below)
+    rc = kb_index_holds(below, id_term, who, KB_SLOT_HASH, hash, &same, &present, err);
   if (rc != KB_OK) return rc;
-  if (old && strcmp(old, hash) == 0) {
+  if (same) {
     *outcome = KB_UPSERT_UNCHANGED;
-  } else {
-    *outcome = old ? KB_UPSERT_UPDATED : KB_UPSERT_NEW;
-    rc = kb_index_replace(idx, id_term, xd, err);
+    return KB_OK;
   }
-  free(old);
-  return rc;
+  *outcome = present ? KB_UPSERT_UPDATED : KB_UPSERT_NEW;
+  return kb_index_replace(idx, id_term, xd, err);
 }
 
 /* A ticket made ready to store: its content hash (set on it too), its
@@ -264,12 +267,13 @@ static void format_checkpoint(const checkpoint *c, char v[96]) {
 }
 
 /* Sets the checkpoint and commits: the batch and its checkpoint are one
- * commit. */
+ * commit of the first audience's database, after the others' (so a
+ * checkpoint holds for every database). */
 static int commit_batch(kb_index *idx, const char *key, const checkpoint *c, kb_error *err) {
   if (*key) {
     char v[96];
     format_checkpoint(c, v);
-    int rc = kb_index_set_meta(idx, key, v, err);
+    int rc = kb_index_set_writer_meta(idx, key, v, err);
     if (rc != KB_OK) return rc;
   }
   return kb_index_commit(idx, err);
@@ -552,8 +556,9 @@ static int agree_on_checkpoint(kb_index *idx, kb_index **shards, size_t n, const
   checkpoint c;
   char v[96] = ""; /* an empty value removes the key */
   if (earliest_checkpoint(shards, n, key, &c)) format_checkpoint(&c, v);
-  int rc = kb_index_set_meta(idx, key, v, err);
-  for (size_t k = 0; k < n && rc == KB_OK; k++) rc = kb_index_set_meta(shards[k], key, v, err);
+  int rc = kb_index_set_writer_meta(idx, key, v, err);
+  for (size_t k = 0; k < n && rc == KB_OK; k++)
+    rc = kb_index_set_writer_meta(shards[k], key, v, err);
   return rc;
 }
 
@@ -573,24 +578,6 @@ static int merge_checkpoints(kb_index *idx, kb_index **shards, size_t n, kb_erro
   return rc;
 }
 
-typedef struct dedup_ctx {
-  kb_index **shards;
-  size_t n;
-  kb_buf ids; /* NUL-separated: deleted after the walk, not during it */
-} dedup_ctx;
-
-/* Collects the ids of the index that a shard holds a newer version of. */
-static int find_replaced(const char *term, size_t len, uint32_t freq, void *vctx) {
-  (void)freq;
-  dedup_ctx *c = vctx;
-  for (size_t k = 0; k < c->n; k++)
-    if (kb_index_term_freq(c->shards[k], term)) {
-      if (kb_buf_append(&c->ids, term, len + 1) != KB_OK) return KB_ENOMEM;
-      break;
-    }
-  return KB_OK;
-}
-
 int kb_import_merge(kb_index **idx, kb_error *err) {
   size_t n = kb_import_staged(*idx);
   if (!n) return KB_OK;
@@ -605,18 +592,13 @@ int kb_import_merge(kb_index **idx, kb_error *err) {
     rc = paths[k] ? kb_index_open(sp, KB_INDEX_WRITE, &shards[k], err)
                   : kb_error_set(err, KB_ENOMEM, "out of memory");
   }
-  /* ids in both: the shards' version wins, in the merged copy (deleted from
-   * the index now, they would be missing from search until the swap) */
-  dedup_ctx d = {shards, n, {0}};
-  if (rc == KB_OK) rc = kb_index_each_term(*idx, KB_PREFIX_ID, find_replaced, &d, err);
-  if (rc == KB_ENOMEM) kb_error_set(err, rc, "out of memory"); /* find_replaced's says nothing */
   if (rc == KB_OK) rc = merge_checkpoints(*idx, shards, n, err);
   if (rc == KB_OK) rc = kb_index_commit(*idx, err);
   for (size_t k = 0; shards && k < n; k++) kb_index_free(shards[k]);
+  /* ids in both: the shards' version wins, in the merged copy (deleted from
+   * the index now, they would be missing from search until the swap) */
   if (rc == KB_OK)
-    rc = kb_index_replace_by_compaction(idx, (const char *const *)paths, n, d.ids.data, d.ids.len,
-                                        err);
-  kb_buf_free(&d.ids);
+    rc = kb_index_replace_by_compaction(idx, (const char *const *)paths, n, KB_PREFIX_ID, err);
   for (size_t k = 0; paths && k < n; k++) free(paths[k]);
   free(paths);
   free(shards);

@@ -4,6 +4,7 @@
 // which copies Xapian's message into the kb_error before the exception
 // dies. No exception crosses into C.
 #include "kb/index.h"
+#include "kb/audience.h"
 #include "kb/text.h"
 
 #include <xapian.h>
@@ -92,12 +93,29 @@ extern "C" int kb_stemmer_stem(kb_stemmer *s, const char *word, size_t len, kb_b
 
 // -------------------------------------------------------------------- xdoc
 
-// The Xapian::Document is built as the analyzer goes, on the analyser's
-// thread, so that the writer only has to store it.
+// The Xapian::Documents are built as the analyzer goes, on the analyser's
+// thread, so that the writer only has to store them: one for each
+// audience that may see the document.
 struct kb_xdoc {
-  Xapian::Document doc;
-  std::vector<std::string> spellings;
+  Xapian::Document doc[KB_AUDIENCE_COUNT];
+  std::vector<std::string> spellings[KB_AUDIENCE_COUNT];
+  kb_audiences who = KB_AUDIENCES_ALL;
 };
+
+namespace {
+// Calls fn(version) for each version of d in who.
+template <typename F>
+int each_version(kb_xdoc *d, kb_audiences who, F fn) {
+  try {
+    who &= d->who;
+    for (unsigned a = 0; a < KB_AUDIENCE_COUNT; a++)
+      if (who & (1u << a)) fn(a);
+    return KB_OK;
+  } catch (...) {
+    return KB_ENOMEM;
+  }
+}
+}  // namespace
 
 extern "C" int kb_xdoc_new(kb_xdoc **out) {
   try {
@@ -111,45 +129,70 @@ extern "C" int kb_xdoc_new(kb_xdoc **out) {
 
 extern "C" void kb_xdoc_free(kb_xdoc *d) { delete d; }
 
+extern "C" void kb_xdoc_set_audiences(kb_xdoc *d, kb_audiences who) {
+  d->who &= who;
+  for (unsigned a = 0; a < KB_AUDIENCE_COUNT; a++)
+    if (!(d->who & (1u << a))) {
+      d->doc[a] = Xapian::Document();
+      d->spellings[a].clear();
+    }
+}
+
+extern "C" kb_audiences kb_xdoc_audiences(const kb_xdoc *d) { return d->who; }
+
+extern "C" int kb_xdoc_add_posting_for(kb_xdoc *d, kb_audiences who, const char *term,
+                                       size_t len, uint32_t pos, uint32_t wdf_inc) {
+  std::string t(term, len);
+  return each_version(d, who, [&](unsigned a) {
+    if (pos)
+      d->doc[a].add_posting(t, pos, wdf_inc);
+    else
+      d->doc[a].add_term(t, wdf_inc);
+  });
+}
+
 extern "C" int kb_xdoc_add_posting(kb_xdoc *d, const char *term, size_t len, uint32_t pos,
                                    uint32_t wdf_inc) {
-  try {
-    if (pos)
-      d->doc.add_posting(std::string(term, len), pos, wdf_inc);
-    else
-      d->doc.add_term(std::string(term, len), wdf_inc);
-    return KB_OK;
-  } catch (...) {
-    return KB_ENOMEM;
-  }
+  return kb_xdoc_add_posting_for(d, KB_AUDIENCES_ALL, term, len, pos, wdf_inc);
+}
+
+extern "C" int kb_xdoc_add_term_for(kb_xdoc *d, kb_audiences who, const char *term, size_t len,
+                                    uint32_t wdf_inc) {
+  return kb_xdoc_add_posting_for(d, who, term, len, 0, wdf_inc);
 }
 
 extern "C" int kb_xdoc_add_term(kb_xdoc *d, const char *term, size_t len, uint32_t wdf_inc) {
-  return kb_xdoc_add_posting(d, term, len, 0, wdf_inc);
+  return kb_xdoc_add_posting_for(d, KB_AUDIENCES_ALL, term, len, 0, wdf_inc);
+}
+
+extern "C" int kb_xdoc_set_value_for(kb_xdoc *d, kb_audiences who, unsigned slot,
+                                     const char *value, size_t len) {
+  return each_version(d, who, [&](unsigned a) { d->doc[a].add_value(slot, std::string(value, len)); });
 }
 
 extern "C" int kb_xdoc_set_value(kb_xdoc *d, unsigned slot, const char *value, size_t len) {
-  try {
-    d->doc.add_value(slot, std::string(value, len));
-    return KB_OK;
-  } catch (...) {
-    return KB_ENOMEM;
-  }
+  return kb_xdoc_set_value_for(d, KB_AUDIENCES_ALL, slot, value, len);
+}
+
+extern "C" int kb_xdoc_add_spelling_for(kb_xdoc *d, kb_audiences who, const char *word,
+                                        size_t len) {
+  return each_version(d, who, [&](unsigned a) { d->spellings[a].emplace_back(word, len); });
 }
 
 extern "C" int kb_xdoc_add_spelling(kb_xdoc *d, const char *word, size_t len) {
-  try {
-    d->spellings.emplace_back(word, len);
-    return KB_OK;
-  } catch (...) {
-    return KB_ENOMEM;
-  }
+  return kb_xdoc_add_spelling_for(d, KB_AUDIENCES_ALL, word, len);
 }
 
 extern "C" int kb_xdoc_set_data(kb_xdoc *d, const char *data, size_t len) {
+  return each_version(d, KB_AUDIENCES_ALL,
+                      [&](unsigned a) { d->doc[a].set_data(std::string(data, len)); });
+}
+
+extern "C" int kb_xdoc_get_value(const kb_xdoc *d, kb_audience a, unsigned slot, kb_buf *out) {
   try {
-    d->doc.set_data(std::string(data, len));
-    return KB_OK;
+    if ((unsigned)a >= KB_AUDIENCE_COUNT || !(d->who & (1u << a))) return KB_OK;
+    std::string v = d->doc[a].get_value(slot);
+    return kb_buf_append(out, v.data(), v.size());
   } catch (...) {
     return KB_ENOMEM;
   }
@@ -171,28 +214,48 @@ struct FacetTable {
 };
 }  // namespace
 
-struct kb_index {
-  std::string path;
-  Xapian::Database *db = nullptr;       // the reader (== wdb for a writer)
+namespace {
+// One audience's database of an index.
+struct Part {
+  Xapian::Database *db = nullptr;  // == wdb for a writer
   Xapian::WritableDatabase *wdb = nullptr;
   bool dirty = false;
-  ino_t ino = 0;  // of the folder: a new one means it was replaced by a merged one
+  ino_t ino = 0;     // of its folder: a new one means it was replaced by a merged one
+  std::string uuid;  // a reader's: a new one means the folder was replaced
+};
+
+// The order in which a writer commits and swaps its databases: the first
+// audience's, which holds the import checkpoints, last.
+unsigned commit_order(unsigned i) { return (i + 1) % KB_AUDIENCE_COUNT; }
+}  // namespace
+
+struct kb_index {
+  std::string path;  // the index folder
+  Part parts[KB_AUDIENCE_COUNT];  // those opened (a reader of one audience: its own)
+  unsigned main = 0;  // the audience whose database answers
+  Xapian::Database *db = nullptr;  // parts[main].db
+  bool writer = false;
   uint64_t generation = 0;  // reopens that saw a change
   FacetTable *facet_table = nullptr;  // a reader's, built on first use
   int lock_fd = -1;  // a writer's hold on PATH.lock
-  std::string uuid;  // a reader's: a new one means the folder was replaced
+  std::map<std::string, std::string> writer_meta;  // for the next commit
 };
 
 namespace {
 
-// A replacement (kb_index_replace_by_compaction) writes PATH.merge, renames
-// PATH to PATH.old and PATH.merge to PATH, then removes PATH.old.
+std::string part_path(const std::string &path, unsigned a) {
+  return path + "/" + kb_audience_name((kb_audience)a);
+}
+
+// A replacement (kb_index_replace_by_compaction) writes PART.merge, renames
+// PART to PART.old and PART.merge to PART, then removes PART.old (PART: one
+// audience's folder).
 std::string merge_path(const std::string &p) { return p + ".merge"; }
 std::string old_path(const std::string &p) { return p + ".old"; }
 // the first compaction when superseded documents are dropped before the last
 std::string dedup_path(const std::string &p) { return p + ".merge-dedup"; }
 
-// The folder's inode: a replacement renames another folder to PATH, and a
+// The folder's inode: a replacement renames another folder to PART, and a
 // commit changes files inside it only (glass renames its version file on
 // every commit, so that file's inode would see a replacement in each).
 ino_t folder_inode(const std::string &path) {
@@ -200,15 +263,15 @@ ino_t folder_inode(const std::string &path) {
   return stat(path.c_str(), &st) == 0 ? st.st_ino : 0;
 }
 
-bool is_index(const std::string &path) {
+bool is_database(const std::string &path) {
   struct stat st;
   return stat((path + "/iamglass").c_str(), &st) == 0;
 }
 
 // Every writer of PATH holds PATH.lock (flock) from open to free. Xapian's
-// own lock lives inside the folder and so stops guarding PATH once a
-// replacement has renamed it: a second writer could then create an empty
-// index at PATH between the two renames, and the replacement, failing its
+// own lock lives inside each database's folder and so stops guarding it
+// once a replacement has renamed it: a second writer could then create an
+// empty database between the two renames, and the replacement, failing its
 // second rename, would remove the merged copy while the other removed the
 // old one. The file stays (removing it would let two writers hold two
 // files). -1 when another writer holds it (errno EWOULDBLOCK).
@@ -226,51 +289,75 @@ int take_writer_lock(const std::string &path) {
   return fd;
 }
 
-// Holding PATH.lock: a replacement cut between its two renames is
-// finished (PATH.merge was complete once PATH.old existed).
-void finish_cut_replacement(const std::string &path) {
-  if (!std::filesystem::exists(path) && is_index(merge_path(path)) &&
-      std::filesystem::exists(old_path(path)))
-    std::filesystem::rename(merge_path(path), path);
+// Holding PATH.lock: a replacement of the database at part cut between its
+// two renames is finished (PART.merge was complete once PART.old existed).
+void finish_cut_replacement(const std::string &part) {
+  if (!std::filesystem::exists(part) && is_database(merge_path(part)) &&
+      std::filesystem::exists(old_path(part)))
+    std::filesystem::rename(merge_path(part), part);
 }
 
 // Holding both locks: leftovers of a replacement that finished or died.
-void remove_replacement_leftovers(const std::string &path) {
+void remove_replacement_leftovers(const std::string &part) {
   std::error_code ec;
-  std::filesystem::remove_all(old_path(path), ec);
-  std::filesystem::remove_all(merge_path(path), ec);
-  std::filesystem::remove_all(dedup_path(path), ec);
+  std::filesystem::remove_all(old_path(part), ec);
+  std::filesystem::remove_all(merge_path(part), ec);
+  std::filesystem::remove_all(dedup_path(part), ec);
 }
 
 }  // namespace
 
 extern "C" bool kb_index_exists(const char *path) {
   try {
-    return is_index(path);
+    return is_database(part_path(path, 0));
   } catch (...) {
     return false;
   }
 }
 
 namespace {
-// Opens path with lock_fd, which the index then owns (-1: a reader).
-int open_index(const char *path, int lock_fd, kb_index **out, kb_error *err) {
+// A folder of the layout before audiences: one database for every reader.
+int old_layout(kb_error *err, const char *path) {
+  return kb_error_set(err, KB_EINDEX,
+                      "%s: 旧版索引格式（所有读者共用一个数据库），请删除后重新建立索引 "
+                      "(an index of the old layout, one database for every reader: remove it "
+                      "and index again with kb-index sync DIR and kb-index import FILE)",
+                      path);
+}
+
+// Opens the databases of the audiences in who at path, answering from
+// main's, with lock_fd (a writer; -1: a reader), which the index then owns.
+int open_index(const char *path, int lock_fd, kb_audiences who, unsigned main, kb_index **out,
+               kb_error *err) {
   kb_index *idx = nullptr;
   try {
     idx = new kb_index();
     idx->path = path;
     idx->lock_fd = lock_fd;
+    idx->writer = lock_fd >= 0;
     lock_fd = -1;
-    if (idx->lock_fd >= 0) {
-      finish_cut_replacement(idx->path);
-      idx->wdb = new Xapian::WritableDatabase(path, Xapian::DB_CREATE_OR_OPEN);
-      idx->db = idx->wdb;
-      remove_replacement_leftovers(idx->path);
-    } else {
-      idx->db = new Xapian::Database(path);
+    if (is_database(idx->path)) {
+      kb_index_free(idx);
+      return old_layout(err, path);
     }
-    idx->ino = folder_inode(idx->path);
-    if (!idx->wdb) idx->uuid = idx->db->get_uuid();
+    if (idx->writer) std::filesystem::create_directories(idx->path);
+    for (unsigned a = 0; a < KB_AUDIENCE_COUNT; a++) {
+      if (!(who & (1u << a))) continue;
+      Part &p = idx->parts[a];
+      const std::string dir = part_path(idx->path, a);
+      if (idx->writer) {
+        finish_cut_replacement(dir);
+        p.wdb = new Xapian::WritableDatabase(dir, Xapian::DB_CREATE_OR_OPEN);
+        p.db = p.wdb;
+        remove_replacement_leftovers(dir);
+      } else {
+        p.db = new Xapian::Database(dir);
+        p.uuid = p.db->get_uuid();
+      }
+      p.ino = folder_inode(dir);
+    }
+    idx->main = main;
+    idx->db = idx->parts[main].db;
     *out = idx;
     return KB_OK;
   } catch (...) {
@@ -283,7 +370,8 @@ int open_index(const char *path, int lock_fd, kb_index **out, kb_error *err) {
 
 extern "C" int kb_index_open(const char *path, kb_index_mode mode, kb_index **out,
                              kb_error *err) {
-  if (mode != KB_INDEX_WRITE) return open_index(path, -1, out, err);
+  *out = nullptr;
+  if (mode != KB_INDEX_WRITE) return open_index(path, -1, KB_AUDIENCES_ALL, 0, out, err);
   int fd = -1;
   try {
     std::filesystem::path parent = std::filesystem::path(path).parent_path();
@@ -296,16 +384,27 @@ extern "C" int kb_index_open(const char *path, kb_index_mode mode, kb_index **ou
     return kb_error_set(err, KB_ELOCKED,
                         "%s: 另一个写入者正在使用索引 (another writer holds the index)", path);
   if (fd < 0) return kb_error_set(err, KB_EIO, "%s.lock: %s", path, std::strerror(errno));
-  return open_index(path, fd, out, err);
+  return open_index(path, fd, KB_AUDIENCES_ALL, 0, out, err);
+}
+
+extern "C" int kb_index_open_for(const char *path, kb_audience audience, kb_index **out,
+                                 kb_error *err) {
+  *out = nullptr;
+  if ((unsigned)audience >= KB_AUDIENCE_COUNT)
+    return kb_error_set(err, KB_EINVAL, "%s: no such audience", path);
+  return open_index(path, -1, 1u << audience, audience, out, err);
 }
 
 extern "C" void kb_index_free(kb_index *idx) {
   if (!idx) return;
-  try {
-    if (idx->wdb) idx->wdb->close();
-  } catch (...) {
+  for (unsigned i = 0; i < KB_AUDIENCE_COUNT; i++) {
+    Part &p = idx->parts[commit_order(i)];
+    try {
+      if (p.wdb) p.wdb->close();
+    } catch (...) {
+    }
+    delete p.db;
   }
-  delete idx->db;
   delete idx->facet_table;
   if (idx->lock_fd >= 0) close(idx->lock_fd);
   delete idx;
@@ -315,19 +414,29 @@ extern "C" const char *kb_index_path(const kb_index *idx) { return idx->path.c_s
 
 extern "C" int kb_index_replace(kb_index *idx, const char *id_term, const kb_xdoc *d,
                                 kb_error *err) {
-  if (!idx->wdb) return read_only(err, id_term);
+  if (!idx->writer) return read_only(err, id_term);
   try {
-    // a copy shares d's document: the id term added is taken off again, so
-    // that d stays as it was (one xdoc may be stored under two ids)
-    Xapian::Document doc = d->doc;
-    Xapian::TermIterator t = doc.termlist_begin();
-    t.skip_to(id_term);
-    bool had = t != doc.termlist_end() && *t == id_term;
-    if (!had) doc.add_boolean_term(id_term);
-    idx->wdb->replace_document(id_term, doc);
-    if (!had) doc.remove_term(id_term);
-    for (const std::string &w : d->spellings) idx->wdb->add_spelling(w);
-    idx->dirty = true;
+    for (unsigned a = 0; a < KB_AUDIENCE_COUNT; a++) {
+      Part &p = idx->parts[a];
+      if (!(d->who & (1u << a))) {
+        if (p.wdb->term_exists(id_term)) {
+          p.wdb->delete_document(id_term);
+          p.dirty = true;
+        }
+        continue;
+      }
+      // a copy shares d's document: the id term added is taken off again,
+      // so that d stays as it was (one xdoc may be stored under two ids)
+      Xapian::Document doc = d->doc[a];
+      Xapian::TermIterator t = doc.termlist_begin();
+      t.skip_to(id_term);
+      bool had = t != doc.termlist_end() && *t == id_term;
+      if (!had) doc.add_boolean_term(id_term);
+      p.wdb->replace_document(id_term, doc);
+      if (!had) doc.remove_term(id_term);
+      for (const std::string &w : d->spellings[a]) p.wdb->add_spelling(w);
+      p.dirty = true;
+    }
     return KB_OK;
   } catch (...) {
     return fail(err, id_term);
@@ -335,12 +444,14 @@ extern "C" int kb_index_replace(kb_index *idx, const char *id_term, const kb_xdo
 }
 
 extern "C" int kb_index_delete(kb_index *idx, const char *id_term, bool *found, kb_error *err) {
-  if (!idx->wdb) return read_only(err, id_term);
+  if (!idx->writer) return read_only(err, id_term);
   try {
-    bool present = idx->wdb->term_exists(id_term);
-    if (present) {
-      idx->wdb->delete_document(id_term);
-      idx->dirty = true;
+    bool present = false;
+    for (unsigned a = 0; a < KB_AUDIENCE_COUNT; a++) {
+      Part &p = idx->parts[a];
+      if (!p.wdb->term_exists(id_term)) continue;
+      p.wdb->delete_document(id_term);
+      p.dirty = present = true;
     }
     if (found) *found = present;
     return KB_OK;
@@ -350,16 +461,27 @@ extern "C" int kb_index_delete(kb_index *idx, const char *id_term, bool *found, 
 }
 
 extern "C" int kb_index_commit(kb_index *idx, kb_error *err) {
+  if (!idx->writer) return KB_OK;
   try {
-    if (!idx->dirty) return KB_OK;
     char stamp[32];
     std::time_t now = std::time(nullptr);
     std::tm tm;
     gmtime_r(&now, &tm);
     std::strftime(stamp, sizeof stamp, "%Y-%m-%dT%H:%M:%SZ", &tm);
-    idx->wdb->set_metadata(kLastCommitKey, stamp);
-    idx->wdb->commit();
-    idx->dirty = false;
+    for (unsigned i = 0; i < KB_AUDIENCE_COUNT; i++) {
+      unsigned a = commit_order(i);
+      Part &p = idx->parts[a];
+      if (a == 0 && !idx->writer_meta.empty()) {
+        /* every other database has committed: the checkpoints hold for them */
+        for (const auto &m : idx->writer_meta) p.wdb->set_metadata(m.first, m.second);
+        idx->writer_meta.clear();
+        p.dirty = true;
+      }
+      if (!p.dirty) continue;
+      p.wdb->set_metadata(kLastCommitKey, stamp);
+      p.wdb->commit();
+      p.dirty = false;
+    }
     return KB_OK;
   } catch (...) {
     return fail(err, "commit");
@@ -367,29 +489,39 @@ extern "C" int kb_index_commit(kb_index *idx, kb_error *err) {
 }
 
 namespace {
-// A reader at the latest revision: a reopen, or a fresh open when the
-// folder was replaced by a merged one (the old handle's files are gone, and
-// reopening it would mix them with the new folder's). True when it moved.
-bool reopen_reader(kb_index *idx) {
-  ino_t ino = folder_inode(idx->path);
-  bool replaced = !idx->wdb && ino && ino != idx->ino;
+// A reader's database of audience a at the latest revision: a reopen, or a
+// fresh open when the folder was replaced by a merged one (the old
+// handle's files are gone, and reopening it would mix them with the new
+// folder's). True when it moved.
+bool reopen_part(kb_index *idx, unsigned a) {
+  Part &p = idx->parts[a];
+  const std::string dir = part_path(idx->path, a);
+  ino_t ino = folder_inode(dir);
+  bool replaced = !idx->writer && ino && ino != p.ino;
   if (!replaced) {
-    bool moved = idx->db->reopen();
+    bool moved = p.db->reopen();
     // a merged folder can be given the inode of the one it replaced: its
     // UUID is new all the same
-    replaced = moved && !idx->wdb && idx->db->get_uuid() != idx->uuid;
-    if (!replaced) {
-      if (moved) idx->generation++;
-      return moved;
-    }
+    replaced = moved && !idx->writer && p.db->get_uuid() != p.uuid;
+    if (!replaced) return moved;
   }
-  Xapian::Database *fresh = new Xapian::Database(idx->path);
-  delete idx->db;
-  idx->db = fresh;
-  idx->ino = ino;
-  idx->uuid = fresh->get_uuid();
-  idx->generation++;
+  Xapian::Database *fresh = new Xapian::Database(dir);
+  delete p.db;
+  p.db = fresh;
+  p.ino = ino;
+  p.uuid = fresh->get_uuid();
+  if (a == idx->main) idx->db = fresh;
   return true;
+}
+
+// Every database of the reader at its latest revision; true when the one
+// that answers moved.
+bool reopen_reader(kb_index *idx) {
+  bool moved = false;
+  for (unsigned a = 0; a < KB_AUDIENCE_COUNT; a++)
+    if (idx->parts[a].db && reopen_part(idx, a) && a == idx->main) moved = true;
+  if (moved) idx->generation++;
+  return moved;
 }
 }  // namespace
 
@@ -443,6 +575,30 @@ extern "C" int kb_index_get_value(kb_index *idx, const char *id_term, unsigned s
     with_retry(idx, [&] {
       Xapian::Document doc;
       if (find_doc(idx, id_term, &doc)) *value = dup_string(doc.get_value(slot));
+    });
+    return KB_OK;
+  } catch (...) {
+    return fail(err, id_term);
+  }
+}
+
+extern "C" int kb_index_holds(kb_index *idx, const char *id_term, kb_audiences who,
+                              unsigned slot, const char *value, bool *same, bool *present,
+                              kb_error *err) {
+  try {
+    for (const Part &p : idx->parts)
+      if (!p.db) return kb_error_set(err, KB_EINVAL, "%s: 索引只为一类读者打开 (index opened for one audience)", id_term);
+    with_retry(idx, [&] {
+      *same = true;
+      *present = false;
+      for (unsigned a = 0; a < KB_AUDIENCE_COUNT; a++) {
+        Xapian::Database &db = *idx->parts[a].db;
+        Xapian::PostingIterator p = db.postlist_begin(id_term);
+        bool has = p != db.postlist_end(id_term);
+        if (a == 0) *present = has;
+        if (!(who & (1u << a))) *same = *same && !has;
+        else *same = *same && has && db.get_document(*p).get_value(slot) == value;
+      }
     });
     return KB_OK;
   } catch (...) {
@@ -521,7 +677,9 @@ extern "C" int kb_index_get_meta(kb_index *idx, const char *key, char **value, k
   try {
     std::string k = key;
     if (k == "last_commit") k = kLastCommitKey;
-    *value = dup_string(idx->db->get_metadata(k));
+    auto pending = idx->writer_meta.find(k); /* a writer reads what it set */
+    *value = dup_string(pending != idx->writer_meta.end() ? pending->second
+                                                          : idx->db->get_metadata(k));
     return KB_OK;
   } catch (...) {
     return fail(err, key);
@@ -530,10 +688,23 @@ extern "C" int kb_index_get_meta(kb_index *idx, const char *key, char **value, k
 
 extern "C" int kb_index_set_meta(kb_index *idx, const char *key, const char *value,
                                  kb_error *err) {
-  if (!idx->wdb) return read_only(err, key);
+  if (!idx->writer) return read_only(err, key);
   try {
-    idx->wdb->set_metadata(key, value);
-    idx->dirty = true;
+    for (Part &p : idx->parts) {
+      p.wdb->set_metadata(key, value);
+      p.dirty = true;
+    }
+    return KB_OK;
+  } catch (...) {
+    return fail(err, key);
+  }
+}
+
+extern "C" int kb_index_set_writer_meta(kb_index *idx, const char *key, const char *value,
+                                        kb_error *err) {
+  if (!idx->writer) return read_only(err, key);
+  try {
+    idx->writer_meta[key] = value;
     return KB_OK;
   } catch (...) {
     return fail(err, key);
@@ -569,55 +740,76 @@ extern "C" int kb_index_each_meta(kb_index *idx, const char *prefix, kb_meta_fn 
 }
 
 namespace {
+// The unique terms (starting with id_prefix) of the database at part that
+// a shard holds, each ended by a NUL: their copy there is superseded.
+std::string superseded_ids(const std::string &part, const Xapian::Database &shards,
+                           const char *id_prefix) {
+  std::string ids;
+  Xapian::Database db(part);
+  for (Xapian::TermIterator t = db.allterms_begin(id_prefix); t != db.allterms_end(id_prefix);
+       ++t)
+    if (shards.term_exists(*t)) ids.append(*t).push_back('\0');
+  return ids;
+}
+
 // In the merged folder, each superseded id's copy from the main index: the
 // compaction puts the sources' documents in order, the main index first, so
-// an id held twice keeps its last (the shard's) document.
-void drop_superseded(const std::string &merged, const char *ids, size_t len) {
-  if (!len) return;
+// an id held twice keeps its last (the shard's) document, and one the
+// shards of this audience lack (it may not see their version) keeps none.
+void drop_superseded(const std::string &merged, const std::string &ids,
+                     const Xapian::Database &shards) {
   Xapian::WritableDatabase m(merged, Xapian::DB_OPEN);
-  for (size_t i = 0; i < len; i += std::strlen(ids + i) + 1) {
+  for (size_t i = 0; i < ids.size(); i += std::strlen(ids.c_str() + i) + 1) {
+    const std::string id = ids.c_str() + i;
     std::vector<Xapian::docid> docs;
-    for (Xapian::PostingIterator p = m.postlist_begin(ids + i); p != m.postlist_end(ids + i); ++p)
+    for (Xapian::PostingIterator p = m.postlist_begin(id); p != m.postlist_end(id); ++p)
       docs.push_back(*p);
-    for (size_t k = 0; k + 1 < docs.size(); k++) m.delete_document(docs[k]);
+    size_t keep = shards.term_exists(id) ? 1 : 0;
+    for (size_t k = 0; k + keep < docs.size(); k++) m.delete_document(docs[k]);
   }
   m.commit();
   m.close();
 }
 
-// Compacts the index at path and the shards into PATH.merge and swaps it in
-// with two renames. On failure a partial PATH.merge is removed, unless the
-// swap was cut between its renames (PATH gone): it is the index then, and
-// the next writer finishes the swap.
-void compact_and_swap(kb_index *idx, const std::string &path, const char *const *shards,
-                      size_t n, const char *superseded, size_t len) {
-  const std::filesystem::path fs_path = path, merged = merge_path(path), old = old_path(path);
+// Compacts audience a's database of the index and of the shards into
+// PART.merge and swaps it in with two renames. On failure a partial
+// PART.merge is removed, unless the swap was cut between its renames (PART
+// gone): it is the database then, and the next writer finishes the swap.
+void compact_and_swap(const std::string &path, unsigned a, const char *const *shards, size_t n,
+                      const char *id_prefix) {
+  const std::string part = part_path(path, a);
+  const std::filesystem::path fs_path = part, merged = merge_path(part), old = old_path(part);
   try {
-    if (idx->dirty) idx->wdb->commit();
-    Xapian::Database sources(path);
-    for (size_t i = 0; i < n; i++) sources.add_database(Xapian::Database(shards[i]));
+    Xapian::Database sources(part), theirs, all_theirs;
+    for (size_t i = 0; i < n; i++) {
+      sources.add_database(Xapian::Database(part_path(shards[i], a)));
+      theirs.add_database(Xapian::Database(part_path(shards[i], a)));
+      all_theirs.add_database(Xapian::Database(part_path(shards[i], 0)));
+    }
+    /* the first audience's shards hold every document the shards do */
+    const std::string superseded = superseded_ids(part, all_theirs, id_prefix);
     std::error_code ec;
     std::filesystem::remove_all(merged, ec);
-    const std::string first = len ? dedup_path(path) : merged.string();
+    const std::string first = superseded.empty() ? merged.string() : dedup_path(part);
     std::filesystem::remove_all(first, ec);
     sources.compact(first);
     sources.close();
-    if (len) {
+    if (!superseded.empty()) {
       // the deletes leave half-empty blocks, and glass files never shrink
       // (a re-import of every ticket tripled the index): compacted again
-      drop_superseded(first, superseded, len);
+      drop_superseded(first, superseded, theirs);
       Xapian::Database once(first);
       once.compact(merged.string());
       once.close();
       std::filesystem::remove_all(first, ec);
     }
-    // the lock stays with the old folder (held by idx) until the swap is done
+    // the lock stays with the old folder (held by the writer) until the swap is done
     std::filesystem::rename(fs_path, old);
     std::filesystem::rename(merged, fs_path);
   } catch (...) {
     // error_code overloads: a filesystem error here must not replace the one reported
     std::error_code ec;
-    std::filesystem::remove_all(dedup_path(path), ec);
+    std::filesystem::remove_all(dedup_path(part), ec);
     if (std::filesystem::exists(fs_path, ec)) std::filesystem::remove_all(merged, ec);
     throw;
   }
@@ -625,23 +817,28 @@ void compact_and_swap(kb_index *idx, const std::string &path, const char *const 
 }  // namespace
 
 extern "C" int kb_index_replace_by_compaction(kb_index **main, const char *const *shards,
-                                              size_t n, const char *superseded, size_t len,
-                                              kb_error *err) {
+                                              size_t n, const char *id_prefix, kb_error *err) {
   kb_index *idx = *main;
-  if (!idx->wdb) return read_only(err, "compact");
+  if (!idx->writer) return read_only(err, "compact");
+  int rc = kb_index_commit(idx, err);
+  if (rc != KB_OK) return rc;
   int lock_fd = -1;  // PATH.lock, held from the old writer to the new one
   try {
     const std::string path = idx->path;
-    compact_and_swap(idx, path, shards, n, superseded, len);
+    for (unsigned i = 0; i < KB_AUDIENCE_COUNT; i++)
+      compact_and_swap(path, commit_order(i), shards, n, id_prefix);
     lock_fd = idx->lock_fd;
     idx->lock_fd = -1;
     kb_index_free(idx);
     *main = nullptr;
     std::error_code ec;
-    std::filesystem::remove_all(old_path(path), ec);
+    for (unsigned a = 0; a < KB_AUDIENCE_COUNT; a++)
+      std::filesystem::remove_all(old_path(part_path(path, a)), ec);
+    /* merged in: a re-run would merge them again (the same databases) */
+    for (size_t i = 0; i < n; i++) std::filesystem::remove_all(shards[i], ec);
     int fd = lock_fd;
     lock_fd = -1;  // open_index owns it now, failing or not
-    return open_index(path.c_str(), fd, main, err);
+    return open_index(path.c_str(), fd, KB_AUDIENCES_ALL, 0, main, err);
   } catch (...) {
     if (lock_fd >= 0) close(lock_fd);
     return fail(err, *main ? (*main)->path.c_str() : "compact");
@@ -923,7 +1120,7 @@ double best_for_cut(const Xapian::MSet &ms, double best, const kb_search_opts *o
 // has none (after a reopen that saw a commit: one pass over the slot). A
 // writer has none: what it has not committed has no revision of its own.
 const FacetTable *facet_table(kb_index *idx, unsigned slot) {
-  if (idx->wdb) return nullptr;
+  if (idx->writer) return nullptr;
   FacetTable *t = idx->facet_table;
   if (t && t->slot == slot && t->generation == idx->generation) return t;
   std::unique_ptr<FacetTable> fresh(new FacetTable);

@@ -422,6 +422,46 @@ static void drop_internal(cmark_node *root, bool include_internal) {
   kb_buf_free(&text);
 }
 
+/* Where line number line (1-based, as cmark counts: after "\n", "\r\n" or
+ * "\r") starts in md; len when there are fewer lines. */
+static size_t line_start(const char *md, size_t len, size_t *at, int *line, int want) {
+  while (*line < want && *at < len) {
+    char c = md[(*at)++];
+    if (c == '\r' && *at < len && md[*at] == '\n') (*at)++;
+    if (c == '\n' || c == '\r') (*line)++;
+  }
+  return *at;
+}
+
+int kb_markdown_public(const char *md, size_t len, kb_buf *out) {
+  cmark_node *root = cmark_parse_document(md, len, CMARK_OPT_DEFAULT);
+  if (!root) return KB_ENOMEM;
+  section_state st = {0};
+  kb_buf text = {0};
+  size_t at = 0, kept = 0; /* md[kept..at) is still to copy */
+  int line = 1, rc = KB_OK;
+  bool dropping = false;
+  for (cmark_node *n = cmark_node_first_child(root); n && rc == KB_OK; n = cmark_node_next(n)) {
+    bool internal = st.internal_level != 0;
+    if (cmark_node_get_type(n) == CMARK_NODE_HEADING) {
+      kb_buf_reset(&text);
+      inline_text(n, &text);
+      internal = enter_heading(&st, cmark_node_get_heading_level(n), strip_internal_mark(&text));
+    }
+    if (internal == dropping) continue;
+    /* a block starts or ends a run of internal ones: everything from its
+     * first line on is dropped, or kept */
+    size_t from = line_start(md, len, &at, &line, cmark_node_get_start_line(n));
+    if (internal) rc = kb_buf_append(out, md + kept, from - kept);
+    kept = from;
+    dropping = internal;
+  }
+  if (rc == KB_OK && !dropping) rc = kb_buf_append(out, md + kept, len - kept);
+  kb_buf_free(&text);
+  cmark_node_free(root);
+  return rc;
+}
+
 int kb_markdown_to_html(const char *md, size_t len, bool include_internal, kb_buf *out,
                         kb_error *err) {
   cmark_node *root = cmark_parse_document(md, len, CMARK_OPT_DEFAULT);

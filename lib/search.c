@@ -113,9 +113,14 @@ static const kb_pinyin_map *lexicon_readings(kb_searcher *s) {
 }
 
 int kb_searcher_new(const char *db_path, kb_searcher **out, kb_error *err) {
+  return kb_searcher_new_for(db_path, KB_AUDIENCE_INTERNAL, out, err);
+}
+
+int kb_searcher_new_for(const char *db_path, kb_audience audience, kb_searcher **out,
+                        kb_error *err) {
   kb_searcher *s = calloc(1, sizeof *s);
   if (!s) return kb_error_set(err, KB_ENOMEM, "out of memory");
-  int rc = kb_index_open(db_path, KB_INDEX_READ, &s->idx, err);
+  int rc = kb_index_open_for(db_path, audience, &s->idx, err);
   if (rc == KB_OK) rc = kb_lexicon_new_builtin("lexicon", &s->lexicon, err);
   if (rc == KB_OK) rc = kb_lexicon_new_builtin("stopwords", &s->stopwords, err);
   char *extra = NULL;

@@ -119,7 +119,7 @@ enum MHD_Result kb_api_search(struct MHD_Connection *c, request *r) {
   kb_error err = {0};
   struct timespec t0, t1;
   clock_gettime(CLOCK_MONOTONIC, &t0);
-  kb_searcher *ks = kb_worker_searcher(r->srv, &err);
+  kb_searcher *ks = kb_worker_searcher(r->srv, r->role, &err);
   if (!ks) return index_error(c, r, &err);
   cached_search cs;
   size_t len = 0;
@@ -174,7 +174,7 @@ static json_t *doc_json(const kb_doc *doc, const char *html, bool public_reader)
 
 enum MHD_Result kb_api_doc(struct MHD_Connection *c, request *r, const char *id) {
   kb_error err = {0};
-  kb_searcher *ks = kb_worker_searcher(r->srv, &err);
+  kb_searcher *ks = kb_worker_searcher(r->srv, r->role, &err);
   if (!ks) return index_error(c, r, &err);
   kb_doc *doc = NULL;
   char *html = NULL;
@@ -198,7 +198,7 @@ enum MHD_Result kb_api_similar(struct MHD_Connection *c, request *r) {
     return bad_param(c, r, "limit", "应为 1 到 100 的整数 (an integer from 1 to 100)");
   req.type = arg(c, "type");
   kb_error err = {0};
-  kb_searcher *ks = kb_worker_searcher(r->srv, &err);
+  kb_searcher *ks = kb_worker_searcher(r->srv, r->role, &err);
   if (!ks) return index_error(c, r, &err);
   kb_search_response *resp = NULL;
   int rc;
@@ -238,7 +238,7 @@ enum MHD_Result kb_api_suggest(struct MHD_Connection *c, request *r) {
   const char *why = kb_params_q_invalid(q);
   if (why) return bad_param(c, r, "q", why);
   kb_error err = {0};
-  kb_searcher *ks = kb_worker_searcher(r->srv, &err);
+  kb_searcher *ks = kb_worker_searcher(r->srv, r->role, &err);
   if (!ks) return index_error(c, r, &err);
   char **words = NULL;
   size_t n = 0;
@@ -267,7 +267,7 @@ enum MHD_Result kb_api_tickets(struct MHD_Connection *c, request *r) {
   if (rc == KB_ELOCKED)
     return kb_respond_error(c, r, 409, "index_busy", "索引正在被写入，请稍后重试 (index busy)");
   if (rc != KB_OK) return index_error(c, r, &err);
-  kb_searcher *ks = kb_worker_searcher(r->srv, &err);
+  kb_searcher *ks = kb_worker_searcher(r->srv, r->role, &err);
   kb_ticket_json *parser = NULL;
   if (rc == KB_OK) rc = kb_ticket_json_new(NULL, &parser, &err);
   json_t *rejected = json_array();
@@ -327,7 +327,7 @@ enum MHD_Result kb_api_gaps(struct MHD_Connection *c, request *r) {
 
 enum MHD_Result kb_api_healthz(struct MHD_Connection *c, request *r) {
   kb_error err = {0};
-  kb_searcher *ks = kb_worker_searcher(r->srv, &err);
+  kb_searcher *ks = kb_worker_searcher(r->srv, r->role, &err);
   if (!ks) return kb_respond_error(c, r, 503, "unavailable", "索引不可用 (index unavailable)");
   kb_index *idx = kb_searcher_index(ks);
   char *last = NULL;
@@ -383,9 +383,10 @@ static void metrics_latency(kb_buf *b, metrics *m) {
                 (double)atomic_load(&m->search_us) / 1e6);
 }
 
-static void metrics_index(kb_buf *b, server *srv) {
+/* The document counts of the database the reader's audience sees. */
+static void metrics_index(kb_buf *b, server *srv, role reader) {
   kb_error err = {0};
-  kb_searcher *ks = kb_worker_searcher(srv, &err);
+  kb_searcher *ks = kb_worker_searcher(srv, reader, &err);
   if (ks) {
     kb_index *idx = kb_searcher_index(ks);
     kb_buf_puts(b, "# HELP kb_documents Documents in the index by type.\n"
@@ -413,7 +414,7 @@ enum MHD_Result kb_api_metrics(struct MHD_Connection *c, request *r) {
   kb_buf b = {0};
   metrics_requests(&b, &r->srv->m);
   metrics_latency(&b, &r->srv->m);
-  metrics_index(&b, r->srv);
+  metrics_index(&b, r->srv, r->role);
   size_t len = b.len;
   return kb_respond(c, r, 200, "text/plain; version=0.0.4; charset=utf-8", kb_buf_detach(&b), len);
 }

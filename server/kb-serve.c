@@ -155,13 +155,35 @@ static int load_tokens(server *s) {
 
 /* ------------------------------------------------------------- workers */
 
-static void free_searcher(void *p) { kb_searcher_free(p); }
+/* A worker thread's searchers, one per audience, each opened when first used. */
+typedef struct worker {
+  kb_searcher *by_audience[KB_AUDIENCE_COUNT];
+} worker;
 
-kb_searcher *kb_worker_searcher(server *s, kb_error *err) {
-  kb_searcher *ks = pthread_getspecific(s->worker);
+static void free_worker(void *p) {
+  worker *w = p;
+  for (size_t a = 0; a < KB_AUDIENCE_COUNT; a++) kb_searcher_free(w->by_audience[a]);
+  free(w);
+}
+
+kb_audience kb_role_audience(role r) {
+  return r == ROLE_PUBLIC ? KB_AUDIENCE_PUBLIC : KB_AUDIENCE_INTERNAL;
+}
+
+kb_searcher *kb_worker_searcher(server *s, role reader, kb_error *err) {
+  worker *w = pthread_getspecific(s->worker);
+  if (!w) {
+    if (!(w = calloc(1, sizeof *w))) {
+      kb_error_set(err, KB_ENOMEM, "out of memory");
+      return NULL;
+    }
+    pthread_setspecific(s->worker, w);
+  }
+  kb_audience a = kb_role_audience(reader);
+  kb_searcher *ks = w->by_audience[a];
   if (!ks) {
-    if (kb_searcher_new(s->db, &ks, err) != KB_OK) return NULL;
-    pthread_setspecific(s->worker, ks);
+    if (kb_searcher_new_for(s->db, a, &ks, err) != KB_OK) return NULL;
+    w->by_audience[a] = ks;
   }
   bool changed = false;
   if (kb_index_reopen(kb_searcher_index(ks), &changed, err) != KB_OK) return NULL;
@@ -455,13 +477,15 @@ static int parse_args(int argc, char **argv, server *s, options *o) {
  * locks, tokens, the access log, the cache, the gap report. */
 static int prepare(server *s, const options *o) {
   kb_error err = {0};
-  kb_searcher *probe;
-  if (kb_searcher_new(s->db, &probe, &err) != KB_OK) {
-    fprintf(stderr, "kb-serve: 无法打开索引 (cannot open index): %s\n", err.message);
-    return -1;
+  for (unsigned a = 0; a < KB_AUDIENCE_COUNT; a++) {
+    kb_searcher *probe;
+    if (kb_searcher_new_for(s->db, (kb_audience)a, &probe, &err) != KB_OK) {
+      fprintf(stderr, "kb-serve: 无法打开索引 (cannot open index): %s\n", err.message);
+      return -1;
+    }
+    kb_searcher_free(probe);
   }
-  kb_searcher_free(probe);
-  pthread_key_create(&s->worker, free_searcher);
+  pthread_key_create(&s->worker, free_worker);
   pthread_rwlock_init(&s->tokens_lock, NULL);
   pthread_mutex_init(&s->log_lock, NULL);
   pthread_mutex_init(&s->rate_lock, NULL);

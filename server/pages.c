@@ -30,7 +30,7 @@ static enum MHD_Result page_error(struct MHD_Connection *c, request *r, unsigned
 
 enum MHD_Result kb_page_home(struct MHD_Connection *c, request *r) {
   kb_error err = {0};
-  kb_searcher *ks = kb_worker_searcher(r->srv, &err);
+  kb_searcher *ks = kb_worker_searcher(r->srv, r->role, &err);
   if (!ks) return page_error(c, r, 500, "索引不可用 (index unavailable)");
   /* the count of what this reader can find (the public: public documents) */
   kb_search_request req = {.include_internal = r->role != ROLE_PUBLIC, .limit = 0};
@@ -129,7 +129,7 @@ enum MHD_Result kb_page_search(struct MHD_Connection *c, request *r) {
   }
   req.limit = PAGE_SIZE;
   kb_error err = {0};
-  kb_searcher *ks = kb_worker_searcher(r->srv, &err);
+  kb_searcher *ks = kb_worker_searcher(r->srv, r->role, &err);
   if (!ks) return page_error(c, r, 500, "索引错误 (index error)");
   /* the same search on the same index: the results kept from last time */
   cached_search cs;
@@ -156,7 +156,7 @@ enum MHD_Result kb_page_search(struct MHD_Connection *c, request *r) {
 
 enum MHD_Result kb_page_doc(struct MHD_Connection *c, request *r, const char *id) {
   kb_error err = {0};
-  kb_searcher *ks = kb_worker_searcher(r->srv, &err);
+  kb_searcher *ks = kb_worker_searcher(r->srv, r->role, &err);
   if (!ks) return page_error(c, r, 500, "索引不可用 (index unavailable)");
   kb_doc *doc = NULL;
   char *html = NULL;

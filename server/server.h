@@ -122,8 +122,12 @@ void kb_search_remember(request *r, const kb_search_request *req, cached_search 
                         const char *text, size_t len, uint32_t total);
 void kb_search_forget(cached_search *cs);
 
-/* This thread's searcher (opened on first use), reopened to the latest commit. */
-kb_searcher *kb_worker_searcher(server *s, kb_error *err);
+/* The audience whose database answers a reader: the public's for
+ * unauthenticated requests, the engineers' (every document) for tokens. */
+kb_audience kb_role_audience(role r);
+/* This thread's searcher of the reader's audience (opened on first use),
+ * reopened to the latest commit. */
+kb_searcher *kb_worker_searcher(server *s, role reader, kb_error *err);
 
 
 /* ## Handlers (api.c, pages.c) */

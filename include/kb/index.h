@@ -12,6 +12,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "kb/audience.h"
 #include "kb/error.h"
 #include "kb/text.h"
 
@@ -32,24 +33,48 @@ int kb_stemmer_stem(kb_stemmer *s, const char *word, size_t len, kb_buf *out);
 /* ## Documents to store
  *
  * A kb_xdoc is what the analyzer hands the index: postings, boolean terms,
- * value slots and the stored data, built in C and copied into a
- * Xapian::Document by kb_index_replace(). */
+ * value slots and the stored data, built in C and copied into Xapian
+ * documents by kb_index_replace(). It holds one version of the document
+ * for each audience that may see it (kb/audience.h): made by kb_xdoc_new(),
+ * it has a version for every audience, and each call without _for adds to
+ * all of its versions; a _for call adds to those of the audiences in who. */
 typedef struct kb_xdoc kb_xdoc;
 
 int kb_xdoc_new(kb_xdoc **out);
 void kb_xdoc_free(kb_xdoc *d);
+/* Keeps the versions of the audiences in who only: the others may not see
+ * the document (kb_index_replace removes it from their databases). */
+void kb_xdoc_set_audiences(kb_xdoc *d, kb_audiences who);
+kb_audiences kb_xdoc_audiences(const kb_xdoc *d);
 /* A term occurrence at a position (pos 0 = no position), adding wdf_inc. */
 int kb_xdoc_add_posting(kb_xdoc *d, const char *term, size_t len, uint32_t pos, uint32_t wdf_inc);
+int kb_xdoc_add_posting_for(kb_xdoc *d, kb_audiences who, const char *term, size_t len,
+                            uint32_t pos, uint32_t wdf_inc);
 /* A term without position (boolean filters use wdf_inc 0). */
 int kb_xdoc_add_term(kb_xdoc *d, const char *term, size_t len, uint32_t wdf_inc);
+int kb_xdoc_add_term_for(kb_xdoc *d, kb_audiences who, const char *term, size_t len,
+                         uint32_t wdf_inc);
 int kb_xdoc_set_value(kb_xdoc *d, unsigned slot, const char *value, size_t len);
+int kb_xdoc_set_value_for(kb_xdoc *d, kb_audiences who, unsigned slot, const char *value,
+                          size_t len);
 int kb_xdoc_set_data(kb_xdoc *d, const char *data, size_t len);
 /* A word for the index's spelling data ("did you mean"), added when the
  * document is stored. */
 int kb_xdoc_add_spelling(kb_xdoc *d, const char *word, size_t len);
+int kb_xdoc_add_spelling_for(kb_xdoc *d, kb_audiences who, const char *word, size_t len);
+/* Appends value slot slot of the audience's version (nothing when d has
+ * none for it): what tests and the writer compare. */
+int kb_xdoc_get_value(const kb_xdoc *d, kb_audience a, unsigned slot, kb_buf *out);
 
-/* ## Index */
-
+/* ## Index
+ *
+ * An index is a folder, PATH, holding one Xapian database per audience,
+ * PATH/<audience>/ (kb/audience.h): a writer keeps them all in step, a
+ * reader opens one (kb_index_open_for) or all of them (kb_index_open),
+ * answering from the first audience's, which holds every document. Beside
+ * it, PATH.lock is held by its writer. A folder of the layout before
+ * audiences (one database at PATH) is refused with a message asking for a
+ * re-index. */
 typedef struct kb_index kb_index;
 
 typedef enum kb_index_mode {
@@ -58,17 +83,36 @@ typedef enum kb_index_mode {
 } kb_index_mode;
 
 int kb_index_open(const char *path, kb_index_mode mode, kb_index **out, kb_error *err);
+/* A reader of one audience's database: everything it answers is of what
+ * that audience may see. */
+int kb_index_open_for(const char *path, kb_audience audience, kb_index **out, kb_error *err);
 /* Whether path holds an index. */
 bool kb_index_exists(const char *path);
 /* Closes the index. A writer's uncommitted changes are not discarded:
  * Xapian commits them on close, and swallows an error in doing so; call
- * kb_index_commit() first to see it. NULL does nothing. */
+ * kb_index_commit() first to see it (what kb_index_set_writer_meta() set
+ * is dropped unless committed). NULL does nothing. */
 void kb_index_free(kb_index *idx);
 
-/* Replaces the document whose unique term is id_term (adds it if absent). */
+/* Replaces the document whose unique term is id_term (adds it if absent)
+ * in the database of each audience doc has a version for, and removes it
+ * from the databases of the others (a ticket made internal leaves the
+ * public's). */
 int kb_index_replace(kb_index *idx, const char *id_term, const kb_xdoc *doc, kb_error *err);
-/* Deletes by unique term; *found (if not NULL) says whether it existed. */
+/* Whether idx holds the document as kb_index_replace() would leave it for
+ * the audiences who, judged by value slot slot (a content hash): each of
+ * their databases holds id_term with value in slot, the others hold no
+ * id_term. *present: whether the first audience's database holds id_term.
+ * For a writer or a reader of every audience. */
+int kb_index_holds(kb_index *idx, const char *id_term, kb_audiences who, unsigned slot,
+                   const char *value, bool *same, bool *present, kb_error *err);
+/* Deletes by unique term from every database; *found (if not NULL) says
+ * whether any held it. */
 int kb_index_delete(kb_index *idx, const char *id_term, bool *found, kb_error *err);
+/* Commits every database that changed, the first audience's last (two
+ * commits are not atomic: what it holds, such as an import checkpoint, is
+ * then true of all of them). A database without changes is not touched,
+ * not even its revision. */
 int kb_index_commit(kb_index *idx, kb_error *err);
 /* For a reader: picks up the latest commit. *changed says whether it moved. */
 int kb_index_reopen(kb_index *idx, bool *changed, kb_error *err);
@@ -107,9 +151,17 @@ uint32_t kb_index_doc_count(kb_index *idx);
 uint32_t kb_index_term_freq(kb_index *idx, const char *term);
 uint64_t kb_index_unique_terms(kb_index *idx);
 
-/* Database metadata (key → value). *value is malloc'ed, "" when unset. */
+/* Database metadata (key → value), read from the database that answers.
+ * *value is malloc'ed, "" when unset. */
 int kb_index_get_meta(kb_index *idx, const char *key, char **value, kb_error *err);
+/* Sets key in every database: settings every reader uses (the lexicon,
+ * synonyms). */
 int kb_index_set_meta(kb_index *idx, const char *key, const char *value, kb_error *err);
+/* Sets key for the writers only (import checkpoints, article folders): in
+ * the first audience's database, at the next kb_index_commit() once every
+ * other database has committed, so that a checkpoint holds for all. An
+ * empty value removes the key. */
+int kb_index_set_writer_meta(kb_index *idx, const char *key, const char *value, kb_error *err);
 
 /* Calls fn for every metadata key starting with prefix, with its value; a
  * non-zero return stops and is returned. */
@@ -117,19 +169,22 @@ typedef int (*kb_meta_fn)(const char *key, const char *value, void *ctx);
 int kb_index_each_meta(kb_index *idx, const char *prefix, kb_meta_fn fn, void *ctx,
                        kb_error *err);
 
-/* Replaces the writer *main by a compaction of it and the n shard indexes
- * (its metadata wins over theirs) and reopens *main there. The id terms in
- * superseded (each ended by a NUL, len bytes in all) are in *main and in a
- * shard: their copy from *main is removed from the merged index before the
- * swap, so that search sees the old version until the swap and the new one
- * after, never neither. The swap is two renames, finished by the next
- * writer if it is cut between them; readers see the new folder on their
- * next kb_index_reopen(). On failure the index is as it was (*main may then
- * be NULL if reopening failed). */
+/* Replaces each audience's database of the writer *main by a compaction
+ * of it and the n shard indexes' of that audience (its metadata wins over
+ * theirs), removes the shards and reopens *main there. A document of *main
+ * whose unique term (starting with id_prefix) a shard holds is replaced by
+ * the shard's version, and removed from the audiences the shard's version
+ * is not for; search sees the old version until the swap and the new one
+ * after, never neither. Each audience's swap is two renames, finished by
+ * the next writer if it is cut between them, the first audience's last;
+ * the merge of an audience already swapped, run again, gives the same
+ * database. Readers see the new folder on their next kb_index_reopen(). On
+ * failure the index is as it was (*main may then be NULL if reopening
+ * failed). */
 int kb_index_replace_by_compaction(kb_index **main, const char *const *shards, size_t n,
-                                   const char *superseded, size_t len, kb_error *err);
+                                   const char *id_prefix, kb_error *err);
 
-/* Bytes on disk of the index folder. */
+/* Bytes on disk of the index folder (every audience's database). */
 uint64_t kb_index_size_bytes(kb_index *idx);
 const char *kb_index_path(const kb_index *idx);
 

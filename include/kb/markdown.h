@@ -43,4 +43,10 @@ int kb_markdown_each_file(const char *dir, kb_markdown_file_fn fn, void *ctx);
 int kb_markdown_to_html(const char *md, size_t len, bool include_internal, kb_buf *out,
                         kb_error *err);
 
+/* Appends md without its internal sections: the source lines of their
+ * blocks left out, so that it shows what kb_markdown_to_html(md, false)
+ * does (a link defined in an internal section is no longer defined). The
+ * public's copy of an article's Markdown. */
+int kb_markdown_public(const char *md, size_t len, kb_buf *out);
+
 #endif

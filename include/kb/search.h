@@ -19,7 +19,12 @@
 
 typedef struct kb_searcher kb_searcher;
 
-/* Opens the index at db_path for reading. Caller frees. */
+/* Opens the database of audience at db_path for reading: every answer
+ * (hits, scores, counts, facets, suggestions, corrections) is of what that
+ * audience may see. Caller frees. */
+int kb_searcher_new_for(const char *db_path, kb_audience audience, kb_searcher **out,
+                        kb_error *err);
+/* The engineers' searcher: kb_searcher_new_for(db_path, KB_AUDIENCE_INTERNAL). */
 int kb_searcher_new(const char *db_path, kb_searcher **out, kb_error *err);
 void kb_searcher_free(kb_searcher *s);
 
