@@ -211,16 +211,18 @@ static void test_second_writer_locked_while_folder_is_swapped(void **state) {
   fixture *f = *state;
   put(f->w, "Qx", "x", NULL, NULL);
   commit(f->w);
-  /* a replacement between its renames: PATH is gone, its writer still open */
-  char old[1100];
-  snprintf(old, sizeof old, "%s.old", f->path);
-  assert_int_equal(rename(f->path, old), 0);
+  /* a replacement between its renames: PATH/internal is gone, its writer
+   * still open */
+  char old[1100], part[1100];
+  snprintf(part, sizeof part, "%s/internal", f->path);
+  snprintf(old, sizeof old, "%s/internal.old", f->path);
+  assert_int_equal(rename(part, old), 0);
   kb_index *second = NULL;
   kb_error err = {0};
   assert_int_equal(kb_index_open(f->path, KB_INDEX_WRITE, &second, &err), KB_ELOCKED);
   assert_null(second);
   assert_false(kb_index_exists(f->path)); /* no empty index made in its place */
-  assert_int_equal(rename(old, f->path), 0);
+  assert_int_equal(rename(old, part), 0);
 }
 
 static void test_free_null(void **state) {
@@ -251,11 +253,11 @@ static void test_replace_by_compaction(void **state) {
   put_corpus(f);
   kb_buf shard = {0}, merged = {0};
   kb_buf_printf(&shard, "%s/shard", f->dir);
-  kb_buf_printf(&merged, "%s.merge", f->path);
+  kb_buf_printf(&merged, "%s/public.merge", f->path);
   const char *shards[] = {shard.data};
   kb_error err = {0};
   kb_index *before = f->w;
-  assert_int_equal(kb_index_replace_by_compaction(&f->w, shards, 1, NULL, 0, &err), KB_ENOENT);
+  assert_int_equal(kb_index_replace_by_compaction(&f->w, shards, 1, "Q", &err), KB_ENOENT);
   assert_true(tu_contains(err.message, f->path));
   assert_ptr_equal(f->w, before);
   assert_int_equal(kb_index_doc_count(f->w), 4);
@@ -266,16 +268,15 @@ static void test_replace_by_compaction(void **state) {
   put(s, "Qd2", "printer driver reinstalled", "hardware", "2026-06-01"); /* a new version */
   commit(s);
   kb_index_free(s);
-  /* the index keeps its version until the swap */
-  const char superseded[] = "Qd2";
-  assert_int_equal(
-      kb_index_replace_by_compaction(&f->w, shards, 1, superseded, sizeof superseded, &err), KB_OK);
+  /* the index keeps its version until the swap; the shard's Qd2 replaces it */
+  assert_int_equal(kb_index_replace_by_compaction(&f->w, shards, 1, "Q", &err), KB_OK);
   assert_non_null(f->w);
   assert_int_equal(kb_index_doc_count(f->w), 5);
   assert_int_equal(kb_index_term_freq(f->w, "Qd2"), 1);
   assert_int_equal(kb_index_term_freq(f->w, "reinstalled"), 1); /* the shard's */
   assert_int_equal(kb_index_term_freq(f->w, "install"), 0);
   assert_false(folder_exists(merged.data));
+  assert_false(folder_exists(shard.data)); /* merged in */
   kb_buf_free(&shard);
   kb_buf_free(&merged);
 }
