@@ -139,22 +139,17 @@ static void add_article(indexer *ix, const char *path, const char *abs_path, con
   kb_doc_set_str(doc, KB_FIELD_HASH, hex);
 
   kb_id_term(id.data, &id_term);
-  /* unchanged in every audience's database: not analysed again */
-  bool same = false, present = false;
-  if (kb_index_holds(ix->idx, id_term.data, kb_audiences_of(doc), KB_SLOT_HASH, hex, &same,
-                     &present, &err) != KB_OK) {
-    fprintf(stderr, "kb-index: %s\n", err.message);
-    ix->fatal = 1;
-    goto out;
-  }
-  if (same) {
-    ix->unchanged++;
-    goto out;
-  }
+  /* stored in each audience's database whose version changed */
+  bool changed = false, present = false;
   if (kb_analyze_doc(ix->tok, doc, &xd, &err) != KB_OK ||
-      kb_index_replace(ix->idx, id_term.data, xd, &err) != KB_OK) {
+      kb_index_update(ix->idx, id_term.data, xd, KB_SLOT_HASH, &changed, &present, &err) !=
+          KB_OK) {
     fprintf(stderr, "kb-index: %s: %s\n", path, err.message);
     ix->fatal = 1;
+    goto out;
+  }
+  if (!changed) {
+    ix->unchanged++;
     goto out;
   }
   if (present) ix->updated++;

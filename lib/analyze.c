@@ -147,7 +147,6 @@ static int add_facets(const kb_doc *doc, kb_xdoc *xd) {
       {KB_FIELD_VISIBILITY, KB_PREFIX_VISIBILITY, KB_SLOT_VISIBILITY},
       {KB_FIELD_LANGUAGE, KB_PREFIX_LANGUAGE, -1},
       {KB_FIELD_UPDATED, NULL, KB_SLOT_UPDATED},
-      {KB_FIELD_HASH, NULL, KB_SLOT_HASH},
       {KB_FIELD_SOURCE, NULL, KB_SLOT_SOURCE},
   };
   for (size_t i = 0; i < sizeof map / sizeof map[0] && rc == KB_OK; i++) {
@@ -182,12 +181,17 @@ static int add_facets(const kb_doc *doc, kb_xdoc *xd) {
 
 /* The Markdown source (an article's body, a ticket's problem and
  * resolution) in its value slot: whole for the audiences that may read
- * internal sections (sections), without them for the others, so that what
- * they are shown is made of what they may read. */
-static int add_sources(const kb_doc *doc, kb_xdoc *xd, kb_audiences sections) {
-  bool hidden = false;
-  for (size_t i = 0; i < kb_doc_segment_count(doc) && !hidden; i++)
-    hidden = kb_doc_segment(doc, i)->internal;
+ * internal sections (sections), without them for the others (when the
+ * document has any), so that what they are shown is made of what they may
+ * read. */
+static bool has_internal_sections(const kb_doc *doc) {
+  for (size_t i = 0; i < kb_doc_segment_count(doc); i++)
+    if (kb_doc_segment(doc, i)->internal) return true;
+  return false;
+}
+
+static int add_sources(const kb_doc *doc, kb_xdoc *xd, kb_audiences sections, kb_buf *view) {
+  bool hidden = has_internal_sections(doc);
   static const struct {
     kb_field field;
     unsigned slot;
@@ -207,8 +211,44 @@ static int add_sources(const kb_doc *doc, kb_xdoc *xd, kb_audiences sections) {
     if (rc == KB_OK)
       rc = kb_xdoc_set_value_for(xd, KB_AUDIENCES_ALL & ~sections, map[i].slot,
                                  pub.data ? pub.data : "", pub.len);
+    if (rc == KB_OK) rc = kb_buf_printf(view, "\x1e%u", map[i].slot);
+    if (rc == KB_OK) rc = kb_buf_append(view, pub.data ? pub.data : "", pub.len);
   }
   kb_buf_free(&pub);
+  return rc;
+}
+
+/* KB_SLOT_HASH of each version: the document's content hash for those
+ * that read all of it; for those that may not read its internal sections,
+ * a hash of what they read (the fields, the public sections and sources in
+ * view), so that a change of an internal section leaves their version as
+ * it was and the writer does not store it again. */
+static int add_hashes(const kb_doc *doc, kb_xdoc *xd, kb_audiences sections, kb_buf *view) {
+  const char *hash = kb_doc_get(doc, KB_FIELD_HASH);
+  if (!hash) return KB_OK;
+  if (!has_internal_sections(doc)) return kb_xdoc_set_value(xd, KB_SLOT_HASH, hash, strlen(hash));
+  int rc = kb_xdoc_set_value_for(xd, sections, KB_SLOT_HASH, hash, strlen(hash));
+  kb_buf b = {0};
+  kb_buf_puts(&b, KB_ANALYZER_VERSION);
+  for (int f = 0; f < KB_FIELD_COUNT; f++) {
+    const char *v = kb_doc_get(doc, (kb_field)f);
+    if (f == KB_FIELD_HASH || f == KB_FIELD_BODY || f == KB_FIELD_RESOLUTION) continue;
+    kb_buf_printf(&b, "\x1f%d=%s", f, v ? v : "");
+  }
+  for (size_t i = 0; i < kb_doc_segment_count(doc); i++) {
+    const kb_segment *s = kb_doc_segment(doc, i);
+    if (s->internal) continue;
+    kb_buf_printf(&b, "\x1e%d", (int)s->kind);
+    kb_buf_append(&b, s->text, s->len);
+  }
+  kb_buf_append(&b, view->data ? view->data : "", view->len);
+  char hex[17];
+  if (!b.data) rc = KB_ENOMEM;
+  if (rc == KB_OK) {
+    kb_hash_hex(b.data, b.len, hex);
+    rc = kb_xdoc_set_value_for(xd, KB_AUDIENCES_ALL & ~sections, KB_SLOT_HASH, hex, 16);
+  }
+  kb_buf_free(&b);
   return rc;
 }
 
@@ -220,7 +260,9 @@ static int build_data(const kb_doc *doc, kb_xdoc *xd, kb_audiences sections) {
   kb_buf pub = {0}, internal = {0};
   for (int f = 0; f < KB_FIELD_COUNT; f++) {
     const char *v = kb_doc_get(doc, (kb_field)f);
-    if (v && f != KB_FIELD_BODY && f != KB_FIELD_RESOLUTION)
+    /* not the hash: the content of every section, kept in KB_SLOT_HASH
+     * of the versions it is true of */
+    if (v && f != KB_FIELD_BODY && f != KB_FIELD_RESOLUTION && f != KB_FIELD_HASH)
       json_object_set_new(o, kb_field_name((kb_field)f), json_string(v));
   }
   for (size_t i = 0; i < kb_doc_segment_count(doc); i++) {
@@ -312,8 +354,12 @@ int kb_analyze_doc(kb_tokenizer *t, const kb_doc *doc, kb_xdoc **out, kb_error *
   }
   if (rc == KB_OK && (rc = add_facets(doc, xd)) != KB_OK)
     kb_error_set(err, rc, "%s: out of memory", id);
-  if (rc == KB_OK && (rc = add_sources(doc, xd, sections)) != KB_OK)
+  kb_buf view = {0}; /* the public sources, for add_hashes */
+  if (rc == KB_OK && (rc = add_sources(doc, xd, sections, &view)) != KB_OK)
     kb_error_set(err, rc, "%s: out of memory", id);
+  if (rc == KB_OK && (rc = add_hashes(doc, xd, sections, &view)) != KB_OK)
+    kb_error_set(err, rc, "%s: out of memory", id);
+  kb_buf_free(&view);
   if (rc == KB_OK && (rc = build_data(doc, xd, sections)) != KB_OK)
     kb_error_set(err, rc, "%s: out of memory", id);
   kb_buf_free(&c.term);

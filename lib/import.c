@@ -37,27 +37,31 @@ static void doc_hash(const kb_doc *doc, char hex[17]) {
   kb_buf_free(&b);
 }
 
-/* Stores an analysed document in idx unless every audience's database
- * holds it as it is (by hash): a run cut between the commits of two
- * databases is finished by the next, which finds the document in one and
- * not the other. A sharded import also looks in the index being imported
- * into (below, NULL otherwise): a document it holds unchanged is left
- * there, a changed one goes to the shard and replaces the index's copy
- * when the shards merge. */
-static int store(kb_index *idx, kb_index *below, const char *id_term, const char *hash,
-                 const kb_xdoc *xd, kb_upsert *outcome, kb_error *err) {
-  bool same = false, present = false;
-  kb_audiences who = kb_xdoc_audiences(xd);
-  int rc = kb_index_holds(idx, id_term, who, KB_SLOT_HASH, hash, &same, &present, err);
-  if (rc == KB_OK && !present && below)
-    rc = kb_index_holds(below, id_term, who, KB_SLOT_HASH, hash, &same, &present, err);
-  if (rc != KB_OK) return rc;
-  if (same) {
-    *outcome = KB_UPSERT_UNCHANGED;
-    return KB_OK;
+/* Stores an analysed document in the databases of idx that do not hold it
+ * as it is (by the hash of each version): a run cut between the commits of
+ * two databases is finished by the next. A sharded import also looks in
+ * the index being imported into (below, NULL otherwise): a document it
+ * holds unchanged is left there, a changed one goes to the shard and
+ * replaces the index's copy when the shards merge. */
+static int store(kb_index *idx, kb_index *below, const char *id_term, const kb_xdoc *xd,
+                 kb_upsert *outcome, kb_error *err) {
+  bool changed = false, present = false;
+  int rc = KB_OK;
+  if (below) {
+    bool same = false;
+    rc = kb_index_holds(idx, id_term, xd, KB_SLOT_HASH, &same, &present, err);
+    if (rc == KB_OK && !present) {
+      rc = kb_index_holds(below, id_term, xd, KB_SLOT_HASH, &same, &present, err);
+      if (rc == KB_OK && !same) rc = kb_index_replace(idx, id_term, xd, err);
+      changed = !same;
+    } else if (rc == KB_OK) {
+      rc = kb_index_update(idx, id_term, xd, KB_SLOT_HASH, &changed, &present, err);
+    }
+  } else {
+    rc = kb_index_update(idx, id_term, xd, KB_SLOT_HASH, &changed, &present, err);
   }
-  *outcome = present ? KB_UPSERT_UPDATED : KB_UPSERT_NEW;
-  return kb_index_replace(idx, id_term, xd, err);
+  *outcome = !changed ? KB_UPSERT_UNCHANGED : present ? KB_UPSERT_UPDATED : KB_UPSERT_NEW;
+  return rc;
 }
 
 /* A ticket made ready to store: its content hash (set on it too), its
@@ -79,7 +83,7 @@ int kb_import_doc(kb_index *idx, kb_tokenizer *t, kb_doc *doc, kb_upsert *outcom
   kb_xdoc *xd = NULL;
   kb_buf term = {0};
   int rc = prepare_doc(t, doc, hex, &xd, &term, err);
-  if (rc == KB_OK) rc = store(idx, NULL, term.data, hex, xd, outcome, err);
+  if (rc == KB_OK) rc = store(idx, NULL, term.data, xd, outcome, err);
   kb_xdoc_free(xd);
   kb_buf_free(&term);
   return rc;
@@ -298,7 +302,7 @@ typedef struct writer {
 
 static int write_item(writer *w, const item *it) {
   kb_upsert outcome = KB_UPSERT_UNCHANGED;
-  int rc = store(w->idx, w->main, it->id_term, it->hash, it->xd, &outcome, &w->err);
+  int rc = store(w->idx, w->main, it->id_term, it->xd, &outcome, &w->err);
   /* a failed store counts as nothing: the import stops at it */
   pthread_mutex_lock(&w->p->lock); /* the counts are read for progress */
   w->imported += rc == KB_OK && outcome == KB_UPSERT_NEW;

@@ -412,12 +412,15 @@ extern "C" void kb_index_free(kb_index *idx) {
 
 extern "C" const char *kb_index_path(const kb_index *idx) { return idx->path.c_str(); }
 
-extern "C" int kb_index_replace(kb_index *idx, const char *id_term, const kb_xdoc *d,
-                                kb_error *err) {
-  if (!idx->writer) return read_only(err, id_term);
+namespace {
+// Stores d under id_term in the databases of the audiences in which: its
+// version for each, or no document for an audience it has none for.
+int store(kb_index *idx, const char *id_term, const kb_xdoc *d, kb_audiences which,
+          kb_error *err) {
   try {
     for (unsigned a = 0; a < KB_AUDIENCE_COUNT; a++) {
       Part &p = idx->parts[a];
+      if (!(which & (1u << a))) continue;
       if (!(d->who & (1u << a))) {
         if (p.wdb->term_exists(id_term)) {
           p.wdb->delete_document(id_term);
@@ -441,6 +444,13 @@ extern "C" int kb_index_replace(kb_index *idx, const char *id_term, const kb_xdo
   } catch (...) {
     return fail(err, id_term);
   }
+}
+}  // namespace
+
+extern "C" int kb_index_replace(kb_index *idx, const char *id_term, const kb_xdoc *d,
+                                kb_error *err) {
+  if (!idx->writer) return read_only(err, id_term);
+  return store(idx, id_term, d, KB_AUDIENCES_ALL, err);
 }
 
 extern "C" int kb_index_delete(kb_index *idx, const char *id_term, bool *found, kb_error *err) {
@@ -582,25 +592,48 @@ extern "C" int kb_index_get_value(kb_index *idx, const char *id_term, unsigned s
   }
 }
 
-extern "C" int kb_index_holds(kb_index *idx, const char *id_term, kb_audiences who,
-                              unsigned slot, const char *value, bool *same, bool *present,
-                              kb_error *err) {
+namespace {
+// Whether audience a's database holds d's version for it as it is (by the
+// value in slot), or, when d has none for a, holds no id_term.
+bool holds_version(const Xapian::Database &db, const char *id_term, const kb_xdoc *d,
+                   unsigned a, unsigned slot, bool *present) {
+  Xapian::PostingIterator p = db.postlist_begin(id_term);
+  bool has = p != db.postlist_end(id_term);
+  if (present) *present = has;
+  if (!(d->who & (1u << a))) return !has;
+  return has && db.get_document(*p).get_value(slot) == d->doc[a].get_value(slot);
+}
+}  // namespace
+
+extern "C" int kb_index_holds(kb_index *idx, const char *id_term, const kb_xdoc *d,
+                              unsigned slot, bool *same, bool *present, kb_error *err) {
   try {
     for (const Part &p : idx->parts)
-      if (!p.db) return kb_error_set(err, KB_EINVAL, "%s: 索引只为一类读者打开 (index opened for one audience)", id_term);
+      if (!p.db)
+        return kb_error_set(err, KB_EINVAL,
+                            "%s: 索引只为一类读者打开 (index opened for one audience)", id_term);
     with_retry(idx, [&] {
       *same = true;
-      *present = false;
-      for (unsigned a = 0; a < KB_AUDIENCE_COUNT; a++) {
-        Xapian::Database &db = *idx->parts[a].db;
-        Xapian::PostingIterator p = db.postlist_begin(id_term);
-        bool has = p != db.postlist_end(id_term);
-        if (a == 0) *present = has;
-        if (!(who & (1u << a))) *same = *same && !has;
-        else *same = *same && has && db.get_document(*p).get_value(slot) == value;
-      }
+      for (unsigned a = 0; a < KB_AUDIENCE_COUNT; a++)
+        *same = holds_version(*idx->parts[a].db, id_term, d, a, slot, a == 0 ? present : nullptr) &&
+                *same;
     });
     return KB_OK;
+  } catch (...) {
+    return fail(err, id_term);
+  }
+}
+
+extern "C" int kb_index_update(kb_index *idx, const char *id_term, const kb_xdoc *d,
+                               unsigned slot, bool *changed, bool *present, kb_error *err) {
+  if (!idx->writer) return read_only(err, id_term);
+  try {
+    kb_audiences stale = 0;
+    for (unsigned a = 0; a < KB_AUDIENCE_COUNT; a++)
+      if (!holds_version(*idx->parts[a].db, id_term, d, a, slot, a == 0 ? present : nullptr))
+        stale |= 1u << a;
+    *changed = stale != 0;
+    return stale ? store(idx, id_term, d, stale, err) : KB_OK;
   } catch (...) {
     return fail(err, id_term);
   }

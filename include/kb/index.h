@@ -99,13 +99,22 @@ void kb_index_free(kb_index *idx);
  * from the databases of the others (a ticket made internal leaves the
  * public's). */
 int kb_index_replace(kb_index *idx, const char *id_term, const kb_xdoc *doc, kb_error *err);
-/* Whether idx holds the document as kb_index_replace() would leave it for
- * the audiences who, judged by value slot slot (a content hash): each of
- * their databases holds id_term with value in slot, the others hold no
- * id_term. *present: whether the first audience's database holds id_term.
- * For a writer or a reader of every audience. */
-int kb_index_holds(kb_index *idx, const char *id_term, kb_audiences who, unsigned slot,
-                   const char *value, bool *same, bool *present, kb_error *err);
+/* Whether idx holds doc under id_term as kb_index_replace() would leave
+ * it, judged by value slot slot (a content hash of each version): the
+ * database of each audience doc has a version for holds id_term with that
+ * version's value in slot, the others hold no id_term. *present: whether
+ * the first audience's database holds id_term. For a writer or a reader
+ * of every audience. */
+int kb_index_holds(kb_index *idx, const char *id_term, const kb_xdoc *doc, unsigned slot,
+                   bool *same, bool *present, kb_error *err);
+/* kb_index_replace() in the databases that do not hold doc as it is (as
+ * kb_index_holds judges them): an unchanged version is not stored again,
+ * so that a database whose audience sees nothing new is not touched (an
+ * internal section rewritten leaves the public's as it was), and a run cut
+ * between the commits of two databases is finished by the next. *changed:
+ * whether any database changed; *present as kb_index_holds. */
+int kb_index_update(kb_index *idx, const char *id_term, const kb_xdoc *doc, unsigned slot,
+                    bool *changed, bool *present, kb_error *err);
 /* Deletes by unique term from every database; *found (if not NULL) says
  * whether any held it. */
 int kb_index_delete(kb_index *idx, const char *id_term, bool *found, kb_error *err);
