@@ -84,7 +84,10 @@ bool kb_doc_is_internal(const kb_doc *doc) {
 
 const char *kb_doc_guess_language(const kb_doc *doc) {
   size_t han = 0, letters = 0;
+  /* the public sections only: the language every reader of the document
+   * sees, the same whatever its internal sections hold */
   for (size_t s = 0; s < doc->nsegs; s++) {
+    if (doc->segs[s].internal) continue;
     const char *t = doc->segs[s].text;
     size_t len = doc->segs[s].len;
     for (size_t i = 0; i < len;) {

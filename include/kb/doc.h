@@ -83,7 +83,9 @@ const kb_segment *kb_doc_segment(const kb_doc *doc, size_t i);
 /* True for an internal document (visibility "internal"). */
 bool kb_doc_is_internal(const kb_doc *doc);
 
-/* "zh" when the text segments are mostly Han characters, else "en". */
+/* "zh" when the public text segments are mostly Han characters, else "en"
+ * (internal sections do not count: the language is what every reader of
+ * the document sees). */
 const char *kb_doc_guess_language(const kb_doc *doc);
 
 /* 64-bit FNV-1a of data, as 16 hex digits into out[17]. */
