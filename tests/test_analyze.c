@@ -348,6 +348,128 @@ static void test_id_term(void **state) {
   kb_buf_free(&b);
 }
 
+/* ------------------------------------------------------------ audiences */
+
+/* A reader of one audience's database of the fixture's index. */
+static kb_index *reader_for(fixture *f, kb_audience a) {
+  kb_buf p = {0};
+  kb_buf_printf(&p, "%s/db", f->dir);
+  kb_index *r = NULL;
+  kb_error err = {0};
+  if (kb_index_open_for(p.data, a, &r, &err) != KB_OK) fail_msg("open: %s", err.message);
+  kb_buf_free(&p);
+  return r;
+}
+
+static char *value_in(kb_index *r, const char *id_term, unsigned slot) {
+  char *v = NULL;
+  assert_int_equal(kb_index_get_value(r, id_term, slot, &v, NULL), KB_OK);
+  assert_non_null(v);
+  return v;
+}
+
+/* The public's version of a public document has its public sections only:
+ * no internal terms, text or Markdown; the engineers' has everything. */
+static void test_public_version_without_internal_sections(void **state) {
+  fixture *f = *state;
+  kb_doc *d = sample_doc("t/versions");
+  kb_doc_set_str(d, KB_FIELD_BODY,
+                 "Restart the spooler.\n\n## Escalation {internal}\n\ncall the zebrafish team\n\n"
+                 "## Again\n\nstarts there again\n");
+  store(f, d);
+  kb_index *pub = reader_for(f, KB_AUDIENCE_PUBLIC), *all = reader_for(f, KB_AUDIENCE_INTERNAL);
+  assert_int_equal(kb_index_doc_count(pub), 1);
+  assert_int_equal(kb_index_term_freq(pub, "spooler"), 1);
+  assert_int_equal(kb_index_term_freq(pub, "Izebrafish"), 0);
+  assert_int_equal(kb_index_term_freq(pub, "Iescal"), 0);
+  assert_int_equal(kb_index_term_freq(all, "Izebrafish"), 1);
+  char *itext = value_in(pub, "Qt/versions", KB_SLOT_ITEXT);
+  assert_string_equal(itext, "");
+  free(itext);
+  itext = value_in(all, "Qt/versions", KB_SLOT_ITEXT);
+  assert_true(tu_contains(itext, "zebrafish"));
+  free(itext);
+  char *body = value_in(pub, "Qt/versions", KB_SLOT_BODY);
+  assert_string_equal(body, "Restart the spooler.\n\n## Again\n\nstarts there again\n");
+  free(body);
+  body = value_in(all, "Qt/versions", KB_SLOT_BODY);
+  assert_true(tu_contains(body, "zebrafish"));
+  free(body);
+  kb_index_free(pub);
+  kb_index_free(all);
+  kb_doc_free(d);
+}
+
+/* Positions in the public's version run as if the internal sections were
+ * not there: how near two public words are does not depend on them. */
+static void test_public_positions_skip_internal_sections(void **state) {
+  fixture *f = *state;
+  kb_doc *d = sample_doc("t/positions");
+  store(f, d);
+  kb_index *pub = reader_for(f, KB_AUDIENCE_PUBLIC), *all = reader_for(f, KB_AUDIENCE_INTERNAL);
+  kb_qnode *near = kb_qnode_new(KB_Q_NEAR, NULL, 0);
+  assert_int_equal(kb_qnode_add(near, kb_qnode_new(KB_Q_TERM, "here", 4)), KB_OK);
+  assert_int_equal(kb_qnode_add(near, kb_qnode_new(KB_Q_TERM, "start", 5)), KB_OK);
+  near->window = 12;
+  kb_search_opts so = {.limit = 10};
+  kb_results *r = NULL;
+  assert_int_equal(kb_index_search(pub, near, &so, &r, NULL), KB_OK);
+  assert_int_equal(r->nhits, 1);
+  kb_results_free(r);
+  assert_int_equal(kb_index_search(all, near, &so, &r, NULL), KB_OK);
+  assert_int_equal(r->nhits, 0); /* the internal sections lie between */
+  kb_results_free(r);
+  kb_qnode_free(near);
+  kb_index_free(pub);
+  kb_index_free(all);
+  kb_doc_free(d);
+}
+
+/* The hash of the public's version is that of what the public reads: an
+ * internal section rewritten leaves it as it was, a public one does not. */
+static void test_public_version_hash(void **state) {
+  fixture *f = *state;
+  kb_doc *a = sample_doc("t/h"), *b = sample_doc("t/h"), *c = sample_doc("t/h");
+  kb_doc_set_str(b, KB_FIELD_HASH, "fedcba9876543210"); /* the whole changed: */
+  add_seg(b, KB_SEG_BODY, true, "a much longer internal note");
+  kb_doc_set_str(c, KB_FIELD_HASH, "fedcba9876543210");
+  add_seg(c, KB_SEG_BODY, false, "a new public line");
+  kb_xdoc *xa = NULL, *xb = NULL, *xc = NULL;
+  assert_int_equal(kb_analyze_doc(f->tk, a, &xa, NULL), KB_OK);
+  assert_int_equal(kb_analyze_doc(f->tk, b, &xb, NULL), KB_OK);
+  assert_int_equal(kb_analyze_doc(f->tk, c, &xc, NULL), KB_OK);
+  kb_buf ha = {0}, hb = {0}, hc = {0}, whole = {0};
+  kb_xdoc_get_value(xa, KB_AUDIENCE_PUBLIC, KB_SLOT_HASH, &ha);
+  kb_xdoc_get_value(xb, KB_AUDIENCE_PUBLIC, KB_SLOT_HASH, &hb);
+  kb_xdoc_get_value(xc, KB_AUDIENCE_PUBLIC, KB_SLOT_HASH, &hc);
+  kb_xdoc_get_value(xb, KB_AUDIENCE_INTERNAL, KB_SLOT_HASH, &whole);
+  assert_int_equal(ha.len, 16);
+  assert_memory_equal(ha.data, hb.data, 16);
+  assert_true(memcmp(ha.data, hc.data, 16) != 0);
+  assert_string_equal(whole.data, "fedcba9876543210");
+  kb_buf_free(&ha), kb_buf_free(&hb), kb_buf_free(&hc), kb_buf_free(&whole);
+  kb_xdoc_free(xa), kb_xdoc_free(xb), kb_xdoc_free(xc);
+  kb_doc_free(a), kb_doc_free(b), kb_doc_free(c);
+}
+
+/* An internal document has the engineers' version only. */
+static void test_internal_document_one_version(void **state) {
+  fixture *f = *state;
+  kb_doc *d = sample_doc("t/secret");
+  kb_doc_set_str(d, KB_FIELD_VISIBILITY, "internal");
+  kb_xdoc *xd = NULL;
+  assert_int_equal(kb_analyze_doc(f->tk, d, &xd, NULL), KB_OK);
+  assert_int_equal(kb_xdoc_audiences(xd), 1u << KB_AUDIENCE_INTERNAL);
+  kb_xdoc_free(xd);
+  store(f, d);
+  kb_index *pub = reader_for(f, KB_AUDIENCE_PUBLIC);
+  assert_int_equal(kb_index_doc_count(pub), 0);
+  assert_int_equal(kb_index_term_freq(pub, "spooler"), 0);
+  assert_int_equal(kb_index_doc_count(f->idx), 1);
+  kb_index_free(pub);
+  kb_doc_free(d);
+}
+
 #define T(name) cmocka_unit_test_setup_teardown(name, tu_index_setup, tu_index_teardown)
 
 int main(void) {
@@ -365,6 +487,10 @@ int main(void) {
       T(test_phrases_stay_inside_segments),
       T(test_adjacent_segments_do_not_form_phrases),
       T(test_doc_without_id_or_type_fails),
+      T(test_public_version_without_internal_sections),
+      T(test_public_positions_skip_internal_sections),
+      T(test_public_version_hash),
+      T(test_internal_document_one_version),
       cmocka_unit_test(test_filter_term_folds),
       cmocka_unit_test(test_id_term),
   };

@@ -963,6 +963,138 @@ static void test_stemmer(void **state) {
   assert_true(strlen(err.message) > 0);
 }
 
+/* ------------------------------------------------------------ audiences */
+
+static kb_index *reader_for(fixture *f, kb_audience a) {
+  kb_index *r = NULL;
+  kb_error err = {0};
+  if (kb_index_open_for(f->path, a, &r, &err) != KB_OK) fail_msg("open: %s", err.message);
+  return r;
+}
+
+/* A document for the audiences in who, with a content hash in slot 6. */
+static kb_xdoc *doc_for(kb_audiences who, const char *words, const char *hash) {
+  kb_xdoc *d = make_doc(words, NULL, NULL, words);
+  kb_xdoc_set_audiences(d, who);
+  assert_int_equal(kb_xdoc_set_value(d, 6, hash, strlen(hash)), KB_OK);
+  return d;
+}
+
+/* A document goes to the databases of the audiences it has a version for,
+ * and leaves the others': a ticket made internal leaves the public's. */
+static void test_replace_routes_by_audience(void **state) {
+  fixture *f = *state;
+  put_doc(f->w, "Qv", doc_for(KB_AUDIENCES_ALL, "printer offline", "h1"));
+  commit(f->w);
+  kb_index *pub = reader_for(f, KB_AUDIENCE_PUBLIC);
+  assert_int_equal(kb_index_term_freq(pub, "Qv"), 1);
+  put_doc(f->w, "Qv", doc_for(1u << KB_AUDIENCE_INTERNAL, "printer offline internal", "h2"));
+  commit(f->w);
+  assert_int_equal(kb_index_reopen(pub, NULL, NULL), KB_OK);
+  assert_int_equal(kb_index_term_freq(pub, "Qv"), 0);
+  assert_int_equal(kb_index_term_freq(pub, "printer"), 0);
+  assert_int_equal(kb_index_doc_count(pub), 0);
+  assert_int_equal(kb_index_term_freq(f->w, "internal"), 1);
+  /* public again, then deleted: from every database */
+  put_doc(f->w, "Qv", doc_for(KB_AUDIENCES_ALL, "printer offline", "h3"));
+  commit(f->w);
+  assert_int_equal(kb_index_reopen(pub, NULL, NULL), KB_OK);
+  assert_int_equal(kb_index_doc_count(pub), 1);
+  bool found = false;
+  assert_int_equal(kb_index_delete(f->w, "Qv", &found, NULL), KB_OK);
+  assert_true(found);
+  commit(f->w);
+  assert_int_equal(kb_index_reopen(pub, NULL, NULL), KB_OK);
+  assert_int_equal(kb_index_doc_count(pub), 0);
+  assert_int_equal(kb_index_doc_count(f->w), 0);
+  kb_index_free(pub);
+}
+
+/* kb_index_update stores a version only where it changed: a database whose
+ * audience sees nothing new keeps its revision. */
+static void test_update_touches_changed_databases_only(void **state) {
+  fixture *f = *state;
+  kb_xdoc *d = doc_for(KB_AUDIENCES_ALL, "printer offline", "same");
+  bool changed = false, present = true, same = true;
+  assert_int_equal(kb_index_holds(f->w, "Qu", d, 6, &same, &present, NULL), KB_OK);
+  assert_false(same);
+  assert_false(present);
+  assert_int_equal(kb_index_update(f->w, "Qu", d, 6, &changed, &present, NULL), KB_OK);
+  assert_true(changed);
+  assert_false(present);
+  commit(f->w);
+  assert_int_equal(kb_index_holds(f->w, "Qu", d, 6, &same, &present, NULL), KB_OK);
+  assert_true(same);
+  assert_true(present);
+  kb_index *pub = reader_for(f, KB_AUDIENCE_PUBLIC);
+  uint64_t v = kb_index_version(pub);
+  /* the engineers' version changes, the public's does not */
+  kb_xdoc *e = doc_for(KB_AUDIENCES_ALL, "printer offline", "same");
+  assert_int_equal(kb_xdoc_set_value_for(e, 1u << KB_AUDIENCE_INTERNAL, 6, "new", 3), KB_OK);
+  assert_int_equal(kb_xdoc_add_term_for(e, 1u << KB_AUDIENCE_INTERNAL, "Inote", 5, 1), KB_OK);
+  assert_int_equal(kb_index_update(f->w, "Qu", e, 6, &changed, &present, NULL), KB_OK);
+  assert_true(changed);
+  commit(f->w);
+  assert_int_equal(kb_index_reopen(pub, NULL, NULL), KB_OK);
+  assert_int_equal(kb_index_version(pub), v);
+  assert_int_equal(kb_index_term_freq(f->w, "Inote"), 1);
+  assert_int_equal(kb_index_update(f->w, "Qu", e, 6, &changed, &present, NULL), KB_OK);
+  assert_false(changed);
+  kb_xdoc_free(d);
+  kb_xdoc_free(e);
+  kb_index_free(pub);
+}
+
+/* What the writers keep for themselves is committed in the first
+ * audience's database only, after the others. */
+static void test_writer_meta(void **state) {
+  fixture *f = *state;
+  assert_int_equal(kb_index_set_writer_meta(f->w, "kb:import:x", "10 2 2", NULL), KB_OK);
+  char *v = NULL;
+  assert_int_equal(kb_index_get_meta(f->w, "kb:import:x", &v, NULL), KB_OK);
+  assert_string_equal(v, "10 2 2"); /* the writer reads what it set */
+  free(v);
+  commit(f->w);
+  kb_index *pub = reader_for(f, KB_AUDIENCE_PUBLIC), *all = reader_for(f, KB_AUDIENCE_INTERNAL);
+  assert_int_equal(kb_index_get_meta(all, "kb:import:x", &v, NULL), KB_OK);
+  assert_string_equal(v, "10 2 2");
+  free(v);
+  assert_int_equal(kb_index_get_meta(pub, "kb:import:x", &v, NULL), KB_OK);
+  assert_string_equal(v, "");
+  free(v);
+  assert_int_equal(kb_index_get_meta(pub, "last_commit", &v, NULL), KB_OK);
+  assert_string_equal(v, ""); /* the public's database was not committed */
+  free(v);
+  /* settings every reader uses reach every database */
+  assert_int_equal(kb_index_set_meta(f->w, "kb:synonyms", "a = b", NULL), KB_OK);
+  commit(f->w);
+  assert_int_equal(kb_index_reopen(pub, NULL, NULL), KB_OK);
+  assert_int_equal(kb_index_get_meta(pub, "kb:synonyms", &v, NULL), KB_OK);
+  assert_string_equal(v, "a = b");
+  free(v);
+  kb_index_free(pub);
+  kb_index_free(all);
+}
+
+/* A folder of the layout before audiences is refused, asking for a re-index. */
+static void test_old_layout_refused(void **state) {
+  fixture *f = *state;
+  kb_buf old = {0}, glass = {0};
+  kb_buf_printf(&old, "%s/old.db", f->dir);
+  kb_buf_printf(&glass, "%s/iamglass", old.data);
+  tu_write_str(glass.data, "");
+  kb_index *idx = NULL;
+  kb_error err = {0};
+  assert_int_equal(kb_index_open(old.data, KB_INDEX_READ, &idx, &err), KB_EINDEX);
+  assert_true(tu_contains(err.message, "old layout"));
+  assert_true(tu_contains(err.message, old.data));
+  assert_int_equal(kb_index_open(old.data, KB_INDEX_WRITE, &idx, &err), KB_EINDEX);
+  assert_int_equal(kb_index_open_for(old.data, KB_AUDIENCE_PUBLIC, &idx, &err), KB_EINDEX);
+  assert_null(idx);
+  kb_buf_free(&old);
+  kb_buf_free(&glass);
+}
+
 int main(void) {
 #define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
   const struct CMUnitTest tests[] = {
@@ -971,6 +1103,10 @@ int main(void) {
       T(test_second_writer_is_locked),
       T(test_second_writer_locked_while_folder_is_swapped),
       cmocka_unit_test(test_free_null),
+      T(test_replace_routes_by_audience),
+      T(test_update_touches_changed_databases_only),
+      T(test_writer_meta),
+      T(test_old_layout_refused),
       T(test_exists),
       T(test_replace_by_compaction),
       T(test_one_xdoc_stored_under_two_ids),

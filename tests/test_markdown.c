@@ -494,9 +494,33 @@ static void test_html_appends(void **state) {
   kb_buf_free(&html);
 }
 
+/* The public's Markdown: the internal sections' lines left out, the rest
+ * as it was, and the same page as the public is shown of the whole. */
+static void test_public_markdown(void **state) {
+  (void)state;
+  const char *md =
+      "# Title\n\nintro\n\n## Steps\n\n1. one\n2. two\n\n"
+      "## Escalation {internal}\n\ncall zebrafish\n\n### Deeper\n\n```\nsecret code\n```\n\n"
+      "## After\n\nok\n\n# Notes {internal}\n\nlast secret\n";
+  kb_buf pub = {0}, a = {0}, b = {0};
+  assert_int_equal(kb_markdown_public(md, strlen(md), &pub), KB_OK);
+  assert_string_equal(pub.data, "# Title\n\nintro\n\n## Steps\n\n1. one\n2. two\n\n## After\n\nok\n\n");
+  assert_int_equal(kb_markdown_to_html(md, strlen(md), false, &a, NULL), KB_OK);
+  assert_int_equal(kb_markdown_to_html(pub.data, pub.len, false, &b, NULL), KB_OK);
+  assert_string_equal(a.data, b.data);
+  /* without internal sections: unchanged */
+  kb_buf_reset(&pub);
+  assert_int_equal(kb_markdown_public("a\r\n\r\nb", 6, &pub), KB_OK);
+  assert_string_equal(pub.data, "a\r\n\r\nb");
+  kb_buf_free(&pub);
+  kb_buf_free(&a);
+  kb_buf_free(&b);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_front_matter_all_keys),
+      cmocka_unit_test(test_public_markdown),
       cmocka_unit_test(test_front_matter_quotes_and_comments),
       cmocka_unit_test(test_front_matter_yaml_lists),
       cmocka_unit_test(test_front_matter_internal_visibility),
