@@ -376,6 +376,11 @@ static int cmd_stats(kb_index *idx, bool as_json) {
   json_object_set_new(o, "by_type", counts(idx, KB_PREFIX_TYPE, types));
   json_object_set_new(o, "by_visibility", counts(idx, KB_PREFIX_VISIBILITY, vis));
   json_object_set_new(o, "by_product", counts(idx, KB_PREFIX_PRODUCT, NULL));
+  json_t *aud = json_object(); /* each audience's database: what its readers can find */
+  for (unsigned a = 0; a < KB_AUDIENCE_COUNT; a++)
+    json_object_set_new(aud, kb_audience_name((kb_audience)a),
+                        json_integer(kb_index_doc_count_for(idx, (kb_audience)a)));
+  json_object_set_new(o, "by_audience", aud);
   json_object_set_new(o, "terms", json_integer((json_int_t)kb_index_unique_terms(idx)));
   json_object_set_new(o, "size_bytes", json_integer((json_int_t)kb_index_size_bytes(idx)));
   json_object_set_new(o, "last_commit", last && *last ? json_string(last) : json_null());
@@ -393,6 +398,9 @@ static int cmd_stats(kb_index *idx, bool as_json) {
         printf(" %s %lld", key, (long long)json_integer_value(v));
     printf("\n可见性 (visibility):");
     json_object_foreach(json_object_get(o, "by_visibility"), key, v)
+        printf(" %s %lld", key, (long long)json_integer_value(v));
+    printf("\n读者 (by audience): ");
+    json_object_foreach(json_object_get(o, "by_audience"), key, v)
         printf(" %s %lld", key, (long long)json_integer_value(v));
     printf("\n产品 (by product):  ");
     json_object_foreach(json_object_get(o, "by_product"), key, v)

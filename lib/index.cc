@@ -687,6 +687,15 @@ extern "C" uint32_t kb_index_doc_count(kb_index *idx) {
   }
 }
 
+extern "C" uint32_t kb_index_doc_count_for(kb_index *idx, kb_audience a) {
+  try {
+    return (unsigned)a < KB_AUDIENCE_COUNT && idx->parts[a].db ? idx->parts[a].db->get_doccount()
+                                                                : 0;
+  } catch (...) {
+    return 0;
+  }
+}
+
 extern "C" uint32_t kb_index_term_freq(kb_index *idx, const char *term) {
   try {
     return idx->db->get_termfreq(term);

@@ -48,6 +48,20 @@ static json_int_t doc_count(const char *db) {
   return n;
 }
 
+/* Documents in the public's database (kb-index stats). */
+static json_int_t public_docs(const char *db) {
+  char bin[1024];
+  snprintf(bin, sizeof bin, "%s", tu_bin("kb-index"));
+  char *argv[] = {bin, "--db", (char *)db, "stats", "--json", NULL};
+  kb_buf out = {0};
+  tu_run(argv, &out, NULL);
+  json_t *j = json_loads(out.data, 0, NULL);
+  json_int_t n = json_integer_value(json_object_get(json_object_get(j, "by_audience"), "public"));
+  json_decref(j);
+  kb_buf_free(&out);
+  return n;
+}
+
 static json_t *search(const char *db, const char *q) {
   char bin[1024];
   snprintf(bin, sizeof bin, "%s", tu_bin("kb-search"));
@@ -440,6 +454,57 @@ static void test_sharded_import_is_the_same_index(void **state) {
   kb_buf_free(&err);
 }
 
+/* The public's total for q (kb-search --public: the public's database). */
+static json_int_t public_total(const char *db, const char *q) {
+  char bin[1024];
+  snprintf(bin, sizeof bin, "%s", tu_bin("kb-search"));
+  char *argv[] = {bin, "--db", (char *)db, "--public", "--json", "--", (char *)q, NULL};
+  kb_buf out = {0};
+  tu_run(argv, &out, NULL);
+  json_t *j = json_loads(out.data, 0, NULL);
+  json_int_t n = json_integer_value(json_object_get(j, "total"));
+  json_decref(j);
+  kb_buf_free(&out);
+  return n;
+}
+
+/* A ticket made internal leaves the public's database, by the single
+ * writer and through the merge of a sharded import; made public again, it
+ * comes back. */
+static void test_visibility_change_leaves_public_database(void **state) {
+  (void)state;
+  char db[1100], a[1100], b[1100], c[1100];
+  path_in(db, sizeof db, "vis.db");
+  path_in(a, sizeof a, "vis-a.jsonl");
+  path_in(b, sizeof b, "vis-b.jsonl");
+  path_in(c, sizeof c, "vis-c.jsonl");
+  kb_buf lines = {0};
+  for (int i = 0; i < 40; i++)
+    kb_buf_printf(&lines, "{\"id\":\"v%d\",\"title\":\"zebraprobe %d\",\"visibility\":\"public\"}\n", i, i);
+  tu_write_str(a, lines.data);
+  kb_buf_free(&lines);
+  tu_write_str(b, "{\"id\":\"v1\",\"title\":\"zebraprobe 1\",\"visibility\":\"internal\"}\n"
+                  "{\"id\":\"v2\",\"title\":\"zebraprobe 2\",\"visibility\":\"internal\"}\n");
+  tu_write_str(c, "{\"id\":\"v3\",\"title\":\"zebraprobe 3\",\"visibility\":\"internal\"}\n"
+                  "{\"id\":\"v1\",\"title\":\"zebraprobe 1\",\"visibility\":\"public\"}\n");
+  kb_buf err = {0};
+  assert_int_equal(import(db, &err, a, NULL, NULL, NULL, NULL), 0);
+  assert_int_equal(public_total(db, "zebraprobe"), 40);
+  assert_int_equal(public_docs(db), 40);
+  assert_int_equal(import(db, &err, "--shards", "2", b, NULL, NULL), 0);
+  assert_false(staging_left(db));
+  assert_int_equal(public_total(db, "zebraprobe"), 38);
+  assert_int_equal(public_docs(db), 38);
+  assert_int_equal(doc_count(db), 40); /* the engineers still have them */
+  assert_int_equal(import(db, &err, c, NULL, NULL, NULL, NULL), 0);
+  assert_int_equal(public_total(db, "zebraprobe"), 38); /* v3 out, v1 back */
+  assert_int_equal(public_docs(db), 38);
+  json_t *j = search(db, "zebraprobe");
+  assert_int_equal(json_integer_value(json_object_get(j, "total")), 40);
+  json_decref(j);
+  kb_buf_free(&err);
+}
+
 static void test_sigkill_during_sharded_import(void **state) {
   (void)state;
   const int total = 12000;
@@ -592,6 +657,7 @@ int main(void) {
       cmocka_unit_test(test_write_error_names_file_and_line),
       cmocka_unit_test(test_thread_start_failure_is_fatal),
       cmocka_unit_test(test_sharded_import_is_the_same_index),
+      cmocka_unit_test(test_visibility_change_leaves_public_database),
       cmocka_unit_test(test_sigkill_during_sharded_import),
       cmocka_unit_test(test_merge_keeps_the_earliest_checkpoint),
       cmocka_unit_test(test_shard_open_failure_keeps_the_index),

@@ -157,6 +157,8 @@ int kb_index_each_value(kb_index *idx, const char *term, unsigned slot, kb_value
                         void *ctx, kb_error *err);
 
 uint32_t kb_index_doc_count(kb_index *idx);
+/* Documents in audience a's database (0 when idx did not open it). */
+uint32_t kb_index_doc_count_for(kb_index *idx, kb_audience a);
 uint32_t kb_index_term_freq(kb_index *idx, const char *term);
 uint64_t kb_index_unique_terms(kb_index *idx);
 
