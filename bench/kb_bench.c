@@ -112,7 +112,9 @@ static int cmp_double(const void *a, const void *b) {
 static int cmd_query(const char *db, const char *qfile, int rounds, bool engineer) {
   kb_error err = {0};
   kb_searcher *s;
-  if (kb_searcher_new(db, &s, &err) != KB_OK) {
+  /* the database of the reader's audience, as kb-serve opens it */
+  kb_audience a = engineer ? KB_AUDIENCE_INTERNAL : KB_AUDIENCE_PUBLIC;
+  if (kb_searcher_new_for(db, a, &s, &err) != KB_OK) {
     fprintf(stderr, "kb_bench: %s\n", err.message);
     return 1;
   }
