@@ -565,9 +565,8 @@ static void test_jsonl_gzip(void **state) {
   assert_int_equal(kb_ticket_reader_offset(f->r), f->text.len);
   assert_true(kb_ticket_reader_raw_offset(f->r) > 0);
   assert_true(kb_ticket_reader_raw_offset(f->r) < f->text.len);
-  bool detected = false;
-  assert_string_equal(kb_ticket_reader_encoding(f->r, &detected), "UTF-8");
-  assert_true(detected);
+  assert_string_equal(kb_ticket_reader_charset(f->r)->name, "UTF-8");
+  assert_int_equal(kb_ticket_reader_charset(f->r)->origin, KB_CHARSET_UTF8);
 }
 
 static void test_reader_open_missing_file(void **state) {
@@ -798,11 +797,9 @@ static void test_encoding_gbk_detected(void **state) {
   put_gbk(&f->text, zh_csv);
   write_text(f, "gbk.csv");
   open_ok(f, NULL); /* encoding auto */
-  bool detected = false;
-  const char *enc = kb_ticket_reader_encoding(f->r, &detected);
-  assert_non_null(enc);
+  const char *enc = kb_ticket_reader_charset(f->r)->name;
   if (strncasecmp(enc, "GB", 2) != 0) fail_msg("detected '%s', expected a GB charset", enc);
-  assert_true(detected);
+  assert_int_equal(kb_ticket_reader_charset(f->r)->origin, KB_CHARSET_GUESSED);
   kb_doc *d = next_doc(f, "GD-101");
   assert_string_equal(kb_doc_get(d, KB_FIELD_TITLE), "打印机脱机无法打印");
   assert_string_equal(kb_doc_get(d, KB_FIELD_RESOLUTION),
@@ -822,9 +819,8 @@ static void test_encoding_gbk_given(void **state) {
   write_text(f, "given.csv");
   kb_ticket_opts opts = {.encoding = "gbk"};
   open_ok(f, &opts);
-  bool detected = true;
-  const char *enc = kb_ticket_reader_encoding(f->r, &detected);
-  assert_false(detected);
+  const char *enc = kb_ticket_reader_charset(f->r)->name;
+  assert_int_equal(kb_ticket_reader_charset(f->r)->origin, KB_CHARSET_GIVEN);
   assert_true(strcasecmp(enc, "gbk") == 0);
   kb_doc *d = next_doc(f, "GD-101");
   assert_string_equal(kb_doc_get(d, KB_FIELD_BODY),
@@ -894,16 +890,15 @@ static void test_encoding_utf8_reported(void **state) {
   kb_buf_puts(&f->text, zh_csv);
   write_text(f, "u.csv");
   open_ok(f, NULL);
-  bool detected = false;
-  assert_string_equal(kb_ticket_reader_encoding(f->r, &detected), "UTF-8");
-  assert_true(detected);
+  assert_string_equal(kb_ticket_reader_charset(f->r)->name, "UTF-8");
+  assert_int_equal(kb_ticket_reader_charset(f->r)->origin, KB_CHARSET_UTF8);
   kb_doc *d = next_doc(f, "GD-101");
   assert_string_equal(kb_doc_get(d, KB_FIELD_TITLE), "打印机脱机无法打印");
   /* given as utf-8 */
   kb_ticket_opts opts = {.encoding = "utf-8"};
   open_ok(f, &opts);
-  assert_string_equal(kb_ticket_reader_encoding(f->r, &detected), "UTF-8");
-  assert_false(detected);
+  assert_string_equal(kb_ticket_reader_charset(f->r)->name, "UTF-8");
+  assert_int_equal(kb_ticket_reader_charset(f->r)->origin, KB_CHARSET_GIVEN);
   /* invalid UTF-8 in a UTF-8 file is a reject of that line only */
   kb_buf_reset(&f->text);
   kb_buf_puts(&f->text,
