@@ -6,6 +6,7 @@
 #include <jansson.h>
 #include <netinet/in.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -17,7 +18,7 @@
 static const char usage[] =
     "用法 (usage): kb-serve [--db DIR] [--listen ADDR:PORT] [--tokens FILE] [--threads N]\n"
     "                [--max-connections N] [--max-connections-per-ip N] [--access-log FILE|-]\n"
-    "                [--rate-limit N] [--cache N]\n"
+    "                [--rate-limit N] [--cache N] [--request-timeout SECONDS]\n"
     "\n"
     "  --db DIR            索引目录 (index); default $KB_DB, else data/kb.db\n"
     "  --listen ADDR:PORT  监听地址 (listen address); default 127.0.0.1:8080; port 0 = any free port\n"
@@ -26,12 +27,20 @@ static const char usage[] =
     "  --max-connections N 最大连接数 (connection limit); default 512\n"
     "  --max-connections-per-ip N\n"
     "                      每个客户端地址的最大连接数 (connections per client address);\n"
-    "                      default 128, at most --max-connections\n"
+    "                      default 128, at most --max-connections. 连接超过上限的八分之七时，\n"
+    "                      先断开请求到达最久的连接 (above 7/8 of --max-connections, the\n"
+    "                      connections whose request has been arriving the longest are\n"
+    "                      closed to make room)\n"
     "  --access-log FILE   访问日志 (access log); - = standard error\n"
     "  --rate-limit N      每个客户端地址每秒最多 N 个请求，超出返回 429 (requests per second per\n"
     "                      client address, bursts of 2N; default 0 = no limit)\n"
     "  --cache N           缓存最近 N 个搜索结果，索引一变即失效 (keep the answers to the last N\n"
     "                      distinct searches until the index changes; default 1000, 0 = off)\n"
+    "  --request-timeout SECONDS\n"
+    "                      请求（头和正文）须在此时间内到齐，否则断开 (a request's headers and\n"
+    "                      body must arrive within this time, however slowly they trickle,\n"
+    "                      or the connection is closed; also how long a kept-alive\n"
+    "                      connection may wait for its next request); default 10\n"
     "\n"
     "SIGTERM/SIGINT 平滑退出 (finish in-flight requests, then stop); SIGHUP 重新打开日志并\n"
     "重新读取令牌文件 (reopen logs, re-read tokens).\n";
@@ -256,6 +265,12 @@ static enum MHD_Result route(struct MHD_Connection *c, request *r, const char *u
   return kb_respond_error(c, r, 404, "not_found", "没有这个地址 (no such path)");
 }
 
+/* The connection's entry in s->conns (NULL when it could not be made). */
+static kb_conn *connection_entry(struct MHD_Connection *c) {
+  const union MHD_ConnectionInfo *ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+  return ci ? ci->socket_context : NULL;
+}
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url,
                                   const char *method, const char *version,
                                   const char *upload_data, size_t *upload_size, void **con_cls) {
@@ -281,6 +296,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
     *upload_size = 0;
     return MHD_YES;
   }
+  kb_conns_request_in(s->conns, connection_entry(c)); /* headers and body are in */
   return route(c, r, url, method);
 }
 
@@ -338,6 +354,7 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
   server *s = cls;
   request *r = *con_cls;
   if (!r) return;
+  kb_conns_request_done(s->conns, connection_entry(c)); /* the next request's clock starts */
   struct timespec end;
   clock_gettime(CLOCK_MONOTONIC, &end);
   long long us = (long long)(end.tv_sec - r->start.tv_sec) * 1000000LL +
@@ -356,6 +373,42 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
   kb_buf_free(&r->body);
   free(r);
   *con_cls = NULL;
+}
+
+/* libmicrohttpd's own messages, on standard error: at most 10 a second,
+ * with a count of those left out, so that clients closed by the thousand
+ * (slowloris, connection floods) cannot flood the log. */
+static void on_mhd_message(void *cls, const char *fmt, va_list ap) {
+  server *s = cls;
+  time_t now = time(NULL);
+  pthread_mutex_lock(&s->mhd_log_lock);
+  if (now != s->mhd_log_second) {
+    if (s->mhd_log_dropped)
+      fprintf(stderr, "kb-serve: 省略了 %lu 条 libmicrohttpd 消息 (%lu libmicrohttpd messages left out)\n",
+              s->mhd_log_dropped, s->mhd_log_dropped);
+    s->mhd_log_second = now;
+    s->mhd_log_count = 0;
+    s->mhd_log_dropped = 0;
+  }
+  if (s->mhd_log_count++ < 10) {
+    fputs("kb-serve: libmicrohttpd: ", stderr);
+    vfprintf(stderr, fmt, ap);
+  } else {
+    s->mhd_log_dropped++;
+  }
+  pthread_mutex_unlock(&s->mhd_log_lock);
+}
+
+/* libmicrohttpd's word that a connection began or ended. */
+static void on_connection(void *cls, struct MHD_Connection *c, void **socket_context,
+                          enum MHD_ConnectionNotificationCode code) {
+  server *s = cls;
+  if (code == MHD_CONNECTION_NOTIFY_CLOSED) {
+    kb_conns_closed(s->conns, socket_context);
+    return;
+  }
+  const union MHD_ConnectionInfo *ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
+  if (ci) kb_conns_started(s->conns, ci->connect_fd, socket_context);
 }
 
 /* --------------------------------------------------------------- start */
@@ -396,6 +449,7 @@ static void free_server(server *s) {
   free(s->tokens);
   kb_gaps_free(s->gaps);
   kb_cache_free(s->cache);
+  kb_conns_free(s->conns);
   free(s->buckets);
   if (s->access_log && s->access_log != stderr) fclose(s->access_log);
 }
@@ -433,6 +487,10 @@ static int parse_args(int argc, char **argv, server *s, options *o) {
     } else if (!strcmp(a, "--cache") && has) {
       o->cache_entries = strtol(argv[++i], &end, 10);
       if (*end || o->cache_entries < 0 || o->cache_entries > 1000000) goto bad;
+    } else if (!strcmp(a, "--request-timeout") && has) {
+      long t = strtol(argv[++i], &end, 10);
+      if (*end || t < 1 || t > 3600) goto bad;
+      s->request_timeout_ms = (unsigned)t * 1000u;
     } else if (!strcmp(a, "--max-connections") && has) {
       o->max_conn = strtol(argv[++i], NULL, 10);
       if (o->max_conn < 1 || o->max_conn > 100000) goto bad;
@@ -465,9 +523,16 @@ static int prepare(server *s, const options *o) {
   pthread_rwlock_init(&s->tokens_lock, NULL);
   pthread_mutex_init(&s->log_lock, NULL);
   pthread_mutex_init(&s->rate_lock, NULL);
+  pthread_mutex_init(&s->mhd_log_lock, NULL);
   if (s->rate_limit > 0 && !(s->buckets = calloc(RATE_BUCKETS, sizeof *s->buckets))) return -1;
   if (load_tokens(s) != 0 || open_access_log(s) != 0) return -1;
   if (!(s->cache = kb_cache_new((size_t)o->cache_entries, CACHE_BYTES))) return -1;
+  /* room for clients that send a request at once: an eighth of the slots
+   * (libmicrohttpd refuses at max_conn; we start closing the slowest
+   * before, so that a newcomer always finds a slot) */
+  size_t max_conn = (size_t)o->max_conn;
+  size_t soft = max_conn >= 8 ? max_conn - max_conn / 8 : max_conn;
+  if (!(s->conns = kb_conns_new(s->request_timeout_ms, soft))) return -1;
   kb_buf gp = {0};
   kb_buf_printf(&gp, "%s.gaps.tsv", s->db);
   s->gaps = gp.data ? kb_gaps_new(gp.data) : NULL;
@@ -482,7 +547,9 @@ static struct MHD_Daemon *start_daemon(server *s, const options *o, struct socka
       MHD_OPTION_THREAD_POOL_SIZE, (unsigned int)o->threads, MHD_OPTION_CONNECTION_LIMIT,
       (unsigned int)o->max_conn, MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned int)o->per_ip,
       MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)30, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
-      (size_t)(64 * 1024), MHD_OPTION_NOTIFY_COMPLETED, on_completed, s, MHD_OPTION_END);
+      (size_t)(64 * 1024), MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
+      MHD_OPTION_NOTIFY_CONNECTION, on_connection, s, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_message,
+      s, MHD_OPTION_END);
 }
 
 /* Serves until SIGTERM or SIGINT; SIGHUP reopens the log, re-reads tokens. */
@@ -511,7 +578,7 @@ static void stop_gracefully(server *s) {
 }
 
 int main(int argc, char **argv) {
-  server s = {.max_body = MAX_BODY};
+  server s = {.max_body = MAX_BODY, .request_timeout_ms = 10000};
   s.db = getenv("KB_DB");
   if (!s.db || !*s.db) s.db = "data/kb.db";
   options o = {.listen = "127.0.0.1:8080",

@@ -2,8 +2,11 @@
  * ephemeral loopback port over an index of articles/ plus fixtures, every
  * endpoint, what the public may and may not see, live reload, the pages. */
 #include <jansson.h>
+#include <poll.h>
 #include <pthread.h>
 #include <signal.h>
+#include <sys/socket.h>
+#include <time.h>
 #include <sys/wait.h>
 #include <unistd.h>
 #include <stdio.h>
@@ -905,6 +908,163 @@ static void test_rate_limit_429(void **state) {
   assert_int_equal(stop_second(), 0);
 }
 
+/* --------------------------------------------------------- slow clients */
+
+#define SLOW_ADDRS 5
+#define SLOW_FLOOD 520   /* 104 an address, under the default 128; over the 512 limit */
+#define SLOW_TRICKLE 400 /* under the 448 above which the slowest are closed */
+#define SLOW_DEADLINE 2  /* --request-timeout of the test's server, seconds */
+#define SLOW_SLACK 2.0   /* what closing may take beyond it: sweeps, our polling */
+
+static double mono_now(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+typedef struct healthz_probe {
+  int port;
+  volatile int stop;
+  int asked, answered;
+  double worst; /* seconds */
+} healthz_probe;
+
+/* GET /healthz from 127.0.0.7 again and again while the slow clients
+ * hold their connections; an answer must come within 5 s. */
+static void *probe_healthz(void *p) {
+  healthz_probe *h = p;
+  while (!h->stop) {
+    double t0 = mono_now();
+    int fd = tu_connect_from("127.0.0.7", h->port);
+    int st = 0;
+    if (fd >= 0) {
+      struct timeval tv = {.tv_sec = 5};
+      setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+      const char req[] = "GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n";
+      if (write(fd, req, sizeof req - 1) == (ssize_t)(sizeof req - 1)) {
+        char buf[64] = "";
+        ssize_t n = read(fd, buf, sizeof buf - 1);
+        if (n > 12) st = atoi(buf + 9);
+      }
+      close(fd);
+    }
+    double took = mono_now() - t0;
+    h->asked++;
+    h->answered += st == 200;
+    if (took > h->worst) h->worst = took;
+    usleep(200000);
+  }
+  return NULL;
+}
+
+typedef struct slow_conn {
+  int fd;
+  double opened;
+  size_t sent;
+} slow_conn;
+
+static void slow_open(slow_conn *c, int i, int port) {
+  char src[16];
+  snprintf(src, sizeof src, "127.0.0.%d", 2 + i % SLOW_ADDRS);
+  c->fd = tu_connect_from(src, port);
+  c->opened = mono_now();
+  c->sent = 0;
+}
+
+/* One more byte of a request that never ends: a request line, then a
+ * header whose value goes on for ever. */
+static void slow_trickle(slow_conn *c) {
+  static const char head[] = "GET /healthz HTTP/1.1\r\nHost: x\r\nX-Slow: ";
+  char byte = c->sent < sizeof head - 1 ? head[c->sent] : 'a';
+  if (send(c->fd, &byte, 1, MSG_NOSIGNAL | MSG_DONTWAIT) == 1) c->sent++;
+}
+
+typedef struct slow_result {
+  int closed;     /* connections the server closed */
+  double longest; /* the longest any of them lived, seconds */
+  int too_old;    /* still open at the end, older than the deadline + slack */
+} slow_result;
+
+/* n connections from five addresses, each sending a header byte a second
+ * and, once closed, coming back at the next second, for the given time. */
+static slow_result slow_clients(int port, int n, double seconds) {
+  slow_conn *conns = calloc((size_t)n, sizeof *conns);
+  struct pollfd *pfd = calloc((size_t)n, sizeof *pfd);
+  assert_true(conns && pfd);
+  slow_result res = {0};
+  for (int i = 0; i < n; i++) slow_open(&conns[i], i, port);
+  double start = mono_now(), next_tick = start;
+  while (mono_now() - start < seconds) {
+    if (mono_now() >= next_tick) {
+      for (int i = 0; i < n; i++) {
+        if (conns[i].fd < 0) slow_open(&conns[i], i, port);
+        if (conns[i].fd >= 0) slow_trickle(&conns[i]);
+      }
+      next_tick += 1.0;
+    }
+    for (int i = 0; i < n; i++) pfd[i] = (struct pollfd){.fd = conns[i].fd, .events = POLLIN};
+    poll(pfd, (nfds_t)n, 100);
+    double now = mono_now();
+    for (int i = 0; i < n; i++) {
+      if (conns[i].fd < 0 || !(pfd[i].revents & (POLLIN | POLLHUP | POLLERR))) continue;
+      char buf[256];
+      if (recv(conns[i].fd, buf, sizeof buf, MSG_DONTWAIT) > 0) continue; /* an answer: its end next */
+      if (now - conns[i].opened > res.longest) res.longest = now - conns[i].opened;
+      res.closed++;
+      close(conns[i].fd);
+      conns[i].fd = -1;
+    }
+  }
+  double now = mono_now();
+  for (int i = 0; i < n; i++) {
+    if (conns[i].fd < 0) continue;
+    if (now - conns[i].opened > SLOW_DEADLINE + SLOW_SLACK) res.too_old++;
+    close(conns[i].fd);
+  }
+  free(conns);
+  free(pfd);
+  return res;
+}
+
+/* Slowloris from five addresses while a sixth asks for /healthz: first
+ * 520 connections, more than the server takes, each sending a header
+ * byte a second and coming back when closed; then 400, fewer than it
+ * takes, so that only the request deadline closes them. Every /healthz
+ * is answered, and no trickling connection outlives the deadline (plus
+ * slack). */
+static void test_slow_clients_do_not_starve_others(void **state) {
+  (void)state;
+  char bin[1024], listen[] = "127.0.0.1:0", deadline[16];
+  snprintf(bin, sizeof bin, "%s", tu_bin("kb-serve"));
+  snprintf(deadline, sizeof deadline, "%d", SLOW_DEADLINE);
+  char *argv[] = {bin, "--db", g_db, "--listen", listen, "--threads", "2",
+                  "--request-timeout", deadline, NULL};
+  int port = tu_start_server(argv, &g_second);
+  assert_true(port > 0);
+  healthz_probe probe = {.port = port};
+  pthread_t t;
+  assert_int_equal(pthread_create(&t, NULL, probe_healthz, &probe), 0);
+  slow_result flood = slow_clients(port, SLOW_FLOOD, 4.0);
+  int flood_asked = probe.asked, flood_answered = probe.answered;
+  slow_result trickle = slow_clients(port, SLOW_TRICKLE, 2 * SLOW_DEADLINE + SLOW_SLACK);
+  probe.stop = 1;
+  pthread_join(t, NULL);
+  fprintf(stderr, "# %d slow clients: %d closed by the server; /healthz %d/%d answered\n",
+          SLOW_FLOOD, flood.closed, flood_answered, flood_asked);
+  fprintf(stderr, "# %d slow clients: %d closed by the server, longest lived %.2f s, %d open past "
+          "the deadline; /healthz %d/%d answered in all, slowest %.3f s\n", SLOW_TRICKLE,
+          trickle.closed, trickle.longest, trickle.too_old, probe.answered, probe.asked,
+          probe.worst);
+  assert_true(flood_asked >= 5);
+  assert_int_equal(flood_answered, flood_asked);
+  assert_true(probe.asked >= 10);
+  assert_int_equal(probe.answered, probe.asked);
+  assert_true(trickle.closed >= SLOW_TRICKLE); /* every one of the first wave, at least */
+  assert_true(trickle.longest <= SLOW_DEADLINE + SLOW_SLACK);
+  assert_int_equal(trickle.too_old, 0);
+  assert_int_equal(stop_second(), 0);
+}
+
 /* ----------------------------------------------------------------- main */
 
 static int setup(void **state) {
@@ -963,6 +1123,7 @@ int main(void) {
       cmocka_unit_test_teardown(test_sighup_rereads_tokens, teardown_second),
       cmocka_unit_test_teardown(test_connections_per_address, teardown_second),
       cmocka_unit_test_teardown(test_rate_limit_429, teardown_second),
+      cmocka_unit_test_teardown(test_slow_clients_do_not_starve_others, teardown_second),
   };
   return cmocka_run_group_tests(tests, setup, teardown);
 }
