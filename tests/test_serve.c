@@ -199,6 +199,101 @@ static void test_error_statuses(void **state) {
   kb_buf_free(&out);
 }
 
+/* --------------------------------------------------------- hostile HTTP */
+
+/* Sends req (len bytes, any bytes) on a new connection and reads until
+ * the server closes it or 5 s pass: the status (0 when nothing came), the
+ * whole answer, headers included, into resp if given. */
+static int raw_request(int port, const char *req, size_t len, kb_buf *resp) {
+  int fd = tu_connect(port);
+  if (fd < 0) return 0;
+  struct timeval tv = {.tv_sec = 5};
+  setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  for (size_t off = 0; off < len;) {
+    ssize_t w = send(fd, req + off, len - off, MSG_NOSIGNAL);
+    if (w <= 0) break;
+    off += (size_t)w;
+  }
+  kb_buf got = {0};
+  char chunk[8192];
+  ssize_t r;
+  while ((r = read(fd, chunk, sizeof chunk)) > 0) kb_buf_append(&got, chunk, (size_t)r);
+  close(fd);
+  int status = got.len > 12 && strncmp(got.data, "HTTP/1.", 7) == 0 ? atoi(got.data + 9) : 0;
+  if (resp) kb_buf_append(resp, got.data ? got.data : "", got.len);
+  kb_buf_free(&got);
+  return status;
+}
+
+#define RAW(req, resp) raw_request(g_port, req, sizeof req - 1, resp)
+
+/* A NUL decoded from %00 would cut the query, the path or the id short
+ * unseen: 400 instead, wherever it is. */
+static void test_nul_is_refused(void **state) {
+  (void)state;
+  static const char *const paths[] = {
+      "/api/search?q=%E6%89%93%E5%8D%B0%E6%9C%BA%00" INTERNAL_WORD, "/search?q=a%00b",
+      "/a/printing/printer-offline%00.md", "/api/docs/a/printing/printer-offline%00x",
+      "/api/suggest?q=ab%00c", "/api/similar?id=a/printing/printer-offline%00",
+      "/api/search?q=x&product=printing%00x", "/api/search?q%00x=1"};
+  for (size_t i = 0; i < sizeof paths / sizeof paths[0]; i++) {
+    kb_buf body = {0};
+    int st = tu_http(g_port, "GET", paths[i], NULL, NULL, &body);
+    if (st != 400) fprintf(stderr, "GET %s: %d\n", paths[i], st);
+    assert_int_equal(st, 400);
+    assert_true(tu_contains(body.data, "NUL"));
+    kb_buf_free(&body);
+  }
+  /* %2500 is the text "%00", not a NUL */
+  json_t *j = search("%00", NULL, NULL);
+  assert_string_equal(json_string_value(json_object_get(j, "query")), "%00");
+  json_decref(j);
+}
+
+/* Two readers of a request (a proxy, us) must not see two requests. */
+static void test_conflicting_body_lengths(void **state) {
+  (void)state;
+  kb_buf out = {0};
+  assert_int_equal(RAW("POST /api/similar HTTP/1.1\r\nHost: x\r\nConnection: close\r\n"
+                       "Content-Length: 5\r\nContent-Length: 40\r\n\r\n打印机", &out), 400);
+  assert_true(tu_contains(out.data, "Content-Length"));
+  kb_buf_reset(&out);
+  assert_int_equal(RAW("POST /api/similar HTTP/1.1\r\nHost: x\r\nConnection: close\r\n"
+                       "Content-Length: 9\r\nTransfer-Encoding: chunked\r\n\r\n"
+                       "9\r\n打印机\r\n0\r\n\r\n", &out), 400);
+  kb_buf_reset(&out);
+  /* the same length twice is one length */
+  assert_int_equal(RAW("POST /api/similar HTTP/1.1\r\nHost: x\r\nConnection: close\r\n"
+                       "Content-Length: 9\r\nContent-Length: 9\r\n\r\n打印机", &out), 200);
+  kb_buf_free(&out);
+}
+
+/* Every answer, JSON, page, error or metrics, forbids framing and
+ * referrers, beside the headers it had. */
+static void test_security_headers(void **state) {
+  (void)state;
+  static const char *const reqs[] = {
+      "GET /api/search?q=x HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+      "GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+      "GET /a/printing/printer-offline HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+      "GET /nothing HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+      "GET /metrics HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+      "DELETE /api/search HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"};
+  for (size_t i = 0; i < sizeof reqs / sizeof reqs[0]; i++) {
+    kb_buf out = {0};
+    assert_true(raw_request(g_port, reqs[i], strlen(reqs[i]), &out) > 0);
+    char *end = strstr(out.data, "\r\n\r\n");
+    assert_non_null(end);
+    *end = '\0'; /* the headers only */
+    assert_true(tu_contains(out.data, "\r\nX-Frame-Options: DENY"));
+    assert_true(tu_contains(out.data, "\r\nReferrer-Policy: no-referrer"));
+    assert_true(tu_contains(out.data, "frame-ancestors 'none'"));
+    assert_true(tu_contains(out.data, "\r\nX-Content-Type-Options: nosniff"));
+    assert_true(tu_contains(out.data, "\r\nCache-Control: no-store"));
+    kb_buf_free(&out);
+  }
+}
+
 /* ----------------------------------------------------- what the public sees */
 
 static void test_public_never_sees_internal(void **state) {
@@ -860,6 +955,10 @@ static void test_sighup_rereads_tokens(void **state) {
   kill(g_second, SIGHUP);
   assert_int_equal(gaps_status(port, "new-admin-token-0123456789", 200), 200);
   assert_int_equal(gaps_status(port, "old-admin-token-0123456789", 401), 401);
+  /* a file that is gone revokes every token (fail closed) */
+  assert_int_equal(unlink(tokens), 0);
+  kill(g_second, SIGHUP);
+  assert_int_equal(gaps_status(port, "new-admin-token-0123456789", 401), 401);
   assert_int_equal(stop_second(), 0);
 }
 
@@ -1107,6 +1206,9 @@ int main(void) {
       cmocka_unit_test(test_facets_sum_to_total),
       cmocka_unit_test(test_filters_and_pagination),
       cmocka_unit_test(test_error_statuses),
+      cmocka_unit_test(test_nul_is_refused),
+      cmocka_unit_test(test_conflicting_body_lengths),
+      cmocka_unit_test(test_security_headers),
       cmocka_unit_test(test_public_never_sees_internal),
       cmocka_unit_test(test_similar_text_and_suggest),
       cmocka_unit_test(test_did_you_mean),
