@@ -122,6 +122,15 @@ static void add_article(indexer *ix, const char *path, const char *abs_path, con
   }
   if (kb_doc_get(doc, KB_FIELD_ID)) kb_buf_puts(&id, kb_doc_get(doc, KB_FIELD_ID));
   else kb_markdown_article_id(rel, &id);
+  /* an id from a file name: a name with a control or bidirectional
+   * character would make a link that does not work or lies */
+  const char *id_why = id.data ? kb_doc_id_problem(id.data) : "out of memory";
+  if (id_why) {
+    fprintf(stderr, "kb-index: 跳过 (skipped) %s: id: %s\n", path, id_why);
+    ix->skipped++;
+    remember(ix, abs_path, NULL);
+    goto out;
+  }
   kb_doc_set_str(doc, KB_FIELD_ID, id.data);
   kb_doc_set_str(doc, KB_FIELD_SOURCE, abs_path);
   remember(ix, abs_path, id.data);

@@ -427,6 +427,57 @@ static void test_malformed_files_skipped(void **state) {
   kb_buf_free(&err);
 }
 
+/* kb-search --json gives the facets /api/search gives, summing to the
+ * total. */
+static void test_json_facets(void **state) {
+  (void)state;
+  json_t *j = search_json(g_db, "打印机", 1, NULL, NULL, NULL);
+  assert_non_null(j);
+  json_int_t total = json_integer_value(json_object_get(j, "total"));
+  assert_true(total > 0);
+  json_t *facets = json_object_get(j, "facets");
+  const char *names[] = {"type", "product", "category"};
+  for (int f = 0; f < 3; f++) {
+    json_t *counts = json_object_get(facets, names[f]);
+    json_int_t sum = 0;
+    const char *key;
+    json_t *v;
+    json_object_foreach(counts, key, v) sum += json_integer_value(v);
+    assert_int_equal(sum, total);
+  }
+  assert_true(json_integer_value(json_object_get(json_object_get(facets, "product"), "printing")) > 0);
+  json_decref(j);
+}
+
+/* A file name that would make a link that lies (U+202E turns the rest
+ * around) or that does not work is no article: skipped, naming the file
+ * and the field. */
+static void test_article_names_that_make_bad_links(void **state) {
+  (void)state;
+  char dir[1024], db[1024], path[4096];
+  snprintf(dir, sizeof dir, "%s/names", g_tmp);
+  snprintf(db, sizeof db, "%s/names.db", g_tmp);
+  snprintf(path, sizeof path, "%s/ok name.md", dir);
+  tu_write_str(path, "# 正常 zizzleword\n\n正文\n");
+  snprintf(path, sizeof path, "%s/evil\xE2\x80\xAE" "dm.exe.md", dir);
+  tu_write_str(path, "# 假的 zizzleword\n\n正文\n");
+  snprintf(path, sizeof path, "%s/tab\there.md", dir);
+  tu_write_str(path, "# 制表 zizzleword\n\n正文\n");
+  kb_buf err = {0};
+  assert_int_equal(run_kb_index(db, NULL, &err, "add", dir, NULL), 3);
+  assert_true(tu_contains(err.data, "dm.exe.md: id:"));
+  assert_true(tu_contains(err.data, "bidirectional"));
+  assert_true(tu_contains(err.data, "here.md: id:"));
+  assert_true(tu_contains(err.data, "control"));
+  json_t *j = search_json(db, "zizzleword", 0, NULL, NULL, NULL);
+  assert_int_equal(json_integer_value(json_object_get(j, "total")), 1);
+  json_t *hit = json_array_get(json_object_get(j, "hits"), 0);
+  assert_string_equal(json_string_value(json_object_get(hit, "id")), "a/ok name");
+  assert_string_equal(json_string_value(json_object_get(hit, "url")), "/a/ok%20name");
+  json_decref(j);
+  kb_buf_free(&err);
+}
+
 /* ---------------------------------------------------------------- main */
 
 static int setup(void **state) {
@@ -515,6 +566,8 @@ int main(void) {
       cmocka_unit_test(test_user_synonyms_without_reindex),
       cmocka_unit_test(test_sync_removes_deleted_file),
       cmocka_unit_test(test_malformed_files_skipped),
+      cmocka_unit_test(test_json_facets),
+      cmocka_unit_test(test_article_names_that_make_bad_links),
   };
   query_case *cases;
   size_t nq = load_queries(&cases);

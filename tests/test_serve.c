@@ -740,6 +740,42 @@ static void test_post_tickets(void **state) {
   kb_buf_free(&out);
 }
 
+/* An id with a space, %, # or ? is kept, and every link to it is encoded,
+ * so that it opens its own page; an id that cannot make a link is
+ * refused with its line and field. */
+static void test_ids_in_links(void **state) {
+  (void)state;
+  const char *body = "{\"id\":\"L 5#x%3F?\",\"title\":\"wobbleprint 链接\",\"visibility\":\"public\"}\n"
+                     "{\"id\":\"..\",\"title\":\"wobbleprint dots\",\"visibility\":\"public\"}\n"
+                     "{\"id\":\"evil\u202Etxt.exe\",\"title\":\"wobbleprint\",\"visibility\":\"public\"}\n";
+  kb_buf out = {0};
+  assert_int_equal(tu_http(g_port, "POST", "/api/tickets", ADMIN, body, &out), 200);
+  json_t *j = json_loads(out.data, 0, NULL);
+  assert_int_equal(json_integer_value(json_object_get(j, "imported")), 1);
+  json_t *rej = json_object_get(j, "rejected");
+  assert_int_equal(json_array_size(rej), 2);
+  for (size_t i = 0; i < 2; i++) {
+    assert_int_equal(json_integer_value(json_object_get(json_array_get(rej, i), "line")), (json_int_t)i + 2);
+    assert_true(strncmp(json_string_value(json_object_get(json_array_get(rej, i), "error")), "id: ", 4) == 0);
+  }
+  json_decref(j);
+  j = search("wobbleprint", NULL, NULL);
+  assert_int_equal(json_integer_value(json_object_get(j, "total")), 1);
+  json_t *hit = json_array_get(hits_of(j), 0);
+  assert_string_equal(json_string_value(json_object_get(hit, "id")), "t/L 5#x%3F?");
+  const char *url = json_string_value(json_object_get(hit, "url"));
+  assert_string_equal(url, "/t/L%205%23x%253F%3F");
+  kb_buf page = {0};
+  assert_int_equal(tu_http(g_port, "GET", url, NULL, NULL, &page), 200); /* the link works */
+  assert_true(tu_contains(page.data, "wobbleprint 链接"));
+  json_decref(j);
+  kb_buf_reset(&page);
+  assert_int_equal(tu_http(g_port, "GET", "/search?q=wobbleprint", NULL, NULL, &page), 200);
+  assert_true(tu_contains(page.data, "href=\"/t/L%205%23x%253F%3F?q=wobbleprint\""));
+  kb_buf_free(&page);
+  kb_buf_free(&out);
+}
+
 /* ---------------------------------------------------------------- pages */
 
 static void test_pages(void **state) {
@@ -1218,6 +1254,7 @@ int main(void) {
       cmocka_unit_test(test_cache),
       cmocka_unit_test(test_commit_seen_without_restart),
       cmocka_unit_test(test_post_tickets),
+      cmocka_unit_test(test_ids_in_links),
       cmocka_unit_test(test_pages),
       cmocka_unit_test(test_pages_in_a_browser),
       cmocka_unit_test(test_concurrent_requests),
