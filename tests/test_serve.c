@@ -294,6 +294,235 @@ static void test_security_headers(void **state) {
   }
 }
 
+/* A request line or headers over what a connection may hold: 414 and
+ * 431 from libmicrohttpd, and the server goes on. */
+static void test_oversized_line_and_headers(void **state) {
+  (void)state;
+  kb_buf req = {0};
+  kb_buf_puts(&req, "GET /api/search?q=");
+  for (int i = 0; i < 70000; i++) kb_buf_putc(&req, 'a');
+  kb_buf_puts(&req, " HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+  assert_int_equal(raw_request(g_port, req.data, req.len, NULL), 414);
+  kb_buf_reset(&req);
+  kb_buf_puts(&req, "GET /healthz HTTP/1.1\r\nHost: x\r\nX-Big: ");
+  for (int i = 0; i < 70000; i++) kb_buf_putc(&req, 'a');
+  kb_buf_puts(&req, "\r\nConnection: close\r\n\r\n");
+  assert_int_equal(raw_request(g_port, req.data, req.len, NULL), 431);
+  kb_buf_reset(&req);
+  kb_buf_puts(&req, "GET /healthz HTTP/1.1\r\nHost: x\r\n");
+  for (int i = 0; i < 5000; i++) kb_buf_printf(&req, "X-H%d: v\r\n", i); /* many small ones */
+  kb_buf_puts(&req, "Connection: close\r\n\r\n");
+  assert_int_equal(raw_request(g_port, req.data, req.len, NULL), 431);
+  kb_buf_free(&req);
+  assert_int_equal(tu_http(g_port, "GET", "/healthz", NULL, NULL, NULL), 200);
+}
+
+/* Bad percent-encoding is text as it stands; what decodes to bytes that
+ * are not UTF-8 (a cut sequence, 0xFF, an overlong "/") is a 400. */
+static void test_bad_encodings(void **state) {
+  (void)state;
+  static const struct {
+    const char *path, *query; /* query: the text searched, for a 200 */
+  } ok[] = {{"/api/search?q=%zz", "%zz"}, {"/api/search?q=x%2", "x%2"}, {"/api/search?q=%%41", "%A"}};
+  for (size_t i = 0; i < sizeof ok / sizeof ok[0]; i++) {
+    int st;
+    json_t *j = get_json(ok[i].path, NULL, &st);
+    assert_int_equal(st, 200);
+    assert_string_equal(json_string_value(json_object_get(j, "query")), ok[i].query);
+    json_decref(j);
+  }
+  static const char *const bad[] = {"/api/search?q=%E6%95", "/api/search?q=%FF",
+                                    "/api/search?q=%C0%AF", "/api/search?q=%ED%A0%80",
+                                    "/api/search?q=x&product=%FF", "/api/suggest?q=%E6",
+                                    "/search?q=%FE%FF"};
+  for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+    kb_buf body = {0};
+    int st = tu_http(g_port, "GET", bad[i], NULL, NULL, &body);
+    if (st != 400) fprintf(stderr, "GET %s: %d\n", bad[i], st);
+    assert_int_equal(st, 400);
+    kb_buf_free(&body);
+  }
+  /* a raw byte that is not UTF-8 */
+  assert_int_equal(RAW("GET /api/search?q=\xff HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+                       NULL), 400);
+  /* POST bodies are checked alike */
+  kb_buf out = {0};
+  assert_int_equal(tu_http(g_port, "POST", "/api/similar", NULL, "\xE6\x89", &out), 400);
+  kb_buf_free(&out);
+}
+
+/* 10,000 words are refused at once (1,000 characters at most); what is
+ * under the limit is answered, however many words it has. */
+static void test_huge_queries(void **state) {
+  (void)state;
+  kb_buf q = {0}, path = {0}, body = {0};
+  for (int i = 0; i < 10000; i++) kb_buf_puts(&q, i ? " ab" : "ab");
+  kb_buf_puts(&path, "/api/search?q=");
+  tu_urlencode(q.data, &path);
+  assert_int_equal(tu_http(g_port, "GET", path.data, NULL, NULL, &body), 400);
+  assert_true(tu_contains(body.data, "1000"));
+  kb_buf_reset(&body);
+  assert_int_equal(tu_http(g_port, "POST", "/api/similar", NULL, q.data, &body), 400);
+  kb_buf_reset(&body);
+  /* 10,000 Chinese words do not even fit in a request line */
+  kb_buf_reset(&q);
+  kb_buf_reset(&path);
+  for (int i = 0; i < 10000; i++) kb_buf_puts(&q, i ? " 打印" : "打印");
+  kb_buf_puts(&path, "/api/search?q=");
+  tu_urlencode(q.data, &path);
+  assert_int_equal(tu_http(g_port, "GET", path.data, NULL, NULL, &body), 414);
+  kb_buf_reset(&body);
+  assert_int_equal(tu_http(g_port, "POST", "/api/similar", NULL, q.data, &body), 400);
+  kb_buf_reset(&body);
+  /* 333 words of two characters, 998 characters: answered */
+  kb_buf_reset(&q);
+  kb_buf_reset(&path);
+  static const char *const words[] = {"打印", "脱机", "数据", "超时", "ab", "hx", "网络"};
+  for (int i = 0; i < 333; i++) {
+    if (i) kb_buf_putc(&q, ' ');
+    kb_buf_puts(&q, words[i % 7]);
+  }
+  kb_buf_puts(&path, "/api/search?q=");
+  tu_urlencode(q.data, &path);
+  int st;
+  json_t *j = get_json(path.data, NULL, &st);
+  assert_int_equal(st, 200);
+  assert_true(json_integer_value(json_object_get(j, "total")) > 0);
+  json_decref(j);
+  kb_buf_reset(&path);
+  kb_buf_puts(&path, "/search?q=");
+  tu_urlencode(q.data, &path);
+  assert_int_equal(tu_http(g_port, "GET", path.data, NULL, NULL, &body), 200);
+  kb_buf_reset(&body);
+  assert_int_equal(tu_http(g_port, "POST", "/api/similar", NULL, q.data, &body), 200);
+  kb_buf_free(&q);
+  kb_buf_free(&path);
+  kb_buf_free(&body);
+}
+
+/* limit and offset: integers in range, nothing else (test_error_statuses
+ * has limit=101 and offset=10001). */
+static void test_limit_offset_out_of_range(void **state) {
+  (void)state;
+  static const char *const bad[] = {
+      "/api/search?q=x&limit=0",         "/api/search?q=x&limit=-1",
+      "/api/search?q=x&limit=1e2",       "/api/search?q=x&limit=99999999999999999999999",
+      "/api/search?q=x&limit=abc",       "/api/search?q=x&limit=%2B5",
+      "/api/search?q=x&limit=%205",      "/api/search?q=x&limit=5x",
+      "/api/search?q=x&offset=-1",       "/api/search?q=x&offset=1.5",
+      "/api/search?q=x&offset=18446744073709551616", "/api/similar?id=a/printing/paper-jam&limit=0",
+      "/api/similar?id=a/printing/paper-jam&limit=101", "/search?q=x&offset=10001",
+      "/search?q=x&offset=-10"};
+  for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+    kb_buf body = {0};
+    int st = tu_http(g_port, "GET", bad[i], NULL, NULL, &body);
+    if (st != 400) fprintf(stderr, "GET %s: %d\n", bad[i], st);
+    assert_int_equal(st, 400);
+    kb_buf_free(&body);
+  }
+  /* the edges are fine */
+  int st;
+  json_t *j = get_json("/api/search?q=%E6%9C%8D%E5%8A%A1%E5%99%A8&limit=100&offset=10000", NULL, &st);
+  assert_int_equal(st, 200);
+  assert_int_equal(json_array_size(hits_of(j)), 0);
+  json_decref(j);
+}
+
+/* Paths that climb out, however they are written, open nothing but
+ * documents of the index (404 here), never a file. */
+static void test_traversal_variants(void **state) {
+  (void)state;
+  static const char *const paths[] = {
+      "/a/../../../../etc/passwd", "/a/%2e%2e/%2e%2e/%2e%2e/etc/passwd",
+      "/a/..%2f..%2f..%2fetc%2fpasswd", "/a/%252e%252e/%252e%252e/etc/passwd",
+      "/a/....//....//etc/passwd", "/a/..\\..\\..\\etc\\passwd",
+      "/a/..%5c..%5cetc%5cpasswd", "/t/../../etc/passwd", "/a//etc/passwd",
+      "/a/%c0%ae%c0%ae/etc/passwd", "/api/docs/../../../etc/passwd",
+      "/api/docs/a/%2e%2e/%2e%2e/etc/passwd", "/api/docs/%2fetc%2fpasswd",
+      "/api/similar?id=../../etc/passwd", "/../../etc/passwd", "/a/printing/../../../README.md",
+      "/a/" INTERNAL_ID "/../../a/printing/printer-offline", "/static/../../etc/passwd"};
+  for (size_t i = 0; i < sizeof paths / sizeof paths[0]; i++) {
+    kb_buf body = {0};
+    int st = tu_http(g_port, "GET", paths[i], NULL, NULL, &body);
+    if (st != 404 && st != 400) fprintf(stderr, "GET %s: %d\n", paths[i], st);
+    assert_true(st == 404 || st == 400);
+    assert_false(tu_contains(body.data, "root:"));
+    assert_false(tu_contains(body.data, "kb-serve")); /* no file of ours either */
+    assert_false(tu_contains(body.data, INTERNAL_WORD));
+    kb_buf_free(&body);
+  }
+}
+
+/* Every endpoint answers the methods it takes only: 405 for the rest. */
+static void test_wrong_methods(void **state) {
+  (void)state;
+  static const char *const paths[] = {"/api/search?q=x", "/api/docs/a/printing/paper-jam",
+                                      "/api/similar?id=a/printing/paper-jam", "/api/suggest?q=x",
+                                      "/api/tickets", "/api/gaps", "/healthz", "/metrics", "/",
+                                      "/search?q=x", "/a/printing/paper-jam"};
+  static const char *const methods[] = {"PUT", "DELETE", "PATCH", "OPTIONS", "TRACE", "CONNECT",
+                                        "FOO"};
+  for (size_t p = 0; p < sizeof paths / sizeof paths[0]; p++)
+    for (size_t m = 0; m < sizeof methods / sizeof methods[0]; m++) {
+      kb_buf req = {0}, out = {0};
+      kb_buf_printf(&req, "%s %s HTTP/1.1\r\nHost: x\r\nConnection: close\r\n%s\r\n", methods[m],
+                    paths[p], ADMIN);
+      int st = raw_request(g_port, req.data, req.len, &out);
+      if (st != 405) fprintf(stderr, "%s %s: %d\n", methods[m], paths[p], st);
+      assert_int_equal(st, 405);
+      kb_buf_free(&req);
+      kb_buf_free(&out);
+    }
+  /* POST where only GET is taken, and GET where only POST is */
+  static const char *const get_only[] = {"/api/search?q=x", "/api/suggest?q=x", "/api/gaps",
+                                         "/healthz", "/metrics", "/", "/search?q=x",
+                                         "/a/printing/paper-jam", "/api/docs/a/printing/paper-jam"};
+  for (size_t p = 0; p < sizeof get_only / sizeof get_only[0]; p++)
+    assert_int_equal(tu_http(g_port, "POST", get_only[p], ADMIN, "x", NULL), 405);
+  assert_int_equal(tu_http(g_port, "GET", "/api/tickets", ADMIN, NULL, NULL), 405);
+}
+
+/* Reads one answer on fd within secs: its status, 0 when none came. */
+static int read_status(int fd, int secs) {
+  struct timeval tv = {.tv_sec = secs};
+  setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  char buf[64] = "";
+  ssize_t n = read(fd, buf, sizeof buf - 1);
+  return n > 12 ? atoi(buf + 9) : 0;
+}
+
+/* More connections than the limit: the one over it waits, unanswered
+ * (libmicrohttpd leaves it in the listen queue), while those held are
+ * served; once a slot is free it is served too. */
+static void test_connection_limit(void **state) {
+  (void)state;
+  char bin[1024], listen[] = "127.0.0.1:0";
+  snprintf(bin, sizeof bin, "%s", tu_bin("kb-serve"));
+  char *argv[] = {bin, "--db", g_db, "--listen", listen, "--threads", "1", "--max-connections",
+                  "4", NULL};
+  int port = tu_start_server(argv, &g_second);
+  assert_true(port > 0);
+  int held[4];
+  for (int i = 0; i < 4; i++) {
+    char src[16];
+    snprintf(src, sizeof src, "127.0.0.%d", 20 + i); /* other addresses: not the per-address limit */
+    held[i] = tu_connect_from(src, port);
+    assert_true(held[i] >= 0);
+  }
+  usleep(200000); /* accepted by the server */
+  const char req[] = "GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n";
+  int fifth = tu_connect(port);
+  assert_true(fifth >= 0);
+  assert_int_equal(write(fifth, req, sizeof req - 1), (ssize_t)(sizeof req - 1));
+  assert_int_equal(read_status(fifth, 1), 0); /* over the limit: not taken */
+  assert_int_equal(write(held[1], req, sizeof req - 1), (ssize_t)(sizeof req - 1));
+  assert_int_equal(read_status(held[1], 5), 200); /* a held one is served */
+  assert_int_equal(read_status(fifth, 5), 200); /* and its slot goes to the fifth */
+  close(fifth);
+  for (int i = 0; i < 4; i++) close(held[i]);
+  assert_int_equal(stop_second(), 0);
+}
+
 /* ----------------------------------------------------- what the public sees */
 
 static void test_public_never_sees_internal(void **state) {
@@ -1245,6 +1474,12 @@ int main(void) {
       cmocka_unit_test(test_nul_is_refused),
       cmocka_unit_test(test_conflicting_body_lengths),
       cmocka_unit_test(test_security_headers),
+      cmocka_unit_test(test_oversized_line_and_headers),
+      cmocka_unit_test(test_bad_encodings),
+      cmocka_unit_test(test_huge_queries),
+      cmocka_unit_test(test_limit_offset_out_of_range),
+      cmocka_unit_test(test_traversal_variants),
+      cmocka_unit_test(test_wrong_methods),
       cmocka_unit_test(test_public_never_sees_internal),
       cmocka_unit_test(test_similar_text_and_suggest),
       cmocka_unit_test(test_did_you_mean),
@@ -1261,6 +1496,7 @@ int main(void) {
       cmocka_unit_test_teardown(test_access_log, teardown_second),
       cmocka_unit_test_teardown(test_sighup_rereads_tokens, teardown_second),
       cmocka_unit_test_teardown(test_connections_per_address, teardown_second),
+      cmocka_unit_test_teardown(test_connection_limit, teardown_second),
       cmocka_unit_test_teardown(test_rate_limit_429, teardown_second),
       cmocka_unit_test_teardown(test_slow_clients_do_not_starve_others, teardown_second),
   };
