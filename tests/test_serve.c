@@ -523,6 +523,88 @@ static void test_connection_limit(void **state) {
   assert_int_equal(stop_second(), 0);
 }
 
+/* ------------------------------------------------------------- tokens */
+
+#define REVOKED "Authorization: Bearer revoked-engineer-token-0123\r\n"
+
+typedef struct endpoint_case {
+  const char *method, *path, *body;
+  int public_status; /* what a reader without a valid token gets */
+} endpoint_case;
+
+/* Every endpoint, asked for internal things: an internal document by id,
+ * its words, the admin's endpoints. */
+static const endpoint_case endpoint_cases[] = {
+    {"GET", "/api/search?q=" INTERNAL_WORD "%20hxsupport&limit=100", NULL, 200},
+    {"GET", "/api/docs/" INTERNAL_ID, NULL, 404},
+    {"GET", "/api/similar?id=" INTERNAL_ID, NULL, 404},
+    {"GET", "/api/similar?id=a/database/ora-12170-connect-timeout&limit=100", NULL, 200},
+    {"POST", "/api/similar?limit=100", INTERNAL_WORD " hxsupport 诊断 账号", 200},
+    {"GET", "/api/suggest?q=undopr", NULL, 200},
+    {"GET", "/api/suggest?q=hxsupp", NULL, 200},
+    {"POST", "/api/tickets", "{\"id\":\"TK-1\",\"title\":\"token probe\"}\n", 401},
+    {"GET", "/api/gaps", NULL, 401},
+    {"GET", "/healthz", NULL, 200},
+    {"GET", "/metrics", NULL, 200},
+    {"GET", "/", NULL, 200},
+    {"GET", "/search?q=" INTERNAL_WORD "%20hxsupport", NULL, 200},
+    {"GET", "/" INTERNAL_ID, NULL, 404},
+    {"GET", "/a/database/ora-01555-snapshot-too-old", NULL, 200},
+};
+
+/* A missing token, wrong ones (unknown, a prefix, a longer one, another
+ * scheme, a NUL-free trick with a space) and a revoked one: on every
+ * endpoint the answer is the public one and holds nothing internal. */
+static void test_tokens_on_every_endpoint(void **state) {
+  (void)state;
+  char tokens[1100];
+  snprintf(tokens, sizeof tokens, "%s/every-tokens", g_tmp);
+  tu_write_str(tokens, "engineer-token-0123456789 engineer\nrevoked-engineer-token-0123 engineer\n");
+  int port = start_second("--tokens", tokens);
+  assert_true(port > 0);
+  /* the revoked one works before it is revoked: the test means something */
+  kb_buf body = {0};
+  assert_int_equal(tu_http(port, "GET", "/api/docs/" INTERNAL_ID, REVOKED, NULL, &body), 200);
+  tu_write_str(tokens, "engineer-token-0123456789 engineer\n");
+  kill(g_second, SIGHUP);
+  int st = 0;
+  for (int i = 0; i < 100 && st != 404; i++) {
+    kb_buf_reset(&body);
+    st = tu_http(port, "GET", "/api/docs/" INTERNAL_ID, REVOKED, NULL, &body);
+    if (st != 404) usleep(50000);
+  }
+  assert_int_equal(st, 404);
+  static const char *const auths[] = {
+      NULL, "Authorization: Bearer wrong-token-0123456789abc\r\n",
+      "Authorization: Bearer engineer-token-012345678\r\n",    /* a prefix */
+      "Authorization: Bearer engineer-token-0123456789x\r\n",  /* longer */
+      "Authorization: Basic engineer-token-0123456789\r\n",    /* another scheme */
+      "Authorization: bearer engineer-token-0123456789\r\n",   /* the scheme's case */
+      "Authorization: Bearer  engineer-token-0123456789\r\n",  /* two spaces */
+      "Authorization: Bearer\r\n", "Authorization: Bearer engineer-token-0123456789%00\r\n",
+      "X-Authorization: Bearer engineer-token-0123456789\r\n", REVOKED};
+  for (size_t a = 0; a < sizeof auths / sizeof auths[0]; a++)
+    for (size_t e = 0; e < sizeof endpoint_cases / sizeof endpoint_cases[0]; e++) {
+      const endpoint_case *c = &endpoint_cases[e];
+      kb_buf_reset(&body);
+      st = tu_http(port, c->method, c->path, auths[a], c->body, &body);
+      /* internal text that no request holds: the internal article's id
+       * and words, the internal section of a public one */
+      if (st != c->public_status || tu_contains(body.data, INTERNAL_ID) ||
+          tu_contains(body.data, "严禁转发给客户") || tu_contains(body.data, "hx_diag_") ||
+          tu_contains(body.data, "保险柜") || tu_contains(body.data, "{internal}") ||
+          tu_contains(body.data, "\"hxsupport") || tu_contains(body.data, INTERNAL_WORD "\""))
+        fail_msg("%s %s with %s: %d (want %d): %.300s", c->method, c->path,
+                 auths[a] ? auths[a] : "no token", st, c->public_status, body.data);
+    }
+  /* and the valid token still sees what the others did not */
+  kb_buf_reset(&body);
+  assert_int_equal(tu_http(port, "GET", "/api/docs/" INTERNAL_ID, ENGINEER, NULL, &body), 200);
+  assert_true(tu_contains(body.data, "严禁转发给客户"));
+  kb_buf_free(&body);
+  assert_int_equal(stop_second(), 0);
+}
+
 /* ----------------------------------------------------- what the public sees */
 
 static void test_public_never_sees_internal(void **state) {
@@ -1497,6 +1579,7 @@ int main(void) {
       cmocka_unit_test_teardown(test_sighup_rereads_tokens, teardown_second),
       cmocka_unit_test_teardown(test_connections_per_address, teardown_second),
       cmocka_unit_test_teardown(test_connection_limit, teardown_second),
+      cmocka_unit_test_teardown(test_tokens_on_every_endpoint, teardown_second),
       cmocka_unit_test_teardown(test_rate_limit_429, teardown_second),
       cmocka_unit_test_teardown(test_slow_clients_do_not_starve_others, teardown_second),
   };
