@@ -504,7 +504,7 @@ static void test_connection_limit(void **state) {
   assert_true(port > 0);
   int held[4];
   for (int i = 0; i < 4; i++) {
-    char src[16];
+    char src[32];
     snprintf(src, sizeof src, "127.0.0.%d", 20 + i); /* other addresses: not the per-address limit */
     held[i] = tu_connect_from(src, port);
     assert_true(held[i] >= 0);
@@ -1410,7 +1410,7 @@ typedef struct slow_conn {
 } slow_conn;
 
 static void slow_open(slow_conn *c, int i, int port) {
-  char src[16];
+  char src[32];
   snprintf(src, sizeof src, "127.0.0.%d", 2 + i % SLOW_ADDRS);
   c->fd = tu_connect_from(src, port);
   c->opened = mono_now();
