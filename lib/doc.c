@@ -117,21 +117,22 @@ static bool dots_only(const char *seg, size_t len) {
 
 const char *kb_doc_id_problem(const char *id) {
   size_t len = strlen(id);
-  if (!len) return "id 为空 (empty id)";
-  if (!kb_utf8_valid(id, len, NULL)) return "id 不是有效的 UTF-8 (id not valid UTF-8)";
+  if (!len) return "为空 (empty)";
+  if (!kb_utf8_valid(id, len, NULL)) return "不是有效的 UTF-8 (not valid UTF-8)";
   for (size_t i = 0; i < len;) {
     int32_t cp = kb_utf8_next(id, len, &i);
     if (cp < 0x20 || cp == 0x7F || (cp >= 0x80 && cp < 0xA0))
-      return "id 含控制字符 (id with a control character)";
+      return "含控制字符 (a control character)";
     if (is_bidi_control(cp))
-      return "id 含双向文本控制字符 (id with a bidirectional control character, U+202E and the like)";
+      return "含双向文本控制字符，显示的文字会与链接不符 (a bidirectional control character such as "
+             "U+202E: the text shown would not be the link)";
     if (cp == 0x200B || cp == 0x2060 || cp == 0xFEFF) /* two ids that look the same */
-      return "id 含不可见字符 (id with an invisible character: U+200B, U+2060 or U+FEFF)";
+      return "含不可见字符 (an invisible character: U+200B, U+2060 or U+FEFF)";
   }
   for (const char *seg = id;;) {
     const char *end = strchr(seg, '/');
     size_t n = end ? (size_t)(end - seg) : strlen(seg);
-    if (dots_only(seg, n)) return "id 含 . 或 .. 路径段 (id with a . or .. path segment)";
+    if (dots_only(seg, n)) return "含 . 或 .. 路径段 (a . or .. path segment, also as %2e)";
     if (!end) break;
     seg = end + 1;
   }
