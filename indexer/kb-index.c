@@ -122,6 +122,15 @@ static void add_article(indexer *ix, const char *path, const char *abs_path, con
   }
   if (kb_doc_get(doc, KB_FIELD_ID)) kb_buf_puts(&id, kb_doc_get(doc, KB_FIELD_ID));
   else kb_markdown_article_id(rel, &id);
+  /* an id from a file name: a name with a control or bidirectional
+   * character would make a link that does not work or lies */
+  const char *id_why = id.data ? kb_doc_id_problem(id.data) : "out of memory";
+  if (id_why) {
+    fprintf(stderr, "kb-index: 跳过 (skipped) %s: id: %s\n", path, id_why);
+    ix->skipped++;
+    remember(ix, abs_path, NULL);
+    goto out;
+  }
   kb_doc_set_str(doc, KB_FIELD_ID, id.data);
   kb_doc_set_str(doc, KB_FIELD_SOURCE, abs_path);
   remember(ix, abs_path, id.data);
@@ -649,12 +658,15 @@ static int cmd_import(indexer *ix, int argc, char **argv) {
   size_t records = st.imported + st.updated + st.unchanged + st.rejected;
   char bytes[32];
   human_bytes((double)st.bytes, bytes, sizeof bytes);
-  fprintf(stderr, "kb-index: 导入 (import): 新增 %zu, 更新 %zu, 未变 %zu, 拒绝 %zu "
-          "(imported, updated, unchanged, rejected); 检查点跳过 %zu (skipped by checkpoint); "
+  /* shards not merged: their records are not in the index (not searchable) yet */
+  bool staged = o.shards > 1 && status != 0;
+  fprintf(stderr, "kb-index: %s: %s %zu, 更新 %zu, 未变 %zu, 拒绝 %zu "
+          "(%s, updated, unchanged, rejected); 检查点跳过 %zu (skipped by checkpoint); "
           "%zu 条 (records), %s, %.1f 秒 (s), %.0f 条/秒 (records/s); 编码 (charset) %s\n",
-          st.imported, st.updated, st.unchanged, st.rejected, st.resumed, records, bytes,
-          st.seconds, st.seconds > 0 ? (double)records / st.seconds : 0.0,
-          *ui.charsets ? ui.charsets : "-");
+          staged ? "已暂存在分片中，尚未导入 (staged in shards, NOT imported yet)" : "导入 (import)",
+          staged ? "暂存" : "新增", st.imported, st.updated, st.unchanged, st.rejected,
+          staged ? "staged" : "imported", st.resumed, records, bytes, st.seconds,
+          st.seconds > 0 ? (double)records / st.seconds : 0.0, *ui.charsets ? ui.charsets : "-");
   if (status) return status;
   return st.rejected ? EXIT_SKIPPED : 0;
 }

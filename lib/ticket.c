@@ -205,6 +205,41 @@ const char *kb_ticket_priority(const char *value) {
   return level;
 }
 
+/* Two digits at s, as a number no greater than max; -1 otherwise. */
+static int two_digits(const char *s, int max) {
+  if (s[0] < '0' || s[0] > '9' || s[1] < '0' || s[1] > '9') return -1;
+  int v = (s[0] - '0') * 10 + (s[1] - '0');
+  return v <= max ? v : -1;
+}
+
+/* HH:MM[:SS[.fraction]][Z|±HH[:]MM], trailing blanks allowed: hours to 23,
+ * minutes to 59, seconds to 60 (a leap second, which ISO 8601 and RFC 3339
+ * allow; only the date is kept). 25:61:61 is a typo or garbage, not a time. */
+static bool valid_time(const char *t) {
+  if (two_digits(t, 23) < 0 || t[2] != ':' || two_digits(t + 3, 59) < 0) return false;
+  t += 5;
+  if (*t == ':') {
+    if (two_digits(t + 1, 60) < 0) return false;
+    t += 3;
+    if (*t == '.' || *t == ',') {
+      if (t[1] < '0' || t[1] > '9') return false;
+      for (t++; *t >= '0' && *t <= '9'; t++) {
+      }
+    }
+  }
+  if (*t == 'Z') {
+    t++;
+  } else if (*t == '+' || *t == '-') {
+    if (two_digits(t + 1, 23) < 0) return false;
+    t += 3;
+    if (*t == ':') t++;
+    if (two_digits(t, 59) < 0) return false;
+    t += 2;
+  }
+  while (*t == ' ') t++;
+  return *t == '\0';
+}
+
 /* YYYY-MM-DD of an ISO 8601 or "YYYY-MM-DD HH:MM:SS" or YYYY/MM/DD date. */
 static bool date_part(const char *v, char out[11]) {
   while (*v == ' ') v++;
@@ -214,12 +249,9 @@ static bool date_part(const char *v, char out[11]) {
   if (out[4] == '/' && out[7] == '/') out[4] = out[7] = '-';
   if (!kb_text_is_date(out)) return false;
   const char *rest = v + 10;
-  if (!*rest) return true;
+  if (!rest[strspn(rest, " ")]) return true; /* the date alone */
   if (*rest != 'T' && *rest != ' ') return false;
-  /* a time: digits, ':', '.', a zone */
-  for (rest++; *rest; rest++)
-    if (!strchr("0123456789:.+-Z ", *rest)) return false;
-  return true;
+  return valid_time(rest + 1);
 }
 
 static void reject(kb_ticket_reject *rej, size_t line, const char *field, const char *fmt, ...)
@@ -258,7 +290,11 @@ static int build_ticket(char *const values[NFIELDS], const size_t lens[NFIELDS],
   char idbuf[256] = "";
   if (V(0)) {
     const char *a = values[0], *e = values[0] + lens[0];
-    while (a < e && (*a == ' ' || *a == '\t')) a++;
+    /* a byte-order mark before the id (an export pasted after another)
+     * is not part of it: else a later clean export duplicates the case */
+    while (a < e && (*a == ' ' || *a == '\t' ||
+                     (e - a >= 3 && memcmp(a, "\xEF\xBB\xBF", 3) == 0)))
+      a += *a == ' ' || *a == '\t' ? 1 : 3;
     while (e > a && (e[-1] == ' ' || e[-1] == '\t' || e[-1] == '\r')) e--;
     snprintf(idbuf, sizeof idbuf, "%.*s", (int)(e - a), a);
   }
@@ -272,6 +308,11 @@ static int build_ticket(char *const values[NFIELDS], const size_t lens[NFIELDS],
       reject(rej, line, "id", "工单号不能包含 / 或控制字符 (id with / or a control character)");
       return KB_EPARSE;
     }
+  const char *id_why = kb_doc_id_problem(id);
+  if (id_why) {
+    reject(rej, line, "id", "%s", id_why);
+    return KB_EPARSE;
+  }
   if (!V(1) && !V(2) && !V(3)) {
     reject(rej, line, "", "标题、问题和解决方案都为空 (no title, problem or resolution)");
     return KB_EPARSE;
@@ -374,6 +415,9 @@ static char *json_text(json_t *v) {
 static int ticket_from_json(const char *json, size_t len, size_t line, const name_map *m,
                             kb_doc **doc, kb_ticket_reject *rej) {
   *doc = NULL;
+  /* a line that starts with a byte-order mark: a second export appended
+   * to the first */
+  while (len >= 3 && memcmp(json, "\xEF\xBB\xBF", 3) == 0) json += 3, len -= 3;
   json_error_t jerr;
   json_t *o = json_loadb(json, len, 0, &jerr);
   if (!o || !json_is_object(o)) {
@@ -774,9 +818,32 @@ static int read_header(kb_ticket_reader *r, kb_error *err) {
   return KB_OK;
 }
 
+static bool skip_bom(const char **s, size_t *len) {
+  if (*len < 3 || memcmp(*s, "\xEF\xBB\xBF", 3) != 0) return false;
+  *s += 3;
+  *len -= 3;
+  return true;
+}
+
+/* The header row again (with or without a byte-order mark): two exports
+ * joined into one file. Never a ticket. */
+static bool repeated_header(const kb_ticket_reader *r) {
+  const char *a = r->record_raw.data, *b = r->header_raw.data;
+  size_t na = r->record_raw.len, nb = r->header_raw.len;
+  if (!a || !b) return false;
+  skip_bom(&a, &na);
+  skip_bom(&b, &nb);
+  return na == nb && memcmp(a, b, na) == 0;
+}
+
 static int csv_ticket(kb_ticket_reader *r, kb_doc **doc, kb_ticket_reject *rej) {
   char *values[NFIELDS] = {0};
   size_t lens[NFIELDS] = {0};
+  if (repeated_header(r)) {
+    reject(rej, r->record_line, "", "表头重复出现，是否拼接了两个导出文件？(the header row again: "
+           "two exports joined?)");
+    return KB_EPARSE;
+  }
   if (r->nfields > r->ncolumns) {
     reject(rej, r->record_line, "", "列数 %zu 多于表头的 %zu 列 (more fields than the header)",
            r->nfields, r->ncolumns);
