@@ -256,6 +256,107 @@ static void test_gbk_gzip_and_stdin(void **state) {
   kb_buf_free(&err);
 }
 
+/* -------------------------------------------------------------- charset */
+
+static void write_zh_tickets(kb_buf *b, const char *problem) {
+  for (int i = 0; i < 50; i++)
+    kb_buf_printf(b, "{\"id\":\"zh%d\",\"title\":\"数据库连接失败 %d\",\"problem\":\"%s\","
+                     "\"resolution\":\"检查监听与防火墙\"}\n", i, i, problem);
+}
+
+/* The issue's reproduction of a silent data loss: 50 Chinese tickets, then
+ * an export of 100 English ones with one line typed in Word (Windows-1252
+ * quotes) before the same 50. The file is UTF-8: the one line is rejected,
+ * the Chinese tickets stay as they were, the summary names the charset. */
+static void test_one_windows_line_does_not_make_a_file_latin1(void **state) {
+  (void)state;
+  char zh[1100], mixed[1100], db[1100];
+  path_in(zh, sizeof zh, "zh.jsonl");
+  path_in(mixed, sizeof mixed, "mixed.jsonl");
+  path_in(db, sizeof db, "mixed.db");
+  kb_buf b = {0};
+  write_zh_tickets(&b, "Oracle 数据库 报错 ORA-12170 连接超时");
+  tu_write_file(zh, b.data, b.len);
+  kb_buf m = {0};
+  for (int i = 0; i < 100; i++)
+    kb_buf_printf(&m, "{\"id\":\"en%d\",\"title\":\"Printer offline %d\",\"problem\":\"%s\"}\n", i, i,
+                  i == 40 ? "the printer is offline \x93it broke\x94" : "the printer is offline");
+  kb_buf_append(&m, b.data, b.len);
+  tu_write_file(mixed, m.data, m.len);
+  kb_buf err = {0};
+  assert_int_equal(import(db, &err, zh, NULL, NULL, NULL, NULL), 0);
+  kb_buf_reset(&err);
+  assert_int_equal(import(db, &err, mixed, NULL, NULL, NULL, NULL), 3); /* something skipped */
+  assert_true(tu_contains(err.data, "mixed.jsonl:41:"));
+  assert_true(tu_contains(err.data, "UTF-8"));
+  assert_true(tu_contains(err.data, "未变 50"));
+  json_t *j = search(db, "数据库");
+  assert_int_equal(json_integer_value(json_object_get(j, "total")), 50);
+  assert_true(tu_contains(first_title(j), "数据库连接失败"));
+  json_decref(j);
+  assert_int_equal(doc_count(db), 149);
+  kb_buf_free(&b);
+  kb_buf_free(&m);
+  kb_buf_free(&err);
+}
+
+/* A charset that was guessed adds tickets but replaces none: the stored
+ * copy stays until the user confirms the charset with --encoding. */
+static void test_guessed_charset_never_replaces_a_stored_ticket(void **state) {
+  (void)state;
+  char utf8[1100], gbk[1100], db[1100];
+  path_in(utf8, sizeof utf8, "stored.jsonl");
+  path_in(gbk, sizeof gbk, "later-gbk.jsonl");
+  path_in(db, sizeof db, "guess.db");
+  kb_buf b = {0};
+  write_zh_tickets(&b, "Oracle 数据库 报错 ORA-12170 连接超时");
+  tu_write_file(utf8, b.data, b.len);
+  kb_buf g = {0};
+  write_zh_tickets(&g, "监听程序没有响应 ORA-12541");
+  kb_buf_puts(&g, "{\"id\":\"new1\",\"title\":\"新的工单 打印机脱机\"}\n");
+  write_gbk(gbk, g.data);
+  kb_buf err = {0};
+  assert_int_equal(import(db, &err, utf8, NULL, NULL, NULL, NULL), 0);
+  kb_buf_reset(&err);
+  assert_int_equal(import(db, &err, gbk, NULL, NULL, NULL, NULL), 3);
+  assert_true(tu_contains(err.data, "GB18030"));
+  assert_true(tu_contains(err.data, "--encoding"));
+  assert_true(tu_contains(err.data, "新增 1"));
+  assert_true(tu_contains(err.data, "拒绝 50"));
+  json_t *j = search(db, "ORA-12170");
+  assert_int_equal(json_integer_value(json_object_get(j, "total")), 50);
+  json_decref(j);
+  j = search(db, "打印机脱机");
+  assert_string_equal(first_title(j), "新的工单 打印机脱机");
+  json_decref(j);
+  /* confirmed, the same file replaces them */
+  kb_buf_reset(&err);
+  assert_int_equal(import(db, &err, "--encoding", "gb18030", gbk, NULL, NULL), 0);
+  assert_true(tu_contains(err.data, "更新 50"));
+  j = search(db, "ORA-12541");
+  assert_int_equal(json_integer_value(json_object_get(j, "total")), 50);
+  json_decref(j);
+  kb_buf_free(&b);
+  kb_buf_free(&g);
+  kb_buf_free(&err);
+}
+
+/* No charset known well enough: an error that asks for --encoding, and
+ * nothing stored. */
+static void test_unsure_charset_is_an_error(void **state) {
+  (void)state;
+  char file[1100], db[1100];
+  path_in(file, sizeof file, "unsure.jsonl");
+  path_in(db, sizeof db, "unsure.db");
+  tu_write_str(file, "{\"id\":\"u1\",\"title\":\"ok\"}\n{\"id\":\"u2\",\"title\":\"\x80\x81\xFD\xFC\x9F\"}\n");
+  kb_buf err = {0};
+  assert_int_equal(import(db, &err, file, NULL, NULL, NULL, NULL), 1);
+  assert_true(tu_contains(err.data, "unsure.jsonl"));
+  assert_true(tu_contains(err.data, "--encoding"));
+  assert_true(doc_count(db) <= 0);
+  kb_buf_free(&err);
+}
+
 /* ---------------------------------------------------------------- crash */
 
 static void write_many(const char *path, int n) {
@@ -359,9 +460,11 @@ static void test_write_error_names_file_and_line(void **state) {
     char *sh[] = {"/bin/sh", "-c", cmd, NULL};
     kb_buf err = {0};
     assert_int_equal(tu_run(sh, NULL, &err), 1);
+    /* the input's charset line names it too: look for PATH:LINE: */
     const char *at = strstr(err.data, "fsize.jsonl:");
+    while (at && !isdigit((unsigned char)at[strlen("fsize.jsonl:")]))
+      at = strstr(at + 1, "fsize.jsonl:");
     assert_non_null(at);
-    assert_true(isdigit((unsigned char)at[strlen("fsize.jsonl:")]));
     kb_buf_free(&err);
   }
 }
@@ -652,6 +755,9 @@ int main(void) {
       cmocka_unit_test(test_overlapping_exports_and_updates),
       cmocka_unit_test(test_csv_multiline_bom_crlf_map),
       cmocka_unit_test(test_gbk_gzip_and_stdin),
+      cmocka_unit_test(test_one_windows_line_does_not_make_a_file_latin1),
+      cmocka_unit_test(test_guessed_charset_never_replaces_a_stored_ticket),
+      cmocka_unit_test(test_unsure_charset_is_an_error),
       cmocka_unit_test(test_sigkill_leaves_whole_batches),
       cmocka_unit_test(test_unusable_checkpoint_is_fatal),
       cmocka_unit_test(test_write_error_names_file_and_line),

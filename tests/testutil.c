@@ -167,12 +167,23 @@ int tu_stop_server(pid_t pid) {
   return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 }
 
-int tu_connect(int port) {
+int tu_connect(int port) { return tu_connect_from(NULL, port); }
+
+int tu_connect_from(const char *src, int port) {
   int fd = socket(AF_INET, SOCK_STREAM, 0);
+  if (fd < 0) return -1;
+  if (src) {
+    struct sockaddr_in from = {.sin_family = AF_INET};
+    inet_pton(AF_INET, src, &from.sin_addr);
+    if (bind(fd, (struct sockaddr *)&from, sizeof from) != 0) {
+      close(fd);
+      return -1;
+    }
+  }
   struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
   inet_pton(AF_INET, "127.0.0.1", &sa.sin_addr);
-  if (fd >= 0 && connect(fd, (struct sockaddr *)&sa, sizeof sa) == 0) return fd;
-  if (fd >= 0) close(fd);
+  if (connect(fd, (struct sockaddr *)&sa, sizeof sa) == 0) return fd;
+  close(fd);
   return -1;
 }
 

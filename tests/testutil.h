@@ -65,6 +65,8 @@ int tu_stop_server(pid_t pid);
 
 /* A TCP connection to 127.0.0.1:port: its fd, or -1. */
 int tu_connect(int port);
+/* The same from the loopback address src (127.x.y.z; NULL: any). */
+int tu_connect_from(const char *src, int port);
 
 /* One HTTP/1.1 request to 127.0.0.1:port; headers ("Name: value\r\n"…) and
  * body may be NULL. Returns the status code (0 on a connection error) and
