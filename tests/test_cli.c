@@ -503,7 +503,7 @@ static pid_t hold_write_lock(const char *db) {
   /* until the lock is taken, seen without taking it (a writer of ours
    * could take it first and make the child give up) */
   char lock[1200];
-  snprintf(lock, sizeof lock, "%s/flintlock", db);
+  snprintf(lock, sizeof lock, "%s/internal/flintlock", db); /* the first audience's database */
   for (int i = 0; i < 200; i++) {
     int fd = open(lock, O_RDWR);
     struct flock fl = {.l_type = F_WRLCK, .l_whence = SEEK_SET};
