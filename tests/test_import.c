@@ -3,6 +3,7 @@
  * statuses, re-imports, a full disk. SIGKILLs at random moments of an
  * import, and of a sharded one's merge, are tests/test_crash.c's. */
 #include <ctype.h>
+#include <dirent.h>
 #include <errno.h>
 #include <jansson.h>
 #include <fcntl.h>
@@ -437,6 +438,84 @@ static void test_full_tmpfs_exits_cleanly_and_resumes(void **state) {
   }
 }
 
+static bool staging_left(const char *db);
+
+/* The largest file under dir, in bytes. */
+static off_t largest_file(const char *dir) {
+  off_t most = 0;
+  DIR *d = opendir(dir);
+  for (struct dirent *e; d && (e = readdir(d));) {
+    char p[2200];
+    struct stat st;
+    snprintf(p, sizeof p, "%s/%s", dir, e->d_name);
+    if (e->d_name[0] != '.' && stat(p, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > most)
+      most = st.st_size;
+  }
+  if (d) closedir(d);
+  return most;
+}
+
+/* A sharded import whose merge meets a full disk (the shards written, the
+ * compaction of the index and the shards into one is bigger than the file
+ * size limit allows): exit 1, a message naming the index and the reason,
+ * the index as it was (its documents, sound), the shards kept; the next
+ * run merges them and ends with every record once. */
+static void test_full_disk_during_the_merge(void **state) {
+  (void)state;
+  const int before = 100, total = 800;
+  char first[1100], file[1100], db[1100], cmd[4096];
+  path_in(first, sizeof first, "merge-full-first.jsonl");
+  path_in(file, sizeof file, "merge-full.jsonl");
+  path_in(db, sizeof db, "merge-full.db");
+  write_many(first, before); /* ids c0…: none of gen_tickets' */
+  gen_tickets(file, total);
+  kb_buf err = {0};
+  assert_int_equal(import(db, &err, first, NULL, NULL, NULL, NULL), 0);
+  /* the shards written and committed, not merged */
+  kb_error e = {0};
+  kb_lexicon *lex = NULL;
+  kb_index *idx = NULL;
+  assert_int_equal(kb_lexicon_new_builtin("lexicon", &lex, &e), KB_OK);
+  assert_int_equal(kb_index_open(db, KB_INDEX_WRITE, &idx, &e), KB_OK);
+  kb_import_opts o = {.shards = 2, .lexicon = lex};
+  kb_import_stats st = {0};
+  assert_int_equal(kb_import_file(idx, file, &o, &st, &e), KB_OK);
+  kb_index_free(idx);
+  kb_lexicon_free(lex);
+  /* room for the shards' files to take their last checkpoint, not for the
+   * compacted index, which holds them all */
+  off_t most = 0;
+  for (int k = 0; k < 2; k++) {
+    char sp[1200];
+    snprintf(sp, sizeof sp, "%s/staging-%d", db, k);
+    off_t n = largest_file(sp);
+    if (n > most) most = n;
+  }
+  snprintf(cmd, sizeof cmd, "ulimit -f %lld; trap '' XFSZ; exec %s --db %s import --progress never "
+           "%s", (long long)(most + most / 8) / 512, tu_bin("kb-index"), db, file);
+  char *sh[] = {"/bin/sh", "-c", cmd, NULL};
+  kb_buf_reset(&err);
+  int status = tu_run(sh, NULL, &err);
+  if (status != 1) fprintf(stderr, "status %d, stderr: %s\n", status, err.data);
+  assert_int_equal(status, 1);
+  assert_true(tu_contains(err.data, "merging the shards failed"));
+  assert_true(tu_contains(err.data, db));
+  assert_true(tu_contains(err.data, "文件超出大小限制 (file size limit reached)"));
+  assert_false(tu_contains(err.data, "terminate called"));
+  assert_int_equal(tu_doc_count(db), before);
+  assert_true(staging_left(db));
+  int checked = 0;
+  assert_int_equal(tu_xapian_check(db, &checked, NULL), 0);
+  assert_true(checked >= 3); /* the index and its two shards */
+  kb_buf_reset(&err);
+  assert_int_equal(import(db, &err, file, NULL, NULL, NULL, NULL), 0);
+  assert_int_equal(tu_doc_count(db), before + total);
+  assert_false(staging_left(db));
+  assert_int_equal(tu_ids_stored_twice(db), 0);
+  assert_int_equal(tu_xapian_check(db, &checked, NULL), 0);
+  kb_buf_free(&err);
+}
+
 /* A thread that cannot start (here: a stack bigger than the address space
  * allowed) is a fatal error that says so; the import used to wait for a
  * reader that never ran. Not under AddressSanitizer, which needs far more
@@ -654,6 +733,7 @@ int main(void) {
       cmocka_unit_test(test_write_error_names_file_and_line),
       cmocka_unit_test(test_full_disk_exits_cleanly_and_resumes),
       cmocka_unit_test(test_full_tmpfs_exits_cleanly_and_resumes),
+      cmocka_unit_test(test_full_disk_during_the_merge),
       cmocka_unit_test(test_thread_start_failure_is_fatal),
       cmocka_unit_test(test_sharded_import_is_the_same_index),
       cmocka_unit_test(test_merge_keeps_the_earliest_checkpoint),
