@@ -426,7 +426,7 @@ extern "C" int kb_index_open(const char *path, kb_index_mode mode, kb_index **ou
 
 extern "C" void kb_index_free(kb_index *idx) {
   if (!idx) return;
-  WriteGuard writing(idx);
+  WriteGuard writing(idx->wdb ? idx : nullptr);
   try {
     // after a failed write, what it left is not committed by close(): the
     // index stays at its last commit, the checkpoint's
@@ -498,6 +498,7 @@ extern "C" int kb_index_commit(kb_index *idx, kb_error *err) {
     idx->wdb->set_metadata(kLastCommitKey, stamp);
     idx->wdb->commit();
     idx->dirty = false;
+    idx->failed = false; /* nothing is left of the failed write */
     return KB_OK;
   } catch (...) {
     return fail_write(idx, err, "提交 (commit)");
