@@ -392,9 +392,14 @@ int open_index(const char *path, int lock_fd, kb_index **out, kb_error *err) {
       idx->db = idx->wdb;
       remove_replacement_leftovers(idx->path);
     } else {
-      idx->db = new Xapian::Database(path);
+      // between the two renames of a replacement the index is PATH.old
+      const std::string at = !std::filesystem::exists(idx->path) && is_index(old_path(idx->path))
+                                 ? old_path(idx->path)
+                                 : idx->path;
+      idx->db = new Xapian::Database(at);
+      idx->ino = folder_inode(at);
     }
-    idx->ino = folder_inode(idx->path);
+    if (idx->wdb) idx->ino = folder_inode(idx->path);
     if (!idx->wdb) idx->uuid = idx->db->get_uuid();
     *out = idx;
     return KB_OK;
@@ -511,6 +516,11 @@ namespace {
 // reopening it would mix them with the new folder's). True when it moved.
 bool reopen_reader(kb_index *idx) {
   ino_t ino = folder_inode(idx->path);
+  // no folder: a replacement between its two renames (PATH is PATH.old for
+  // a moment, PATH.merge not yet PATH). The handle stays as it is, its
+  // files open, until PATH is back (a reopen here failed the request:
+  // kb-serve answered 500 to a query during a sharded import's swap).
+  if (!idx->wdb && !ino) return false;
   bool replaced = !idx->wdb && ino && ino != idx->ino;
   if (!replaced) {
     bool moved = idx->db->reopen();
