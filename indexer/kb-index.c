@@ -638,6 +638,10 @@ static int cmd_import(indexer *ix, int argc, char **argv) {
     if (kb_import_file(ix->idx, argv[i], &o, &st, &err) != KB_OK) {
       clear_bar(&ui);
       fprintf(stderr, "kb-index: %s\n", err.message);
+      if (err.code == KB_ENOSPC)
+        fprintf(stderr, "kb-index: 已提交的批次完好，释放空间后重新运行同一导入即可从检查点继续 "
+                "(every batch committed is intact; free some space and run the same import "
+                "again to resume after it)\n");
       status = 1;
       break;
     }

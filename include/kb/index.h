@@ -91,7 +91,15 @@ bool kb_index_exists(const char *path);
 /* Closes the index. A writer's uncommitted changes are not discarded:
  * Xapian commits them on close, and swallows an error in doing so; call
  * kb_index_commit() first to see it (what kb_index_set_writer_meta() set
- * is dropped unless committed). NULL does nothing. */
+ * is dropped unless committed). After a write that failed (since the last
+ * commit), they are discarded instead: each database stays at its last
+ * commit, the one an import's checkpoint describes. NULL does nothing.
+ *
+ * A write that fills the disk is KB_ENOSPC, its message naming the index.
+ * Where Xapian 1.4 cannot report it and terminates the process from inside
+ * commit(), the process says so (the index, the reason) and exits with
+ * status 1 instead of aborting: the index is then as a crash leaves it, at
+ * its last commit. */
 void kb_index_free(kb_index *idx);
 
 /* Replaces the document whose unique term is id_term (adds it if absent)
