@@ -13,6 +13,7 @@
 
 #include "kb/charset.h"
 #include "kb/text.h"
+#include "kb/ticket_format.h"
 
 extern const char _binary_ticket_fields_txt_start[], _binary_ticket_fields_txt_end[];
 extern const char _binary_priorities_txt_start[], _binary_priorities_txt_end[];
@@ -23,47 +24,12 @@ extern const char _binary_priorities_txt_start[], _binary_priorities_txt_end[];
 
 /* ------------------------------------------------------------ field names */
 
-/* Ticket field names and the kb_doc field each fills. */
-static const struct {
-  const char *name;
-  kb_field field;
-  size_t max; /* bytes */
-} ticket_fields[] = {
-    {"id", KB_FIELD_ID, 200},
-    {"title", KB_FIELD_TITLE, 4096},
-    {"problem", KB_FIELD_BODY, 512 * 1024},
-    {"resolution", KB_FIELD_RESOLUTION, 512 * 1024},
-    {"product", KB_FIELD_PRODUCT, 256},
-    {"category", KB_FIELD_CATEGORY, 256},
-    {"priority", KB_FIELD_PRIORITY, 64},
-    {"status", KB_FIELD_STATUS, 256},
-    {"created", KB_FIELD_CREATED, 64},
-    {"closed", KB_FIELD_UPDATED, 64},
-    {"tags", KB_FIELD_TAGS, 4096},
-    {"visibility", KB_FIELD_VISIBILITY, 64},
-    {"customer", KB_FIELD_CUSTOMER, 512},
-};
-#define NFIELDS (sizeof ticket_fields / sizeof ticket_fields[0])
+/* The ticket fields (KB_TICKET_FIELDS, ticket_format.h) by position. */
+#define NFIELDS KB_TF_COUNT
+#define FIELD(i) kb_tfield_get((kb_tfield)(i))
 
-static int ticket_field_index(const char *name, size_t len) {
-  for (size_t i = 0; i < NFIELDS; i++)
-    if (strlen(ticket_fields[i].name) == len && memcmp(ticket_fields[i].name, name, len) == 0)
-      return (int)i;
-  return -1;
-}
-
-/* A column name folded, without spaces, underscores or hyphens. */
 static void normalise_name(const char *s, size_t len, kb_buf *out) {
-  kb_buf folded = {0};
-  if (kb_utf8_valid(s, len, NULL) && kb_text_fold(s, len, &folded, NULL) == KB_OK) {
-    s = folded.data;
-    len = folded.len;
-  }
-  for (size_t i = 0; i < len; i++)
-    if (s[i] != ' ' && s[i] != '_' && s[i] != '-' && s[i] != '\t' && s[i] != '\r')
-      kb_buf_putc(out, s[i]);
-  if (!out->data) kb_buf_append(out, "", 0);
-  kb_buf_free(&folded);
+  kb_tformat_normalise(s, len, out);
 }
 
 /* name → ticket field, from --map first, then the defaults. */
@@ -95,22 +61,41 @@ static void map_free(name_map *m) {
   *m = (name_map){0};
 }
 
-static int map_lookup_user(const name_map *m, const char *name, size_t len, bool *user) {
-  kb_buf b = {0};
-  normalise_name(name, len, &b);
-  int f = -1;
-  for (size_t i = 0; i < m->n && f < 0; i++)
-    if (strcmp(m->names[i], b.data) == 0) {
-      f = m->fields[i];
+/* The field a normalised column name has in the map, or -1; *user says
+ * whether --map named it. */
+static int map_lookup_norm(const name_map *m, const char *norm, bool *user) {
+  for (size_t i = 0; i < m->n; i++)
+    if (strcmp(m->names[i], norm) == 0) {
       *user = i < m->nuser;
+      return m->fields[i];
     }
-  kb_buf_free(&b);
-  return f;
+  return -1;
 }
 
-static int map_lookup(const name_map *m, const char *name, size_t len) {
-  bool user;
-  return map_lookup_user(m, name, len, &user);
+#define MAX_ROLES 4
+
+/* A column (CSV) or key (JSON): its name and what it fills. */
+typedef struct column_info {
+  char *name;
+  kb_tcol roles[MAX_ROLES];
+  size_t nroles;
+} column_info;
+
+/* What the column name is for: --map, else the format's roles, else its
+ * default name when the format does not name that field. index ranks the
+ * columns of one field from --map or the defaults: the first one wins. */
+static size_t column_roles(const name_map *m, const kb_tformat *f, const char *norm,
+                           unsigned index, kb_tcol out[MAX_ROLES]) {
+  bool user = false;
+  int field = map_lookup_norm(m, norm, &user);
+  if (field >= 0 && user) {
+    out[0] = (kb_tcol){KB_TCOL_FIELD, field, 0, KB_TCOL_USER, index};
+    return 1;
+  }
+  size_t n = kb_tformat_columns(f, norm, out, MAX_ROLES);
+  if (!n && field >= 0 && !kb_tformat_names_field(f, field))
+    out[n++] = (kb_tcol){KB_TCOL_FIELD, field, 0, KB_TCOL_DEFAULT, index};
+  return n;
 }
 
 /* Calls fn(key, value) for each "key: a, b, c" line of a data text. */
@@ -141,7 +126,7 @@ static int each_alias(const char *text, const char *end, alias_fn fn, void *ctx)
 
 static int add_default_alias(const char *key, size_t klen, const char *alias, size_t alen,
                              void *ctx) {
-  int f = ticket_field_index(key, klen);
+  int f = kb_tfield_from_name(key, klen);
   return f < 0 ? 0 : map_add(ctx, alias, alen, f);
 }
 
@@ -151,7 +136,7 @@ static int build_map(const char *map, name_map *m, kb_error *err) {
     const char *e = strchr(p, ',');
     if (!e) e = p + strlen(p);
     const char *eq = memchr(p, '=', (size_t)(e - p));
-    int f = eq ? ticket_field_index(p, (size_t)(eq - p)) : -1;
+    int f = eq ? kb_tfield_from_name(p, (size_t)(eq - p)) : -1;
     if (f < 0 || eq + 1 >= e)
       return kb_error_set(err, KB_EINVAL,
                           "--map: '%.*s' 应为 字段=列名，字段为 id title problem resolution product "
@@ -240,24 +225,32 @@ static void reject(kb_ticket_reject *rej, size_t line, const char *field, const 
 
 /* Checks and normalises the values of one record (by ticket field) into a
  * doc. Returns KB_OK, or KB_EPARSE / KB_ETOOBIG with rej filled. */
+/* Whether one of the fields a ticket needs (title, problem, resolution)
+ * has a value. */
+static bool has_content(char *const values[NFIELDS], const size_t lens[NFIELDS]) {
+  for (size_t i = 0; i < NFIELDS; i++)
+    if (FIELD(i)->content && values[i] && lens[i]) return true;
+  return false;
+}
+
 static int build_ticket(char *const values[NFIELDS], const size_t lens[NFIELDS], size_t line,
                         kb_doc **out, kb_ticket_reject *rej) {
   *out = NULL;
   for (size_t i = 0; i < NFIELDS; i++) {
-    if (values[i] && lens[i] > ticket_fields[i].max) {
-      reject(rej, line, ticket_fields[i].name, "字段过长：%zu 字节，上限 %zu (field over its size limit)",
-             lens[i], ticket_fields[i].max);
+    if (values[i] && lens[i] > FIELD(i)->max) {
+      reject(rej, line, FIELD(i)->name, "字段过长：%zu 字节，上限 %zu (field over its size limit)",
+             lens[i], FIELD(i)->max);
       return KB_ETOOBIG;
     }
     if (values[i] && !kb_utf8_valid(values[i], lens[i], NULL)) {
-      reject(rej, line, ticket_fields[i].name, "不是有效的 UTF-8 (invalid UTF-8)");
+      reject(rej, line, FIELD(i)->name, "不是有效的 UTF-8 (invalid UTF-8)");
       return KB_EENCODING;
     }
   }
 #define V(i) (values[i] && lens[i] ? values[i] : NULL)
   char idbuf[256] = "";
-  if (V(0)) {
-    const char *a = values[0], *e = values[0] + lens[0];
+  if (V(KB_TF_ID)) {
+    const char *a = values[KB_TF_ID], *e = values[KB_TF_ID] + lens[KB_TF_ID];
     while (a < e && (*a == ' ' || *a == '\t')) a++;
     while (e > a && (e[-1] == ' ' || e[-1] == '\t' || e[-1] == '\r')) e--;
     snprintf(idbuf, sizeof idbuf, "%.*s", (int)(e - a), a);
@@ -272,28 +265,28 @@ static int build_ticket(char *const values[NFIELDS], const size_t lens[NFIELDS],
       reject(rej, line, "id", "工单号不能包含 / 或控制字符 (id with / or a control character)");
       return KB_EPARSE;
     }
-  if (!V(1) && !V(2) && !V(3)) {
+  if (!has_content(values, lens)) {
     reject(rej, line, "", "标题、问题和解决方案都为空 (no title, problem or resolution)");
     return KB_EPARSE;
   }
   const char *priority = NULL;
-  if (V(6) && !(priority = kb_ticket_priority(V(6)))) {
-    reject(rej, line, "priority", "未知的优先级 '%.40s' (unknown priority; P1–P4)", V(6));
+  if (V(KB_TF_PRIORITY) && !(priority = kb_ticket_priority(V(KB_TF_PRIORITY)))) {
+    reject(rej, line, "priority", "未知的优先级 '%.40s' (unknown priority; P1–P4)", V(KB_TF_PRIORITY));
     return KB_EPARSE;
   }
   char created[11] = "", closed[11] = "";
-  if (V(8) && !date_part(V(8), created)) {
-    reject(rej, line, "created", "日期无效 '%.40s' (invalid date)", V(8));
+  if (V(KB_TF_CREATED) && !date_part(V(KB_TF_CREATED), created)) {
+    reject(rej, line, "created", "日期无效 '%.40s' (invalid date)", V(KB_TF_CREATED));
     return KB_EPARSE;
   }
-  if (V(9) && !date_part(V(9), closed)) {
-    reject(rej, line, "closed", "日期无效 '%.40s' (invalid date)", V(9));
+  if (V(KB_TF_CLOSED) && !date_part(V(KB_TF_CLOSED), closed)) {
+    reject(rej, line, "closed", "日期无效 '%.40s' (invalid date)", V(KB_TF_CLOSED));
     return KB_EPARSE;
   }
   const char *vis = "internal";
-  if (V(11)) {
+  if (V(KB_TF_VISIBILITY)) {
     kb_buf f = {0};
-    kb_text_fold(values[11], lens[11], &f, NULL);
+    kb_text_fold(values[KB_TF_VISIBILITY], lens[KB_TF_VISIBILITY], &f, NULL);
     if (f.data && (!strcmp(f.data, "public") || !strcmp(f.data, "公开"))) vis = "public";
     else if (!f.data || (strcmp(f.data, "internal") && strcmp(f.data, "内部"))) {
       kb_buf_free(&f);
@@ -309,17 +302,17 @@ static int build_ticket(char *const values[NFIELDS], const size_t lens[NFIELDS],
   kb_doc_set_str(doc, KB_FIELD_ID, docid.data);
   kb_buf_free(&docid);
   kb_doc_set_str(doc, KB_FIELD_TYPE, "ticket");
-  for (size_t i = 1; i < NFIELDS; i++)
-    if (V(i) && i != 6 && i != 8 && i != 9 && i != 11)
-      kb_doc_set(doc, ticket_fields[i].field, values[i], lens[i]);
+  for (size_t i = 0; i < NFIELDS; i++)
+    if (V(i) && FIELD(i)->check == KB_TCHECK_TEXT)
+      kb_doc_set(doc, FIELD(i)->field, values[i], lens[i]);
   if (priority) kb_doc_set_str(doc, KB_FIELD_PRIORITY, priority);
   if (*created) kb_doc_set_str(doc, KB_FIELD_CREATED, created);
   if (*closed || *created) kb_doc_set_str(doc, KB_FIELD_UPDATED, *closed ? closed : created);
   kb_doc_set_str(doc, KB_FIELD_VISIBILITY, vis);
-  const char *title = V(1);
+  const char *title = V(KB_TF_TITLE);
   if (!title) {
     /* a ticket without a subject is titled by the start of its problem */
-    const char *src = V(2) ? V(2) : V(3);
+    const char *src = V(KB_TF_PROBLEM) ? V(KB_TF_PROBLEM) : V(KB_TF_RESOLUTION);
     while (*src == '\n' || *src == '\r' || *src == ' ' || *src == '\t') src++;
     size_t n = 0, chars = 0, len = strlen(src);
     while (src[n] && src[n] != '\n' && src[n] != '\r' && chars < 40) {
@@ -332,9 +325,9 @@ static int build_ticket(char *const values[NFIELDS], const size_t lens[NFIELDS],
   }
   kb_doc_add_segment(doc, KB_SEG_TITLE, false, kb_doc_get(doc, KB_FIELD_TITLE),
                      strlen(kb_doc_get(doc, KB_FIELD_TITLE)));
-  if (V(2)) kb_doc_add_segment(doc, KB_SEG_PROBLEM, false, values[2], lens[2]);
-  if (V(3)) kb_doc_add_segment(doc, KB_SEG_RESOLUTION, false, values[3], lens[3]);
-  if (V(10)) kb_doc_add_segment(doc, KB_SEG_TAGS, false, values[10], lens[10]);
+  if (V(KB_TF_PROBLEM)) kb_doc_add_segment(doc, KB_SEG_PROBLEM, false, values[KB_TF_PROBLEM], lens[KB_TF_PROBLEM]);
+  if (V(KB_TF_RESOLUTION)) kb_doc_add_segment(doc, KB_SEG_RESOLUTION, false, values[KB_TF_RESOLUTION], lens[KB_TF_RESOLUTION]);
+  if (V(KB_TF_TAGS)) kb_doc_add_segment(doc, KB_SEG_TAGS, false, values[KB_TF_TAGS], lens[KB_TF_TAGS]);
   kb_doc_set_str(doc, KB_FIELD_LANGUAGE, kb_doc_guess_language(doc));
 #undef V
   *out = doc;
@@ -371,8 +364,105 @@ static char *json_text(json_t *v) {
   return NULL;
 }
 
-static int ticket_from_json(const char *json, size_t len, size_t line, const name_map *m,
-                            kb_doc **doc, kb_ticket_reject *rej) {
+/* Marks a built ticket with whether it has a fix and where it came from. */
+static int mark_fix(kb_doc *doc, const char *fix_from) {
+  int rc = kb_doc_set_str(doc, KB_FIELD_FIX, fix_from ? "yes" : "no");
+  if (rc == KB_OK && fix_from) rc = kb_doc_set_str(doc, KB_FIELD_RESOLUTION_FROM, fix_from);
+  return rc;
+}
+
+/* The record's assembled values, checked and built into a doc. */
+static int finish_ticket(kb_trecord *rec, size_t line, kb_doc **doc, kb_ticket_reject *rej) {
+  char *values[NFIELDS];
+  size_t lens[NFIELDS];
+  const char *fix_from;
+  if (kb_trecord_finish(rec, values, lens, &fix_from) != KB_OK) return KB_ENOMEM;
+  int rc = build_ticket(values, lens, line, doc, rej);
+  if (rc == KB_OK && mark_fix(*doc, fix_from) != KB_OK) {
+    kb_doc_free(*doc);
+    *doc = NULL;
+    rc = KB_ENOMEM;
+  }
+  return rc;
+}
+
+/* What a JSON ticket needs besides its text: the names, the formats, and
+ * optionally where to note the keys of the first record (for --dry-run). */
+typedef struct json_ctx {
+  const name_map *names;
+  const kb_tformats *formats;
+  kb_trecord *rec;          /* reused between records */
+  const kb_tformat **format; /* out: the format of the record, or NULL */
+  column_info **cols;       /* out, when *cols is NULL: the keys and their roles */
+  size_t *ncols;
+} json_ctx;
+
+/* A JSON comment array (Zendesk): each object's date, author, public flag
+ * and text by the format's comment keys. */
+static int json_comments(kb_trecord *rec, const kb_tformat *f, const char *key, json_t *arr) {
+  kb_tcol col = {KB_TCOL_COMMENTS, -1, 0, KB_TCOL_FORMAT, 0};
+  int rc = kb_trecord_add(rec, &col, key, "", 0); /* names the comments' column */
+  const char *kdate = kb_tformat_comment_key(f, 0), *kauthor = kb_tformat_comment_key(f, 1),
+             *kpublic = kb_tformat_comment_key(f, 2);
+  size_t i;
+  json_t *c;
+  json_array_foreach(arr, i, c) {
+    if (rc != KB_OK) break;
+    if (!json_is_object(c)) continue;
+    char *date = kdate ? json_text(json_object_get(c, kdate)) : NULL;
+    char *author = kauthor ? json_text(json_object_get(c, kauthor)) : NULL;
+    bool pub = !(kpublic && json_is_false(json_object_get(c, kpublic)));
+    const char *text = NULL, *tkey = NULL;
+    for (size_t k = 3; !text && kb_tformat_comment_key(f, k); k++) {
+      tkey = kb_tformat_comment_key(f, k);
+      json_t *t = json_object_get(c, tkey);
+      if (json_is_string(t) && json_string_length(t)) text = json_string_value(t);
+    }
+    if (text) {
+      kb_buf norm = {0};
+      normalise_name(tkey, strlen(tkey), &norm);
+      rc = kb_trecord_comment(rec, date, author, pub, text, strlen(text),
+                              kb_tformat_is_html(f, norm.data));
+      kb_buf_free(&norm);
+    }
+    free(date);
+    free(author);
+  }
+  return rc;
+}
+
+/* The format of a JSON object, by its keys. */
+static const kb_tformat *json_format(const kb_tformats *formats, json_t *o) {
+  size_t n = json_object_size(o), k = 0;
+  char **names = calloc(n ? n : 1, sizeof *names);
+  if (!names) return NULL;
+  const char *key;
+  json_t *v;
+  json_object_foreach(o, key, v) {
+    kb_buf b = {0};
+    normalise_name(key, strlen(key), &b);
+    names[k++] = kb_buf_detach(&b);
+  }
+  const kb_tformat *f = kb_tformats_detect(formats, names, k);
+  for (size_t i = 0; i < k; i++) free(names[i]);
+  free(names);
+  return f;
+}
+
+/* Notes the keys of a JSON record and their roles (the first record's, for
+ * --dry-run). */
+static void note_column(json_ctx *c, const char *key, const kb_tcol *roles, size_t n) {
+  column_info *cols = realloc(*c->cols, (*c->ncols + 1) * sizeof *cols);
+  if (!cols) return;
+  *c->cols = cols;
+  column_info *ci = &cols[(*c->ncols)++];
+  ci->name = strdup(key);
+  ci->nroles = ci->name ? n : 0;
+  memcpy(ci->roles, roles, n * sizeof *roles);
+}
+
+static int ticket_from_json(const char *json, size_t len, size_t line, json_ctx *c, kb_doc **doc,
+                            kb_ticket_reject *rej) {
   *doc = NULL;
   json_error_t jerr;
   json_t *o = json_loadb(json, len, 0, &jerr);
@@ -382,30 +472,47 @@ static int ticket_from_json(const char *json, size_t len, size_t line, const nam
     json_decref(o);
     return KB_EPARSE;
   }
-  char *values[NFIELDS] = {0};
-  size_t lens[NFIELDS] = {0};
+  const kb_tformat *f = json_format(c->formats, o);
+  if (c->format) *c->format = f;
+  bool note = c->cols && !*c->cols;
+  kb_trecord_set_format(c->rec, f);
   const char *key;
   json_t *v;
+  unsigned index = 0;
+  int rc = KB_OK;
   json_object_foreach(o, key, v) {
-    int f = map_lookup(m, key, strlen(key));
-    if (f < 0 || values[f]) continue;
-    values[f] = json_text(v);
-    lens[f] = values[f] ? strlen(values[f]) : 0;
+    kb_buf norm = {0};
+    normalise_name(key, strlen(key), &norm);
+    kb_tcol roles[MAX_ROLES];
+    size_t n = column_roles(c->names, f, norm.data, index++, roles);
+    kb_buf_free(&norm);
+    if (note) note_column(c, key, roles, n);
+    char *text = NULL;
+    for (size_t k = 0; k < n && rc == KB_OK; k++) {
+      if (roles[k].kind == KB_TCOL_COMMENTS && json_is_array(v)) {
+        rc = json_comments(c->rec, f, key, v);
+        continue;
+      }
+      if (!text && !(text = json_text(v))) break;
+      rc = kb_trecord_add(c->rec, &roles[k], key, text, strlen(text));
+    }
+    free(text);
   }
-  int rc = build_ticket(values, lens, line, doc, rej);
-  for (size_t i = 0; i < NFIELDS; i++) free(values[i]);
+  rc = rc == KB_OK ? finish_ticket(c->rec, line, doc, rej) : rc;
   json_decref(o);
   return rc;
 }
 
 struct kb_ticket_json {
   name_map names;
+  kb_tformats *formats;
 };
 
 int kb_ticket_json_new(const char *map, kb_ticket_json **out, kb_error *err) {
   kb_ticket_json *p = calloc(1, sizeof *p);
   if (!p) return kb_error_set(err, KB_ENOMEM, "out of memory");
   int rc = build_map(map, &p->names, err);
+  if (rc == KB_OK) rc = kb_tformats_new(&p->formats, err);
   if (rc != KB_OK) {
     kb_ticket_json_free(p);
     return rc;
@@ -417,22 +524,34 @@ int kb_ticket_json_new(const char *map, kb_ticket_json **out, kb_error *err) {
 void kb_ticket_json_free(kb_ticket_json *p) {
   if (!p) return;
   map_free(&p->names);
+  kb_tformats_free(p->formats);
   free(p);
+}
+
+/* One record with an assembler of its own (a kb_ticket_json is shared
+ * read-only). */
+static int json_once(const char *json, size_t len, size_t line, const name_map *names,
+                     const kb_tformats *formats, kb_doc **doc, kb_ticket_reject *rej) {
+  json_ctx c = {.names = names, .formats = formats};
+  if (kb_trecord_new(NULL, &c.rec) != KB_OK) return KB_ENOMEM;
+  int rc = ticket_from_json(json, len, line, &c, doc, rej);
+  kb_trecord_free(c.rec);
+  return rc;
 }
 
 int kb_ticket_json_parse(const kb_ticket_json *p, const char *json, size_t len, size_t line,
                          kb_doc **doc, kb_ticket_reject *rej) {
-  return ticket_from_json(json, len, line, &p->names, doc, rej);
+  return json_once(json, len, line, &p->names, p->formats, doc, rej);
 }
 
 int kb_ticket_from_json(const char *json, size_t len, size_t line, const char *map,
                         kb_doc **doc, kb_ticket_reject *rej) {
-  name_map m = {0};
+  kb_ticket_json *p = NULL;
   kb_error err = {0};
-  int rc = build_map(map, &m, &err);
-  if (rc == KB_OK) rc = ticket_from_json(json, len, line, &m, doc, rej);
+  int rc = kb_ticket_json_new(map, &p, &err);
+  if (rc == KB_OK) rc = kb_ticket_json_parse(p, json, len, line, doc, rej);
   else reject(rej, line, "", "%s", err.message);
-  map_free(&m);
+  kb_ticket_json_free(p);
   return rc;
 }
 
@@ -444,6 +563,12 @@ struct kb_ticket_reader {
   kb_ticket_format format;
   size_t max_record;
   name_map names;
+  kb_tformats *formats;
+  const kb_tformat *tformat; /* the format recognised (CSV header, first JSON record) */
+  bool tformat_known;        /* a record has been read to judge it (JSON) */
+  kb_trecord *rec;
+  column_info *cols; /* CSV columns or the first JSON record's keys, and their roles */
+  size_t ncols;
   /* input buffer over gzread */
   char *buf;
   size_t buf_len, buf_pos;
@@ -465,7 +590,6 @@ struct kb_ticket_reader {
   /* CSV */
   struct csv_parser csv;
   bool csv_open;
-  int columns[MAX_COLUMNS]; /* column → ticket field, or -1 */
   size_t ncolumns;
   char *fields[MAX_COLUMNS];
   size_t field_lens[MAX_COLUMNS];
@@ -737,6 +861,33 @@ static csv_step csv_next(kb_ticket_reader *r, const char **why) {
   }
 }
 
+/* The header's columns, the format they are, and what each fills. */
+static int plan_columns(kb_ticket_reader *r) {
+  char **norms = calloc(r->nfields ? r->nfields : 1, sizeof *norms);
+  r->cols = calloc(r->nfields ? r->nfields : 1, sizeof *r->cols);
+  if (!norms || !r->cols) {
+    free(norms);
+    return KB_ENOMEM;
+  }
+  int rc = KB_OK;
+  for (size_t i = 0; i < r->nfields && rc == KB_OK; i++) {
+    kb_buf b = {0};
+    normalise_name(r->fields[i], r->field_lens[i], &b);
+    norms[i] = kb_buf_detach(&b);
+    r->cols[i].name = strdup(r->fields[i]);
+    if (!norms[i] || !r->cols[i].name) rc = KB_ENOMEM;
+  }
+  r->ncols = r->nfields;
+  if (rc == KB_OK) r->tformat = kb_tformats_detect(r->formats, norms, r->nfields);
+  r->tformat_known = true;
+  for (size_t i = 0; i < r->nfields && rc == KB_OK; i++)
+    r->cols[i].nroles = column_roles(&r->names, r->tformat, norms[i], (unsigned)i, r->cols[i].roles);
+  for (size_t i = 0; i < r->nfields; i++) free(norms[i]);
+  free(norms);
+  if (rc == KB_OK) kb_trecord_set_format(r->rec, r->tformat);
+  return rc;
+}
+
 static int read_header(kb_ticket_reader *r, kb_error *err) {
   const char *why;
   csv_step st = csv_next(r, &why);
@@ -746,24 +897,15 @@ static int read_header(kb_ticket_reader *r, kb_error *err) {
                         r->record_line, why);
   r->ncolumns = r->nfields;
   kb_buf_append(&r->header_raw, r->record_raw.data ? r->record_raw.data : "", r->record_raw.len);
+  if (plan_columns(r) != KB_OK) return kb_error_set(err, KB_ENOMEM, "out of memory");
   bool has_id = false, has_text = false;
-  /* columns named by --map first, then the default names for the fields
-   * still free; among defaults the first column of a field wins */
-  for (size_t i = 0; i < r->nfields; i++) r->columns[i] = -1;
-  for (int pass = 0; pass < 2; pass++)
-    for (size_t i = 0; i < r->nfields; i++) {
-      if (r->columns[i] >= 0) continue;
-      bool user;
-      int f = map_lookup_user(&r->names, r->fields[i], r->field_lens[i], &user);
-      if (f < 0 || (pass == 0) != user) continue;
-      bool taken = false;
-      for (size_t k = 0; k < r->nfields; k++) taken |= k != i && r->columns[k] == f;
-      if (!taken) r->columns[i] = f;
+  for (size_t i = 0; i < r->ncols; i++)
+    for (size_t k = 0; k < r->cols[i].nroles; k++) {
+      const kb_tcol *c = &r->cols[i].roles[k];
+      bool field = c->kind == KB_TCOL_FIELD;
+      has_id |= field && c->field == KB_TF_ID;
+      has_text |= (field && FIELD(c->field)->content) || c->kind == KB_TCOL_COMMENTS;
     }
-  for (size_t i = 0; i < r->nfields; i++) {
-    has_id |= r->columns[i] == 0;
-    has_text |= r->columns[i] >= 1 && r->columns[i] <= 3;
-  }
   if (!has_id || !has_text)
     return kb_error_set(err, KB_EPARSE,
                         "%s:%zu: 表头中找不到%s列，请用 --map 指定，例如 --map id=工单号 "
@@ -775,20 +917,18 @@ static int read_header(kb_ticket_reader *r, kb_error *err) {
 }
 
 static int csv_ticket(kb_ticket_reader *r, kb_doc **doc, kb_ticket_reject *rej) {
-  char *values[NFIELDS] = {0};
-  size_t lens[NFIELDS] = {0};
   if (r->nfields > r->ncolumns) {
     reject(rej, r->record_line, "", "列数 %zu 多于表头的 %zu 列 (more fields than the header)",
            r->nfields, r->ncolumns);
     return KB_EPARSE;
   }
-  for (size_t i = 0; i < r->nfields; i++) {
-    int f = r->columns[i];
-    if (f < 0) continue;
-    values[f] = r->fields[i];
-    lens[f] = r->field_lens[i];
-  }
-  return build_ticket(values, lens, r->record_line, doc, rej);
+  kb_trecord_reset(r->rec);
+  int rc = KB_OK;
+  for (size_t i = 0; i < r->nfields && rc == KB_OK; i++)
+    for (size_t k = 0; k < r->cols[i].nroles && rc == KB_OK; k++)
+      rc = kb_trecord_add(r->rec, &r->cols[i].roles[k], r->cols[i].name, r->fields[i],
+                          r->field_lens[i]);
+  return rc == KB_OK ? finish_ticket(r->rec, r->record_line, doc, rej) : rc;
 }
 
 /* ---------------------------------------------------------------- public */
@@ -810,6 +950,9 @@ int kb_ticket_reader_open(const char *path, const kb_ticket_opts *opts, kb_ticke
   r->buf = malloc(CHUNK);
   int rc = r->path && r->buf ? KB_OK : kb_error_set(err, KB_ENOMEM, "out of memory");
   if (rc == KB_OK) rc = build_map(opts ? opts->map : NULL, &r->names, err);
+  if (rc == KB_OK) rc = kb_tformats_new(&r->formats, err);
+  if (rc == KB_OK && kb_trecord_new(NULL, &r->rec) != KB_OK)
+    rc = kb_error_set(err, KB_ENOMEM, "out of memory");
   if (rc == KB_OK) rc = setup_charset(r, path, opts ? opts->encoding : NULL, err);
   if (rc == KB_OK) {
     int fd = r->spool_fd >= 0 ? dup(r->spool_fd) : strcmp(path, "-") == 0 ? dup(0) : -1;
@@ -845,6 +988,10 @@ void kb_ticket_reader_free(kb_ticket_reader *r) {
   if (r->csv_open) csv_free(&r->csv);
   clear_fields(r);
   map_free(&r->names);
+  kb_tformats_free(r->formats);
+  kb_trecord_free(r->rec);
+  for (size_t i = 0; i < r->ncols; i++) free(r->cols[i].name);
+  free(r->cols);
   kb_buf_free(&r->raw);
   kb_buf_free(&r->utf8);
   kb_buf_free(&r->record_raw);
@@ -878,7 +1025,10 @@ static int jsonl_next(kb_ticket_reader *r, kb_doc **doc, kb_ticket_reject *rej) 
     size_t s = 0;
     while (s < n && (r->utf8.data[s] == ' ' || r->utf8.data[s] == '\t')) s++;
     if (s == n) continue; /* blank line */
-    return ticket_from_json(r->utf8.data + s, n - s, r->line, &r->names, doc, rej);
+    json_ctx c = {.names = &r->names, .formats = r->formats, .rec = r->rec, .format = &r->tformat,
+                  .cols = &r->cols, .ncols = &r->ncols};
+    r->tformat_known = true;
+    return ticket_from_json(r->utf8.data + s, n - s, r->line, &c, doc, rej);
   }
 }
 

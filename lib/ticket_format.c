@@ -1,0 +1,692 @@
+/* ticket_format.c — ticket fields, known export formats and the assembly of
+ * one record (ticket_format.h). */
+#include "kb/ticket_format.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "kb/richtext.h"
+#include "kb/text.h"
+
+extern const char _binary_ticket_formats_txt_start[], _binary_ticket_formats_txt_end[];
+extern const char _binary_priority_scales_txt_start[], _binary_priority_scales_txt_end[];
+
+#define MAX_ROLES 4
+
+/* --------------------------------------------------------------- fields */
+
+static const kb_tfield_info fields[KB_TF_COUNT] = {
+#define KB_TFIELD_INFO(e, name, field, max, check, content) {name, field, max, check, content},
+    KB_TICKET_FIELDS(KB_TFIELD_INFO)
+#undef KB_TFIELD_INFO
+};
+
+const kb_tfield_info *kb_tfield_get(kb_tfield f) {
+  return (unsigned)f < KB_TF_COUNT ? &fields[f] : NULL;
+}
+
+int kb_tfield_from_name(const char *name, size_t len) {
+  for (int i = 0; i < KB_TF_COUNT; i++)
+    if (strlen(fields[i].name) == len && memcmp(fields[i].name, name, len) == 0) return i;
+  return -1;
+}
+
+int kb_tformat_normalise(const char *s, size_t len, kb_buf *out) {
+  kb_buf folded = {0};
+  if (kb_utf8_valid(s, len, NULL) && kb_text_fold(s, len, &folded, NULL) == KB_OK) {
+    s = folded.data;
+    len = folded.len;
+  }
+  int rc = KB_OK;
+  for (size_t i = 0; i < len && rc == KB_OK; i++)
+    if (s[i] != ' ' && s[i] != '_' && s[i] != '-' && s[i] != '\t' && s[i] != '\r')
+      rc = kb_buf_putc(out, s[i]);
+  if (rc == KB_OK && !out->data) rc = kb_buf_append(out, "", 0);
+  kb_buf_free(&folded);
+  return rc;
+}
+
+/* -------------------------------------------------------------- formats */
+
+typedef struct strlist {
+  char **v;
+  size_t n;
+} strlist;
+
+static int strlist_add(strlist *l, const char *s, size_t len) {
+  char **v = realloc(l->v, (l->n + 1) * sizeof *v);
+  if (!v) return KB_ENOMEM;
+  l->v = v;
+  l->v[l->n] = strndup(s, len);
+  return l->v[l->n++] ? KB_OK : KB_ENOMEM;
+}
+
+static void strlist_free(strlist *l) {
+  for (size_t i = 0; i < l->n; i++) free(l->v[i]);
+  free(l->v);
+  *l = (strlist){0};
+}
+
+static bool strlist_has(const strlist *l, const char *s) {
+  for (size_t i = 0; i < l->n; i++)
+    if (strcmp(l->v[i], s) == 0) return true;
+  return false;
+}
+
+typedef enum fix_method { FIX_FIELD, FIX_COMMENT_BEFORE_CLOSED, FIX_AGENT_COMMENT } fix_method;
+static const char *const fix_names[] = {"field", "last comment before closed",
+                                        "last public agent comment"};
+typedef enum part { PART_DATE, PART_AUTHOR, PART_TEXT } part;
+static const char *const part_names[] = {"date", "author", "text"};
+
+typedef struct column_entry {
+  char *norm;
+  kb_tcol_kind kind;
+  int field;
+  unsigned rank;
+} column_entry;
+
+struct kb_tformat {
+  char *name, *title;
+  column_entry *cols;
+  size_t ncols;
+  strlist signature, html, wiki, strip, empty, comment_keys;
+  bool jira_dates;
+  fix_method fix[3];
+  size_t nfix;
+  part parts[3];
+  size_t nparts;
+  strlist scale_values; /* folded values … */
+  char (*scale_levels)[3]; /* … and their levels, "P1" */
+};
+
+struct kb_tformats {
+  kb_tformat *v;
+  size_t n;
+};
+
+static void format_free(kb_tformat *f) {
+  free(f->name);
+  free(f->title);
+  for (size_t i = 0; i < f->ncols; i++) free(f->cols[i].norm);
+  free(f->cols);
+  strlist_free(&f->signature);
+  strlist_free(&f->html);
+  strlist_free(&f->wiki);
+  strlist_free(&f->strip);
+  strlist_free(&f->empty);
+  strlist_free(&f->comment_keys);
+  strlist_free(&f->scale_values);
+  free(f->scale_levels);
+}
+
+void kb_tformats_free(kb_tformats *t) {
+  if (!t) return;
+  for (size_t i = 0; i < t->n; i++) format_free(&t->v[i]);
+  free(t->v);
+  free(t);
+}
+
+static const char *trim(const char *s, const char *e, const char **end) {
+  while (s < e && (*s == ' ' || *s == '\t')) s++;
+  while (e > s && (e[-1] == ' ' || e[-1] == '\t' || e[-1] == '\r')) e--;
+  *end = e;
+  return s;
+}
+
+static int add_normalised(strlist *l, const char *s, size_t len) {
+  kb_buf b = {0};
+  int rc = kb_tformat_normalise(s, len, &b);
+  if (rc == KB_OK) rc = strlist_add(l, b.data, b.len);
+  kb_buf_free(&b);
+  return rc;
+}
+
+static int add_column(kb_tformat *f, const char *s, size_t len, kb_tcol_kind kind, int field,
+                      unsigned rank) {
+  column_entry *c = realloc(f->cols, (f->ncols + 1) * sizeof *c);
+  if (!c) return KB_ENOMEM;
+  f->cols = c;
+  kb_buf b = {0};
+  int rc = kb_tformat_normalise(s, len, &b);
+  f->cols[f->ncols] = (column_entry){kb_buf_detach(&b), kind, field, rank};
+  if (rc == KB_OK && !f->cols[f->ncols].norm) rc = KB_ENOMEM;
+  f->ncols++;
+  return rc;
+}
+
+static int index_of(const char *const *names, size_t n, const char *s, size_t len) {
+  for (size_t i = 0; i < n; i++)
+    if (strlen(names[i]) == len && memcmp(names[i], s, len) == 0) return (int)i;
+  return -1;
+}
+
+/* The scale's "P1: a, b" lines into f. */
+static int load_scale(kb_tformat *f, const char *name, size_t nlen, kb_error *err) {
+  const char *s = _binary_priority_scales_txt_start, *end = _binary_priority_scales_txt_end;
+  bool in = false, found = false;
+  for (; s < end;) {
+    const char *e = memchr(s, '\n', (size_t)(end - s));
+    if (!e) e = end;
+    if (*s == '[') {
+      const char *close = memchr(s, ']', (size_t)(e - s));
+      in = close && (size_t)(close - s - 1) == nlen && memcmp(s + 1, name, nlen) == 0;
+      found |= in;
+    } else if (in && *s != '#' && e - s > 3 && s[0] == 'P' && s[1] >= '1' && s[1] <= '4' &&
+               s[2] == ':') {
+      for (const char *a = s + 3; a < e;) {
+        const char *c = memchr(a, ',', (size_t)(e - a));
+        if (!c) c = e;
+        const char *ve, *v = trim(a, c, &ve);
+        kb_buf folded = {0};
+        if (v < ve) {
+          if (kb_text_fold(v, (size_t)(ve - v), &folded, NULL) != KB_OK ||
+              strlist_add(&f->scale_values, folded.data, folded.len) != KB_OK) {
+            kb_buf_free(&folded);
+            return kb_error_set(err, KB_ENOMEM, "out of memory");
+          }
+          char(*lv)[3] = realloc(f->scale_levels, f->scale_values.n * sizeof *lv);
+          if (!lv) {
+            kb_buf_free(&folded);
+            return kb_error_set(err, KB_ENOMEM, "out of memory");
+          }
+          f->scale_levels = lv;
+          memcpy(lv[f->scale_values.n - 1], s, 2);
+          lv[f->scale_values.n - 1][2] = '\0';
+        }
+        kb_buf_free(&folded);
+        a = c + 1;
+      }
+    }
+    s = e + 1;
+  }
+  return found ? KB_OK
+               : kb_error_set(err, KB_EINVAL, "priority_scales.txt: 没有刻度 (no scale) [%.*s]",
+                              (int)nlen, name);
+}
+
+/* One "key: values" line of a format. */
+static int format_line(kb_tformat *f, const char *key, size_t klen, const char *vals,
+                       const char *vend, size_t line, kb_error *err) {
+  int rc = KB_OK;
+  unsigned rank = 0;
+  int field = kb_tfield_from_name(key, klen);
+#define KEY(k) (klen == strlen(k) && memcmp(key, k, klen) == 0)
+  for (const char *a = vals; a < vend && rc == KB_OK; rank++) {
+    const char *c = memchr(a, ',', (size_t)(vend - a));
+    if (!c) c = vend;
+    const char *ve, *v = trim(a, c, &ve);
+    size_t n = (size_t)(ve - v);
+    a = c + 1;
+    if (!n) continue;
+    if (field >= 0) rc = add_column(f, v, n, KB_TCOL_FIELD, field, rank);
+    else if (KEY("outcome")) rc = add_column(f, v, n, KB_TCOL_OUTCOME, -1, rank);
+    else if (KEY("comments")) rc = add_column(f, v, n, KB_TCOL_COMMENTS, -1, rank);
+    else if (KEY("requester")) rc = add_column(f, v, n, KB_TCOL_REQUESTER, -1, rank);
+    else if (KEY("signature")) rc = add_normalised(&f->signature, v, n);
+    else if (KEY("html")) rc = add_normalised(&f->html, v, n);
+    else if (KEY("wiki")) rc = add_normalised(&f->wiki, v, n);
+    else if (KEY("strip ids")) rc = add_normalised(&f->strip, v, n);
+    else if (KEY("empty")) rc = strlist_add(&f->empty, v, n);
+    else if (KEY("comment keys")) rc = strlist_add(&f->comment_keys, v, n);
+    else if (KEY("dates") && n == 4 && memcmp(v, "jira", 4) == 0) f->jira_dates = true;
+    else if (KEY("scale")) rc = load_scale(f, v, n, err);
+    else if (KEY("fix") && f->nfix < 3 && index_of(fix_names, 3, v, n) >= 0)
+      f->fix[f->nfix++] = (fix_method)index_of(fix_names, 3, v, n);
+    else if (KEY("comment")) {
+      for (const char *p = v; p < ve && f->nparts < 3;) {
+        const char *semi = memchr(p, ';', (size_t)(ve - p));
+        if (!semi) semi = ve;
+        int k = index_of(part_names, 3, p, (size_t)(semi - p));
+        if (k < 0) break;
+        f->parts[f->nparts++] = (part)k;
+        p = semi + 1;
+      }
+      if (f->nparts != 3) rc = KB_EINVAL;
+    } else {
+      rc = KB_EINVAL;
+    }
+  }
+#undef KEY
+  if (rc == KB_EINVAL && !err->message[0])
+    kb_error_set(err, rc, "ticket_formats.txt:%zu: 无法识别的一行 (bad line) [%s] %.*s", line,
+                 f->name, (int)klen, key);
+  else if (rc == KB_ENOMEM)
+    kb_error_set(err, rc, "out of memory");
+  return rc;
+}
+
+int kb_tformats_new(kb_tformats **out, kb_error *err) {
+  kb_error local = {0};
+  if (!err) err = &local;
+  *out = NULL;
+  kb_tformats *t = calloc(1, sizeof *t);
+  if (!t) return kb_error_set(err, KB_ENOMEM, "out of memory");
+  const char *s = _binary_ticket_formats_txt_start, *end = _binary_ticket_formats_txt_end;
+  int rc = KB_OK;
+  for (size_t line = 1; s < end && rc == KB_OK; line++) {
+    const char *e = memchr(s, '\n', (size_t)(end - s));
+    if (!e) e = end;
+    const char *te, *ts = trim(s, e, &te);
+    if (ts < te && *ts == '[') {
+      const char *close = memchr(ts, ']', (size_t)(te - ts));
+      kb_tformat *v = realloc(t->v, (t->n + 1) * sizeof *v);
+      if (!v || !close) {
+        rc = !v ? kb_error_set(err, KB_ENOMEM, "out of memory")
+                : kb_error_set(err, KB_EINVAL, "ticket_formats.txt:%zu: ']'", line);
+      } else {
+        t->v = v;
+        kb_tformat *f = &t->v[t->n++];
+        *f = (kb_tformat){0};
+        const char *de, *d = trim(close + 1, te, &de);
+        f->name = strndup(ts + 1, (size_t)(close - ts - 1));
+        f->title = strndup(d, (size_t)(de - d));
+        if (!f->name || !f->title) rc = kb_error_set(err, KB_ENOMEM, "out of memory");
+      }
+    } else if (ts < te && *ts != '#') {
+      const char *colon = memchr(ts, ':', (size_t)(te - ts));
+      if (!colon || !t->n)
+        rc = kb_error_set(err, KB_EINVAL, "ticket_formats.txt:%zu: 应为 key: values (expected "
+                          "key: values inside a [format])", line);
+      else
+        rc = format_line(&t->v[t->n - 1], ts, (size_t)(colon - ts), colon + 1, te, line, err);
+    }
+    s = e + 1;
+  }
+  if (rc != KB_OK) {
+    kb_tformats_free(t);
+    return rc;
+  }
+  *out = t;
+  return KB_OK;
+}
+
+const kb_tformat *kb_tformats_detect(const kb_tformats *t, char *const *names, size_t n) {
+  for (size_t i = 0; t && i < t->n; i++) {
+    const kb_tformat *f = &t->v[i];
+    bool all = f->signature.n > 0;
+    for (size_t s = 0; s < f->signature.n && all; s++) {
+      bool found = false;
+      for (size_t k = 0; k < n && !found; k++) found = strcmp(names[k], f->signature.v[s]) == 0;
+      all = found;
+    }
+    if (all) return f;
+  }
+  return NULL;
+}
+
+const char *kb_tformat_name(const kb_tformat *f) { return f->name; }
+const char *kb_tformat_title(const kb_tformat *f) { return f->title; }
+
+size_t kb_tformat_columns(const kb_tformat *f, const char *norm, kb_tcol *out, size_t max) {
+  size_t n = 0;
+  for (size_t i = 0; f && i < f->ncols && n < max; i++) {
+    if (strcmp(f->cols[i].norm, norm)) continue;
+    unsigned flags = 0;
+    if (strlist_has(&f->html, norm)) flags |= KB_TCOL_HTML;
+    if (strlist_has(&f->wiki, norm)) flags |= KB_TCOL_WIKI;
+    if (strlist_has(&f->strip, norm)) flags |= KB_TCOL_STRIP_ID;
+    out[n++] = (kb_tcol){f->cols[i].kind, f->cols[i].field, flags, KB_TCOL_FORMAT, f->cols[i].rank};
+  }
+  return n;
+}
+
+bool kb_tformat_names_field(const kb_tformat *f, int field) {
+  for (size_t i = 0; f && i < f->ncols; i++)
+    if (f->cols[i].kind == KB_TCOL_FIELD && f->cols[i].field == field) return true;
+  return false;
+}
+
+const char *kb_tformat_comment_key(const kb_tformat *f, size_t i) {
+  return f && i < f->comment_keys.n ? f->comment_keys.v[i] : NULL;
+}
+
+bool kb_tformat_is_html(const kb_tformat *f, const char *norm) {
+  return f && strlist_has(&f->html, norm);
+}
+
+/* --------------------------------------------------------------- record */
+
+typedef struct slot {
+  kb_buf value, column;
+  bool set;
+  kb_tcol_source source;
+  unsigned rank;
+} slot;
+
+typedef struct comment {
+  kb_buf date, author, text;
+  bool is_public;
+} comment;
+
+struct kb_trecord {
+  const kb_tformat *f;
+  slot slots[KB_TF_COUNT];
+  kb_buf outcome, requester, comments_column, fix_from, tmp;
+  comment *comments;
+  size_t ncomments, cap;
+};
+
+int kb_trecord_new(const kb_tformat *f, kb_trecord **out) {
+  *out = calloc(1, sizeof **out);
+  if (!*out) return KB_ENOMEM;
+  (*out)->f = f;
+  return KB_OK;
+}
+
+void kb_trecord_reset(kb_trecord *r) {
+  for (int i = 0; i < KB_TF_COUNT; i++) {
+    kb_buf_reset(&r->slots[i].value);
+    kb_buf_reset(&r->slots[i].column);
+    r->slots[i].set = false;
+  }
+  kb_buf_reset(&r->outcome);
+  kb_buf_reset(&r->requester);
+  kb_buf_reset(&r->comments_column);
+  kb_buf_reset(&r->fix_from);
+  r->ncomments = 0;
+}
+
+void kb_trecord_set_format(kb_trecord *r, const kb_tformat *f) {
+  kb_trecord_reset(r);
+  r->f = f;
+}
+
+void kb_trecord_free(kb_trecord *r) {
+  if (!r) return;
+  for (int i = 0; i < KB_TF_COUNT; i++) {
+    kb_buf_free(&r->slots[i].value);
+    kb_buf_free(&r->slots[i].column);
+  }
+  for (size_t i = 0; i < r->cap; i++) {
+    kb_buf_free(&r->comments[i].date);
+    kb_buf_free(&r->comments[i].author);
+    kb_buf_free(&r->comments[i].text);
+  }
+  free(r->comments);
+  kb_buf_free(&r->outcome);
+  kb_buf_free(&r->requester);
+  kb_buf_free(&r->comments_column);
+  kb_buf_free(&r->fix_from);
+  kb_buf_free(&r->tmp);
+  free(r);
+}
+
+/* "04/Mar/24 10:15 AM" (Jira's default) → "2024-03-04 10:15"; false when
+ * the value is not in that form (it is then left as it is). */
+static bool jira_date(const char *s, size_t len, kb_buf *out) {
+  static const char months[] = "janfebmaraprmayjunjulaugsepoctnovdec";
+  char buf[40];
+  if (len >= sizeof buf) return false;
+  memcpy(buf, s, len);
+  buf[len] = '\0';
+  int d, y, h = 0, m = 0, used = 0;
+  char mon[4] = "", ampm[3] = "";
+  int k = sscanf(buf, "%2d/%3[A-Za-z]/%4d%n %2d:%2d %n", &d, mon, &y, &used, &h, &m, &used);
+  if (k < 3) return false;
+  if (k == 5 && used < (int)len) sscanf(buf + used, "%2[AaPpMm]", ampm);
+  for (char *p = mon; *p; p++) *p = (char)(*p | 0x20);
+  const char *at = strlen(mon) == 3 ? strstr(months, mon) : NULL;
+  if (!at || (at - months) % 3 || d < 1 || d > 31 || h > 23 || m > 59) return false;
+  if (y < 100) y += 2000;
+  if ((ampm[0] | 0x20) == 'p' && h < 12) h += 12;
+  if ((ampm[0] | 0x20) == 'a' && h == 12) h = 0;
+  kb_buf_reset(out);
+  if (k == 5) kb_buf_printf(out, "%04d-%02d-%02d %02d:%02d", y, (int)(at - months) / 3 + 1, d, h, m);
+  else kb_buf_printf(out, "%04d-%02d-%02d", y, (int)(at - months) / 3 + 1, d);
+  return true;
+}
+
+/* The value as the record keeps it: rich text made plain, a system's
+ * dates and priorities read, an id suffix cut. Into r->tmp. */
+static int transform(kb_trecord *r, const kb_tcol *col, const char *v, size_t len) {
+  kb_buf *t = &r->tmp;
+  kb_buf_reset(t);
+  int rc = KB_OK;
+  if ((col->flags & KB_TCOL_HTML) && kb_richtext_looks_html(v, len)) rc = kb_richtext_html(v, len, t);
+  else if (col->flags & KB_TCOL_WIKI) rc = kb_richtext_jira(v, len, t);
+  else rc = kb_buf_append(t, v, len);
+  if (rc != KB_OK) return rc;
+  if (col->flags & KB_TCOL_STRIP_ID) {
+    /* ZenTao: "Oracle 数据库(#3)" */
+    char *open = t->len && t->data[t->len - 1] == ')' ? strstr(t->data, "(#") : NULL;
+    bool digits = open != NULL;
+    for (char *p = open ? open + 2 : NULL; p && p < t->data + t->len - 1; p++)
+      digits &= *p >= '0' && *p <= '9';
+    if (digits) {
+      t->len = (size_t)(open - t->data);
+      while (t->len && t->data[t->len - 1] == ' ') t->len--;
+      t->data[t->len] = '\0';
+    }
+  }
+  const kb_tformat *f = r->f;
+  if (f && f->jira_dates && col->kind == KB_TCOL_FIELD &&
+      (col->field == KB_TF_CREATED || col->field == KB_TF_CLOSED)) {
+    kb_buf d = {0};
+    if (jira_date(t->data, t->len, &d)) {
+      kb_buf_reset(t);
+      rc = kb_buf_append(t, d.data, d.len);
+    }
+    kb_buf_free(&d);
+  }
+  if (f && f->scale_values.n && col->kind == KB_TCOL_FIELD && col->field == KB_TF_PRIORITY &&
+      kb_utf8_valid(t->data, t->len, NULL)) {
+    kb_buf folded = {0};
+    const char *e, *s = trim(t->data, t->data + t->len, &e);
+    if (kb_text_fold(s, (size_t)(e - s), &folded, NULL) == KB_OK && folded.data)
+      for (size_t i = 0; i < f->scale_values.n; i++)
+        if (strcmp(f->scale_values.v[i], folded.data) == 0) {
+          kb_buf_reset(t);
+          rc = kb_buf_puts(t, f->scale_levels[i]);
+          break;
+        }
+    kb_buf_free(&folded);
+  }
+  return rc;
+}
+
+static bool is_empty_value(const kb_tformat *f, const char *v, size_t len) {
+  const char *e, *s = trim(v, v + len, &e);
+  for (size_t i = 0; f && i < f->empty.n; i++)
+    if (strlen(f->empty.v[i]) == (size_t)(e - s) && memcmp(f->empty.v[i], s, (size_t)(e - s)) == 0)
+      return true;
+  return false;
+}
+
+static comment *new_comment(kb_trecord *r) {
+  if (r->ncomments == r->cap) {
+    size_t cap = r->cap ? r->cap * 2 : 8;
+    comment *c = realloc(r->comments, cap * sizeof *c);
+    if (!c) return NULL;
+    memset(c + r->cap, 0, (cap - r->cap) * sizeof *c);
+    r->comments = c;
+    r->cap = cap;
+  }
+  comment *c = &r->comments[r->ncomments++];
+  kb_buf_reset(&c->date);
+  kb_buf_reset(&c->author);
+  kb_buf_reset(&c->text);
+  c->is_public = true;
+  return c;
+}
+
+/* A CSV comment cell, cut by the format's parts ("date;author;text"); a
+ * cell that is not in that form is all text. */
+static int csv_comment(kb_trecord *r, const kb_tcol *col, const char *v, size_t len) {
+  const kb_tformat *f = r->f;
+  const char *piece[3] = {v, v, v};
+  size_t plen[3] = {0, 0, len};
+  part roles[3] = {PART_TEXT, PART_TEXT, PART_TEXT};
+  size_t np = 1;
+  if (f && f->nparts == 3) {
+    const char *a = memchr(v, ';', len);
+    const char *b = a ? memchr(a + 1, ';', len - (size_t)(a + 1 - v)) : NULL;
+    if (b) {
+      piece[0] = v, plen[0] = (size_t)(a - v);
+      piece[1] = a + 1, plen[1] = (size_t)(b - a - 1);
+      piece[2] = b + 1, plen[2] = len - (size_t)(b + 1 - v);
+      memcpy(roles, f->parts, sizeof roles);
+      np = 3;
+    }
+  }
+  comment *c = new_comment(r);
+  if (!c) return KB_ENOMEM;
+  int rc = KB_OK;
+  for (size_t i = 0; i < 3 && rc == KB_OK; i++) {
+    size_t k = np == 1 ? 2 : i;
+    if (np == 1 && i) break;
+    if (roles[k] == PART_DATE) {
+      const char *e, *s = trim(piece[k], piece[k] + plen[k], &e);
+      if (!(f && f->jira_dates && jira_date(s, (size_t)(e - s), &c->date)))
+        rc = kb_buf_append(&c->date, s, (size_t)(e - s));
+    } else if (roles[k] == PART_AUTHOR) {
+      rc = kb_buf_append(&c->author, piece[k], plen[k]);
+    } else {
+      rc = transform(r, col, piece[k], plen[k]);
+      if (rc == KB_OK) rc = kb_buf_append(&c->text, r->tmp.data, r->tmp.len);
+    }
+  }
+  return rc;
+}
+
+int kb_trecord_add(kb_trecord *r, const kb_tcol *col, const char *column, const char *value,
+                   size_t len) {
+  if (col->kind == KB_TCOL_NONE) return KB_OK;
+  if (is_empty_value(r->f, value, len)) len = 0;
+  bool nonempty = false;
+  for (size_t i = 0; i < len && !nonempty; i++)
+    nonempty = value[i] != ' ' && value[i] != '\t' && value[i] != '\r' && value[i] != '\n';
+  if (col->kind == KB_TCOL_OUTCOME) {
+    if (r->outcome.len || !nonempty) return KB_OK;
+    int rc = transform(r, col, value, len);
+    return rc == KB_OK ? kb_buf_append(&r->outcome, r->tmp.data, r->tmp.len) : rc;
+  }
+  if (col->kind == KB_TCOL_REQUESTER) {
+    kb_buf_reset(&r->requester);
+    return kb_buf_append(&r->requester, value, len);
+  }
+  if (col->kind == KB_TCOL_COMMENTS) {
+    if (!r->comments_column.len) kb_buf_puts(&r->comments_column, column);
+    return nonempty ? csv_comment(r, col, value, len) : KB_OK;
+  }
+  if (col->field < 0 || col->field >= KB_TF_COUNT) return KB_OK;
+  slot *s = &r->slots[col->field];
+  if (col->source == KB_TCOL_FORMAT && !nonempty) return KB_OK;
+  bool join = false;
+  if (s->set) {
+    bool better = col->source < s->source || (col->source == s->source && col->rank < s->rank);
+    join = !better && col->field == KB_TF_TAGS && col->source == KB_TCOL_FORMAT &&
+           s->source == KB_TCOL_FORMAT;
+    if (!better && !join) return KB_OK;
+  }
+  int rc = transform(r, col, value, len);
+  if (rc != KB_OK) return rc;
+  if (join) {
+    rc = kb_buf_puts(&s->value, ", ");
+  } else {
+    kb_buf_reset(&s->value);
+    kb_buf_reset(&s->column);
+    rc = kb_buf_puts(&s->column, column);
+    s->set = true;
+    s->source = col->source;
+    s->rank = col->rank;
+  }
+  if (rc == KB_OK) rc = kb_buf_append(&s->value, r->tmp.data, r->tmp.len);
+  if (rc == KB_OK && !s->value.data) rc = kb_buf_append(&s->value, "", 0);
+  return rc;
+}
+
+int kb_trecord_comment(kb_trecord *r, const char *date, const char *author, bool is_public,
+                       const char *text, size_t len, bool html) {
+  comment *c = new_comment(r);
+  if (!c) return KB_ENOMEM;
+  c->is_public = is_public;
+  int rc = date ? kb_buf_puts(&c->date, date) : KB_OK;
+  if (rc == KB_OK && author) rc = kb_buf_puts(&c->author, author);
+  if (rc == KB_OK && html && kb_richtext_looks_html(text, len)) rc = kb_richtext_html(text, len, &c->text);
+  else if (rc == KB_OK) rc = kb_buf_append(&c->text, text, len);
+  return rc;
+}
+
+/* A date's first 16 characters with 'T' as ' ': ISO dates so compare. */
+static void date_key(const char *s, size_t len, char out[17]) {
+  size_t n = len < 16 ? len : 16;
+  memcpy(out, s ? s : "", s ? n : 0);
+  out[s ? n : 0] = '\0';
+  if (n > 10 && out[10] == 'T') out[10] = ' ';
+}
+
+static bool has_text(const kb_buf *b) {
+  for (size_t i = 0; i < b->len; i++)
+    if (b->data[i] != ' ' && b->data[i] != '\n' && b->data[i] != '\r' && b->data[i] != '\t') return true;
+  return false;
+}
+
+/* The comment that holds the fix by method m, or -1. */
+static long pick_comment(const kb_trecord *r, fix_method m) {
+  const slot *closed = &r->slots[KB_TF_CLOSED];
+  char limit[17];
+  date_key(closed->set ? closed->value.data : NULL, closed->value.len, limit);
+  for (size_t i = r->ncomments; i-- > 0;) {
+    const comment *c = &r->comments[i];
+    if (!has_text(&c->text)) continue;
+    if (m == FIX_COMMENT_BEFORE_CLOSED) {
+      char when[17];
+      date_key(c->date.data, c->date.len, when);
+      if (*limit && *when && strcmp(when, limit) > 0) continue;
+      return (long)i;
+    }
+    if (m == FIX_AGENT_COMMENT && c->is_public &&
+        !(r->requester.len && c->author.len && strcmp(c->author.data, r->requester.data) == 0))
+      return (long)i;
+  }
+  return -1;
+}
+
+int kb_trecord_finish(kb_trecord *r, char *values[KB_TF_COUNT], size_t lens[KB_TF_COUNT],
+                      const char **fix_from) {
+  int rc = KB_OK;
+  slot *status = &r->slots[KB_TF_STATUS], *res = &r->slots[KB_TF_RESOLUTION];
+  if (r->outcome.len) {
+    /* "Closed (Fixed)": the resolution's name says how it ended, not how */
+    if (status->set && status->value.len) rc = kb_buf_printf(&status->value, " (%s)", r->outcome.data);
+    else {
+      kb_buf_reset(&status->value);
+      rc = kb_buf_append(&status->value, r->outcome.data, r->outcome.len);
+      status->set = true;
+    }
+  }
+  kb_buf_reset(&r->fix_from);
+  static const fix_method field_only[] = {FIX_FIELD};
+  const fix_method *methods = r->f && r->f->nfix ? r->f->fix : field_only;
+  size_t nmethods = r->f && r->f->nfix ? r->f->nfix : 1;
+  /* a resolution column named with --map is the fix, wherever the format
+   * keeps it */
+  if (res->set && res->source == KB_TCOL_USER) {
+    methods = field_only;
+    nmethods = 1;
+  }
+  for (size_t i = 0; i < nmethods && rc == KB_OK && !r->fix_from.len; i++) {
+    if (methods[i] == FIX_FIELD) {
+      if (res->set && has_text(&res->value)) rc = kb_buf_puts(&r->fix_from, res->column.data);
+      continue;
+    }
+    long k = pick_comment(r, methods[i]);
+    if (k < 0) continue;
+    const comment *c = &r->comments[k];
+    kb_buf_reset(&res->value);
+    rc = kb_buf_append(&res->value, c->text.data, c->text.len);
+    res->set = true;
+    if (rc == KB_OK)
+      rc = kb_buf_printf(&r->fix_from, "%s %ld (%s, %s)",
+                         r->comments_column.len ? r->comments_column.data : "comment", k + 1,
+                         c->author.len ? c->author.data : "-", c->date.len ? c->date.data : "-");
+  }
+  for (int i = 0; i < KB_TF_COUNT; i++) {
+    values[i] = r->slots[i].set ? r->slots[i].value.data : NULL;
+    lens[i] = r->slots[i].set ? r->slots[i].value.len : 0;
+  }
+  *fix_from = r->fix_from.len ? r->fix_from.data : NULL;
+  return rc;
+}
