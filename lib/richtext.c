@@ -288,13 +288,14 @@ int kb_richtext_jira(const char *s, size_t len, kb_buf *out) {
       /* the fence may share its line with code: "{code:sql}select 1{code}" */
       const char *close = memchr(line, '}', n);
       size_t after = close ? (size_t)(close - line) + 1 : n;
-      rc = kb_buf_puts(out, "```\n");
+      rc = kb_buf_puts(out, "```");
       code = !code;
       line += after;
       n -= after;
       const char *end_fence = NULL;
       for (size_t k = 0; k + 5 <= n && !end_fence; k++)
         if (starts(line + k, n - k, "{code}") || starts(line + k, n - k, "{noformat}")) end_fence = line + k;
+      if (rc == KB_OK && n) rc = kb_buf_putc(out, '\n');
       if (rc == KB_OK && end_fence) {
         rc = kb_buf_append(out, line, (size_t)(end_fence - line));
         if (rc == KB_OK) rc = kb_buf_puts(out, "\n```");

@@ -565,7 +565,6 @@ struct kb_ticket_reader {
   name_map names;
   kb_tformats *formats;
   const kb_tformat *tformat; /* the format recognised (CSV header, first JSON record) */
-  bool tformat_known;        /* a record has been read to judge it (JSON) */
   kb_trecord *rec;
   column_info *cols; /* CSV columns or the first JSON record's keys, and their roles */
   size_t ncols;
@@ -879,7 +878,6 @@ static int plan_columns(kb_ticket_reader *r) {
   }
   r->ncols = r->nfields;
   if (rc == KB_OK) r->tformat = kb_tformats_detect(r->formats, norms, r->nfields);
-  r->tformat_known = true;
   for (size_t i = 0; i < r->nfields && rc == KB_OK; i++)
     r->cols[i].nroles = column_roles(&r->names, r->tformat, norms[i], (unsigned)i, r->cols[i].roles);
   for (size_t i = 0; i < r->nfields; i++) free(norms[i]);
@@ -1027,7 +1025,6 @@ static int jsonl_next(kb_ticket_reader *r, kb_doc **doc, kb_ticket_reject *rej) 
     if (s == n) continue; /* blank line */
     json_ctx c = {.names = &r->names, .formats = r->formats, .rec = r->rec, .format = &r->tformat,
                   .cols = &r->cols, .ncols = &r->ncols};
-    r->tformat_known = true;
     return ticket_from_json(r->utf8.data + s, n - s, r->line, &c, doc, rej);
   }
 }
@@ -1069,6 +1066,34 @@ bool kb_ticket_reader_guessed(const kb_ticket_reader *r) { return r->record_gues
 const char *kb_ticket_reader_header(const kb_ticket_reader *r, size_t *len) {
   *len = r->header_raw.len;
   return r->header_raw.len ? r->header_raw.data : NULL;
+}
+
+const char *kb_ticket_reader_format_title(const kb_ticket_reader *r) {
+  return r->tformat ? kb_tformat_title(r->tformat) : NULL;
+}
+
+/* One role in words, for --dry-run. */
+static void describe_role(const kb_tcol *c, kb_buf *out) {
+  if (out->len) kb_buf_puts(out, "; ");
+  if (c->kind == KB_TCOL_OUTCOME)
+    kb_buf_puts(out, "status (解决结果名称 the resolution's name)");
+  else if (c->kind == KB_TCOL_COMMENTS)
+    kb_buf_puts(out, "resolution (评论，按格式取解决方案 comments: the fix by the format's rule)");
+  else if (c->kind == KB_TCOL_REQUESTER)
+    kb_buf_puts(out, "(申请人，其评论不作解决方案 the requester: not the fix)");
+  else if (c->kind == KB_TCOL_FIELD)
+    kb_buf_printf(out, "%s%s%s%s", FIELD(c->field)->name,
+                  c->source == KB_TCOL_USER ? " (--map)" : c->source == KB_TCOL_DEFAULT ? " (默认列名 default name)" : "",
+                  c->flags & KB_TCOL_HTML ? " (HTML → 文本 text)" : "",
+                  c->flags & KB_TCOL_WIKI ? " (Jira wiki → 文本 text)" : "");
+}
+
+const char *kb_ticket_reader_column(const kb_ticket_reader *r, size_t i, kb_buf *role) {
+  kb_buf_reset(role);
+  if (i >= r->ncols) return NULL;
+  for (size_t k = 0; k < r->cols[i].nroles; k++) describe_role(&r->cols[i].roles[k], role);
+  if (!role->data) kb_buf_append(role, "", 0);
+  return r->cols[i].name ? r->cols[i].name : "";
 }
 
 uint64_t kb_ticket_reader_offset(const kb_ticket_reader *r) { return r->rec_offset; }

@@ -459,6 +459,11 @@ static int transform(kb_trecord *r, const kb_tcol *col, const char *v, size_t le
       while (t->len && t->data[t->len - 1] == ' ') t->len--;
       t->data[t->len] = '\0';
     }
+    /* a module is a path, "/备份恢复": its leading slash says nothing */
+    if (t->len && t->data[0] == '/') {
+      memmove(t->data, t->data + 1, t->len);
+      t->len--;
+    }
   }
   const kb_tformat *f = r->f;
   if (f && f->jira_dates && col->kind == KB_TCOL_FIELD &&
@@ -576,7 +581,8 @@ int kb_trecord_add(kb_trecord *r, const kb_tcol *col, const char *column, const 
   bool join = false;
   if (s->set) {
     bool better = col->source < s->source || (col->source == s->source && col->rank < s->rank);
-    join = !better && col->field == KB_TF_TAGS && col->source == KB_TCOL_FORMAT &&
+    /* a format's tag columns (Labels, Labels, Component/s) are all kept */
+    join = col->field == KB_TF_TAGS && col->source == KB_TCOL_FORMAT &&
            s->source == KB_TCOL_FORMAT;
     if (!better && !join) return KB_OK;
   }
@@ -649,8 +655,8 @@ int kb_trecord_finish(kb_trecord *r, char *values[KB_TF_COUNT], size_t lens[KB_T
   int rc = KB_OK;
   slot *status = &r->slots[KB_TF_STATUS], *res = &r->slots[KB_TF_RESOLUTION];
   if (r->outcome.len) {
-    /* "Closed (Fixed)": the resolution's name says how it ended, not how */
-    if (status->set && status->value.len) rc = kb_buf_printf(&status->value, " (%s)", r->outcome.data);
+    /* "Closed / Fixed": the resolution's name says how it ended, not how */
+    if (status->set && status->value.len) rc = kb_buf_printf(&status->value, " / %s", r->outcome.data);
     else {
       kb_buf_reset(&status->value);
       rc = kb_buf_append(&status->value, r->outcome.data, r->outcome.len);

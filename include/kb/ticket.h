@@ -74,6 +74,19 @@ bool kb_ticket_reader_guessed(const kb_ticket_reader *r);
  * end), or NULL for JSONL. Owned by the reader. */
 const char *kb_ticket_reader_header(const kb_ticket_reader *r, size_t *len);
 
+/* ## What the reader makes of its input (kb-index import --dry-run)
+ *
+ * The export format recognised from the CSV header or, for JSON, the first
+ * record's keys (lib/data/ticket_formats.txt): its description, or NULL
+ * when the default column names (ticket_fields.txt) are used. Owned by the
+ * reader. */
+const char *kb_ticket_reader_format_title(const kb_ticket_reader *r);
+/* The CSV header's columns, or the first JSON record's keys, and what each
+ * fills, in words, into role ("title", "status (解决结果名称 the resolution's
+ * name)"; empty when the column is ignored). The name is owned by the
+ * reader; NULL past the last. */
+const char *kb_ticket_reader_column(const kb_ticket_reader *r, size_t i, kb_buf *role);
+
 /* Bytes of the (uncompressed) input consumed through the end of the last
  * record returned or rejected, and the lines so far. */
 uint64_t kb_ticket_reader_offset(const kb_ticket_reader *r);
