@@ -431,22 +431,19 @@ static int json_comments(kb_trecord *rec, const kb_tformat *f, const char *key, 
   return rc;
 }
 
-/* The format of a JSON object, by its keys. */
-static const kb_tformat *json_format(const kb_tformats *formats, json_t *o) {
-  size_t n = json_object_size(o), k = 0;
-  char **names = calloc(n ? n : 1, sizeof *names);
-  if (!names) return NULL;
+/* The normalised names of a JSON object's keys, in order (caller frees
+ * each and the array), or NULL when out of memory. */
+static char **json_key_names(json_t *o, size_t *n) {
+  *n = 0;
+  char **names = calloc(json_object_size(o) + 1, sizeof *names);
   const char *key;
   json_t *v;
-  json_object_foreach(o, key, v) {
-    kb_buf b = {0};
-    normalise_name(key, strlen(key), &b);
-    names[k++] = kb_buf_detach(&b);
-  }
-  const kb_tformat *f = kb_tformats_detect(formats, names, k);
-  for (size_t i = 0; i < k; i++) free(names[i]);
-  free(names);
-  return f;
+  if (names) json_object_foreach(o, key, v) {
+      kb_buf b = {0};
+      normalise_name(key, strlen(key), &b);
+      names[(*n)++] = kb_buf_detach(&b);
+    }
+  return names;
 }
 
 /* Notes the keys of a JSON record and their roles (the first record's, for
@@ -472,7 +469,13 @@ static int ticket_from_json(const char *json, size_t len, size_t line, json_ctx 
     json_decref(o);
     return KB_EPARSE;
   }
-  const kb_tformat *f = json_format(c->formats, o);
+  size_t nkeys;
+  char **norms = json_key_names(o, &nkeys);
+  if (!norms) {
+    json_decref(o);
+    return KB_ENOMEM;
+  }
+  const kb_tformat *f = kb_tformats_detect(c->formats, norms, nkeys);
   if (c->format) *c->format = f;
   bool note = c->cols && !*c->cols;
   kb_trecord_set_format(c->rec, f);
@@ -481,11 +484,9 @@ static int ticket_from_json(const char *json, size_t len, size_t line, json_ctx 
   unsigned index = 0;
   int rc = KB_OK;
   json_object_foreach(o, key, v) {
-    kb_buf norm = {0};
-    normalise_name(key, strlen(key), &norm);
     kb_tcol roles[MAX_ROLES];
-    size_t n = column_roles(c->names, f, norm.data, index++, roles);
-    kb_buf_free(&norm);
+    size_t n = norms[index] ? column_roles(c->names, f, norms[index], index, roles) : 0;
+    index++;
     if (note) note_column(c, key, roles, n);
     char *text = NULL;
     for (size_t k = 0; k < n && rc == KB_OK; k++) {
@@ -499,6 +500,8 @@ static int ticket_from_json(const char *json, size_t len, size_t line, json_ctx 
     free(text);
   }
   rc = rc == KB_OK ? finish_ticket(c->rec, line, doc, rej) : rc;
+  for (size_t i = 0; i < nkeys; i++) free(norms[i]);
+  free(norms);
   json_decref(o);
   return rc;
 }
