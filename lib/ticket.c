@@ -14,6 +14,7 @@
 #include "kb/charset.h"
 #include "kb/text.h"
 #include "kb/ticket_format.h"
+#include "kb/ticket_record.h"
 
 extern const char _binary_ticket_fields_txt_start[], _binary_ticket_fields_txt_end[];
 extern const char _binary_priorities_txt_start[], _binary_priorities_txt_end[];
@@ -1075,26 +1076,10 @@ const char *kb_ticket_reader_format_title(const kb_ticket_reader *r) {
   return r->tformat ? kb_tformat_title(r->tformat) : NULL;
 }
 
-/* One role in words, for --dry-run. */
-static void describe_role(const kb_tcol *c, kb_buf *out) {
-  if (out->len) kb_buf_puts(out, "; ");
-  if (c->kind == KB_TCOL_OUTCOME)
-    kb_buf_puts(out, "status (解决结果名称 the resolution's name)");
-  else if (c->kind == KB_TCOL_COMMENTS)
-    kb_buf_puts(out, "resolution (评论，按格式取解决方案 comments: the fix by the format's rule)");
-  else if (c->kind == KB_TCOL_REQUESTER)
-    kb_buf_puts(out, "(申请人，其评论不作解决方案 the requester: not the fix)");
-  else if (c->kind == KB_TCOL_FIELD)
-    kb_buf_printf(out, "%s%s%s%s", FIELD(c->field)->name,
-                  c->source == KB_TCOL_USER ? " (--map)" : c->source == KB_TCOL_DEFAULT ? " (默认列名 default name)" : "",
-                  c->flags & KB_TCOL_HTML ? " (HTML → 文本 text)" : "",
-                  c->flags & KB_TCOL_WIKI ? " (Jira wiki → 文本 text)" : "");
-}
-
 const char *kb_ticket_reader_column(const kb_ticket_reader *r, size_t i, kb_buf *role) {
   kb_buf_reset(role);
   if (i >= r->ncols) return NULL;
-  for (size_t k = 0; k < r->cols[i].nroles; k++) describe_role(&r->cols[i].roles[k], role);
+  for (size_t k = 0; k < r->cols[i].nroles; k++) kb_tcol_describe(&r->cols[i].roles[k], role);
   if (!role->data) kb_buf_append(role, "", 0);
   return r->cols[i].name ? r->cols[i].name : "";
 }

@@ -1,15 +1,12 @@
-/* ticket_format.h — the fields of a ticket, the known export formats of
- * ticket systems (lib/data/ticket_formats.txt) and the assembly of one
- * record's values from its columns.
+/* ticket_format.h — the fields of a ticket and the known export formats of
+ * ticket systems (lib/data/ticket_formats.txt).
  *
  * ticket.c reads CSV cells and JSON keys; this module says what each
- * column is for and puts a record together: the first non-empty column of
- * a field by the format's order, tags joined, rich text made plain
- * (richtext.h), a system's dates and priority scale read
- * (lib/data/priority_scales.txt), the resolution's name added to the status,
- * and the fix taken from where the system keeps it (its field, the last
- * comment before closing, the last public comment of an agent), with where
- * it came from. ticket.c then validates the values and builds the kb_doc.
+ * column is for (by the format recognised, ticket_formats.txt) and what
+ * the format's rules are: its dates, its priority scale
+ * (lib/data/priority_scales.txt), its empty values, its comments and where
+ * it keeps the fix. ticket_record.h puts a record together by them, and
+ * ticket.c then validates the values and builds the kb_doc.
  */
 #ifndef KB_TICKET_FORMAT_H
 #define KB_TICKET_FORMAT_H
@@ -135,34 +132,35 @@ const char *kb_tformat_comment_key(const kb_tformat *f, size_t i);
 /* Whether the normalised name is one of the format's HTML columns. */
 bool kb_tformat_is_html(const kb_tformat *f, const char *norm);
 
-/* ## One record */
+/* ## A format's rules (NULL f: none) */
 
-typedef struct kb_trecord kb_trecord;
+/* A date as the system writes it ("04/Mar/24 10:15 AM") in ISO form
+ * ("2024-03-04 10:15") into out; false when the format has no date form
+ * of its own or v is not in it. */
+bool kb_tformat_date(const kb_tformat *f, const char *v, size_t len, kb_buf *out);
+/* "P1".."P4" for a case-folded priority in the format's scale, or NULL. */
+const char *kb_tformat_priority(const kb_tformat *f, const char *folded);
+/* Whether v is one of the values the format writes for "none" (0000-00-00). */
+bool kb_tformat_is_empty(const kb_tformat *f, const char *v, size_t len);
 
-/* A record assembler for format f (NULL: the default names only). Caller
- * frees. */
-int kb_trecord_new(const kb_tformat *f, kb_trecord **out);
-void kb_trecord_free(kb_trecord *r);
-/* Forgets the last record, keeping memory. */
-void kb_trecord_reset(kb_trecord *r);
-/* Forgets the last record and reads the next by format f (NULL: none). */
-void kb_trecord_set_format(kb_trecord *r, const kb_tformat *f);
+/* The parts of a CSV comment cell, "date;author;text". */
+typedef enum kb_tpart { KB_TPART_DATE, KB_TPART_AUTHOR, KB_TPART_TEXT } kb_tpart;
+/* 3 and the parts in order, or 0 when the format's comments are not cut. */
+size_t kb_tformat_comment_parts(const kb_tformat *f, kb_tpart parts[3]);
 
-/* One column's value; column is its name as in the input (for the fix's
- * origin). A lower (source, rank) wins a field; a value from --map or the
- * defaults takes its field even when empty (the first such column wins), a
- * format's only when it is not. Values are copied. */
-int kb_trecord_add(kb_trecord *r, const kb_tcol *col, const char *column, const char *value,
-                   size_t len);
-/* One comment of a JSON comment array: its date, author and whether it is
- * public may be NULL; html says the text is HTML. */
-int kb_trecord_comment(kb_trecord *r, const char *date, const char *author, bool is_public,
-                       const char *text, size_t len, bool html);
+/* Where a format keeps the fix, tried in order ("fix:"). */
+typedef enum kb_tfix {
+  KB_TFIX_FIELD,                 /* the resolution column */
+  KB_TFIX_COMMENT_BEFORE_CLOSED, /* the last comment dated at or before closing */
+  KB_TFIX_AGENT_COMMENT,         /* the last public comment not by the requester */
+} kb_tfix;
+/* How many methods, *methods borrowed from the table (0: the resolution
+ * column alone). */
+size_t kb_tformat_fix(const kb_tformat *f, const kb_tfix **methods);
 
-/* The values by ticket field (NULL = absent), borrowed until the next
- * reset, and where the fix came from ("close_notes", "Comment 3 (jsmith,
- * 2024-03-04 10:15)"), or NULL when the record has none. */
-int kb_trecord_finish(kb_trecord *r, char *values[KB_TF_COUNT], size_t lens[KB_TF_COUNT],
-                      const char **fix_from);
+/* A column's role in words, appended to out ("; " between roles), for
+ * kb-index import --dry-run. */
+void kb_tcol_describe(const kb_tcol *c, kb_buf *out);
 
 #endif
+
