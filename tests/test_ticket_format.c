@@ -14,6 +14,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "kb/import.h"
 #include "kb/richtext.h"
 #include "kb/ticket.h"
 #include "kb/ticket_format.h"
@@ -318,6 +319,29 @@ static void test_generic_has_fix(void **state) {
   field_is(d, KB_FIELD_RESOLUTION_FROM, NULL);
 }
 
+/* A ticket's has_fix is a boolean term (XFyes, XFno) for what ranks or
+ * filters by it later; a term of weight zero, so ranking is unchanged. */
+static void test_has_fix_term(void **state) {
+  tu_index *ix = *state;
+  const char *with = "{\"id\":\"F-1\",\"title\":\"打印机脱机\",\"resolution\":\"重启服务\"}";
+  const char *without = "{\"id\":\"F-2\",\"title\":\"打印机脱机\"}";
+  const char *both[] = {with, without};
+  for (int i = 0; i < 2; i++) {
+    kb_doc *d = NULL;
+    kb_ticket_reject rej = {0};
+    assert_int_equal(kb_ticket_from_json(both[i], strlen(both[i]), 1, NULL, &d, &rej), KB_OK);
+    kb_upsert outcome;
+    kb_error err = {0};
+    int rc = kb_import_doc(ix->idx, ix->tk, d, &outcome, &err);
+    kb_doc_free(d);
+    assert_int_equal(rc, KB_OK);
+  }
+  kb_error err = {0};
+  assert_int_equal(kb_index_commit(ix->idx, &err), KB_OK);
+  assert_int_equal(kb_index_term_freq(ix->idx, "XFyes"), 1);
+  assert_int_equal(kb_index_term_freq(ix->idx, "XFno"), 1);
+}
+
 /* ------------------------------------------------------------ richtext */
 
 static void html_is(const char *html, const char *want) {
@@ -462,6 +486,7 @@ int main(void) {
       cmocka_unit_test_setup_teardown(test_priority_outside_scale_rejected, setup, teardown),
       cmocka_unit_test_setup_teardown(test_map_over_format, setup, teardown),
       cmocka_unit_test_setup_teardown(test_generic_has_fix, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_has_fix_term, tu_index_setup, tu_index_teardown),
       cmocka_unit_test(test_html_to_text),
       cmocka_unit_test(test_jira_to_text),
       cmocka_unit_test_setup_teardown(test_dry_run_writes_nothing, setup, teardown),
