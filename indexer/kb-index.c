@@ -669,6 +669,16 @@ static int cmd_import(indexer *ix, int argc, char **argv) {
 #define DRY_RUN_DOCS 3
 #define DRY_RUN_RECORDS 20
 
+/* Columns on a terminal: CJK characters take two. */
+static size_t display_width(const char *s) {
+  size_t w = 0, i = 0, len = strlen(s);
+  while (i < len) {
+    int32_t cp = kb_utf8_next(s, len, &i);
+    w += cp >= 0x2E80 && cp <= 0xFFEF ? 2 : 1;
+  }
+  return w;
+}
+
 /* A doc's fields as JSON, as kb stores them. */
 static void print_doc(const kb_doc *doc) {
   json_t *o = json_object();
@@ -723,7 +733,8 @@ static int dry_run_file(const char *path, const kb_ticket_opts *opts) {
   kb_buf role = {0};
   const char *name;
   for (size_t i = 0; (name = kb_ticket_reader_column(r, i, &role)); i++)
-    printf("  %-24s %s\n", name, *role.data ? role.data : "忽略 (ignored)");
+    printf("  %s%*s %s\n", name, (int)(display_width(name) < 24 ? 24 - display_width(name) : 0), "",
+           *role.data ? role.data : "忽略 (ignored)");
   kb_buf_free(&role);
   printf("记录 (records as kb would store them): %zu\n", ndocs);
   for (size_t i = 0; i < ndocs; i++) {

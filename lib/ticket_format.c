@@ -90,6 +90,9 @@ struct kb_tformat {
   column_entry *cols;
   size_t ncols;
   strlist signature, html, wiki, strip, empty, comment_keys;
+  /* "status values: 6=Resolved": a field's codes and what they stand for */
+  strlist value_codes, value_names;
+  int *value_fields;
   bool jira_dates;
   kb_tfix fix[3];
   size_t nfix;
@@ -114,6 +117,9 @@ static void format_free(kb_tformat *f) {
   strlist_free(&f->wiki);
   strlist_free(&f->strip);
   strlist_free(&f->empty);
+  strlist_free(&f->value_codes);
+  strlist_free(&f->value_names);
+  free(f->value_fields);
   strlist_free(&f->comment_keys);
   strlist_free(&f->scale_values);
   free(f->scale_levels);
@@ -158,6 +164,20 @@ static int index_of(const char *const *names, size_t n, const char *s, size_t le
   for (size_t i = 0; i < n; i++)
     if (strlen(names[i]) == len && memcmp(names[i], s, len) == 0) return (int)i;
   return -1;
+}
+
+/* One "code=name" of a "FIELD values:" line. */
+static int add_value(kb_tformat *f, const char *field, size_t flen, const char *v, size_t n) {
+  int fi = kb_tfield_from_name(field, flen);
+  const char *eq = memchr(v, '=', n);
+  if (fi < 0 || !eq || eq == v || eq + 1 == v + n) return KB_EINVAL;
+  int *fields = realloc(f->value_fields, (f->value_codes.n + 1) * sizeof *fields);
+  if (!fields) return KB_ENOMEM;
+  f->value_fields = fields;
+  fields[f->value_codes.n] = fi;
+  int rc = strlist_add(&f->value_codes, v, (size_t)(eq - v));
+  if (rc == KB_OK) rc = strlist_add(&f->value_names, eq + 1, (size_t)(v + n - eq - 1));
+  return rc;
 }
 
 /* The scale's "P1: a, b" lines into f. */
@@ -227,6 +247,8 @@ static int format_line(kb_tformat *f, const char *key, size_t klen, const char *
     else if (KEY("wiki")) rc = add_normalised(&f->wiki, v, n);
     else if (KEY("strip ids")) rc = add_normalised(&f->strip, v, n);
     else if (KEY("empty")) rc = strlist_add(&f->empty, v, n);
+    else if (klen > 7 && memcmp(key + klen - 7, " values", 7) == 0)
+      rc = add_value(f, key, klen - 7, v, n);
     else if (KEY("comment keys")) rc = strlist_add(&f->comment_keys, v, n);
     else if (KEY("dates") && n == 4 && memcmp(v, "jira", 4) == 0) f->jira_dates = true;
     else if (KEY("scale")) rc = load_scale(f, v, n, err);
@@ -378,6 +400,14 @@ bool kb_tformat_date(const kb_tformat *f, const char *v, size_t len, kb_buf *out
 const char *kb_tformat_priority(const kb_tformat *f, const char *folded) {
   for (size_t i = 0; f && i < f->scale_values.n; i++)
     if (strcmp(f->scale_values.v[i], folded) == 0) return f->scale_levels[i];
+  return NULL;
+}
+
+const char *kb_tformat_value(const kb_tformat *f, int field, const char *v, size_t len) {
+  for (size_t i = 0; f && i < f->value_codes.n && i < f->value_names.n; i++)
+    if (f->value_fields[i] == field && strlen(f->value_codes.v[i]) == len &&
+        memcmp(f->value_codes.v[i], v, len) == 0)
+      return f->value_names.v[i];
   return NULL;
 }
 

@@ -111,6 +111,11 @@ static int transform(kb_trecord *r, const kb_tcol *col, const char *v, size_t le
   }
   const kb_tformat *f = r->f;
   bool field = col->kind == KB_TCOL_FIELD;
+  const char *named = field ? kb_tformat_value(f, col->field, t->data, t->len) : NULL;
+  if (named) {
+    kb_buf_reset(t);
+    rc = kb_buf_puts(t, named);
+  }
   if (f && field && (col->field == KB_TF_CREATED || col->field == KB_TF_CLOSED)) {
     kb_buf d = {0};
     if (kb_tformat_date(f, t->data, t->len, &d)) {

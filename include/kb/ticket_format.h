@@ -140,6 +140,9 @@ bool kb_tformat_is_html(const kb_tformat *f, const char *norm);
 bool kb_tformat_date(const kb_tformat *f, const char *v, size_t len, kb_buf *out);
 /* "P1".."P4" for a case-folded priority in the format's scale, or NULL. */
 const char *kb_tformat_priority(const kb_tformat *f, const char *folded);
+/* What a field's code stands for ("FIELD values:" in the data: ServiceNow's
+ * state 6 is Resolved), or NULL. Owned by the table. */
+const char *kb_tformat_value(const kb_tformat *f, int field, const char *v, size_t len);
 /* Whether v is one of the values the format writes for "none" (0000-00-00). */
 bool kb_tformat_is_empty(const kb_tformat *f, const char *v, size_t len);
 
