@@ -477,8 +477,9 @@ static int ticket_from_json(const char *json, size_t len, size_t line, json_ctx 
     return KB_ENOMEM;
   }
   const kb_tformat *f = kb_tformats_detect(c->formats, norms, nkeys);
-  if (c->format) *c->format = f;
+  /* the first record's format and keys are the input's, for --dry-run */
   bool note = c->cols && !*c->cols;
+  if (c->format && note) *c->format = f;
   kb_trecord_set_format(c->rec, f);
   const char *key;
   json_t *v;
@@ -510,6 +511,7 @@ static int ticket_from_json(const char *json, size_t len, size_t line, json_ctx 
 struct kb_ticket_json {
   name_map names;
   kb_tformats *formats;
+  bool json_array;           /* one JSON document: an array of records (json_array_next) */
 };
 
 int kb_ticket_json_new(const char *map, kb_ticket_json **out, kb_error *err) {
@@ -568,6 +570,7 @@ struct kb_ticket_reader {
   size_t max_record;
   name_map names;
   kb_tformats *formats;
+  bool json_array;           /* one JSON document: an array of records (json_array_next) */
   const kb_tformat *tformat; /* the format recognised (CSV header, first JSON record) */
   kb_trecord *rec;
   column_info *cols; /* CSV columns or the first JSON record's keys, and their roles */
@@ -933,6 +936,109 @@ static int csv_ticket(kb_ticket_reader *r, kb_doc **doc, kb_ticket_reject *rej) 
   return rc == KB_OK ? finish_ticket(r->rec, r->record_line, doc, rej) : rc;
 }
 
+/* --------------------------------------------------------- JSON documents */
+
+/* Exports that are one JSON document rather than a record a line: an array,
+ * or an object whose first member is the array of records — ServiceNow's
+ * JSONv2 and Table API ("records", "result"), Zendesk's ticket exports
+ * ("tickets"), Jira's search ("issues"). */
+static const char *const json_wrappers[] = {"records", "result", "tickets", "issues"};
+
+/* Whether the input's first bytes open such a document; if so they are
+ * consumed through the array's '[' (peeked in the first buffer only). */
+static bool json_document_start(kb_ticket_reader *r) {
+  if (!fill(r)) return false;
+  const char *b = r->buf + r->buf_pos, *e = r->buf + r->buf_len, *p = b;
+  if (e - p >= 3 && memcmp(p, "\xEF\xBB\xBF", 3) == 0) p += 3;
+  while (p < e && strchr(" \t\r\n", *p)) p++;
+  if (p < e && *p == '{') {
+    for (p++; p < e && strchr(" \t\r\n", *p); p++) {}
+    bool known = false;
+    for (size_t i = 0; i < sizeof json_wrappers / sizeof *json_wrappers && !known; i++) {
+      size_t n = strlen(json_wrappers[i]);
+      known = e - p > (ptrdiff_t)n + 2 && p[0] == '"' && memcmp(p + 1, json_wrappers[i], n) == 0 &&
+              p[n + 1] == '"';
+      if (known) p += n + 2;
+    }
+    if (!known) return false;
+    while (p < e && strchr(" \t\r\n", *p)) p++;
+    if (p >= e || *p != ':') return false;
+    for (p++; p < e && strchr(" \t\r\n", *p); p++) {}
+  }
+  if (p >= e || *p != '[') return false;
+  p++;
+  for (const char *q = b; q < p; q++) r->line += *q == '\n';
+  r->offset += (uint64_t)(p - b);
+  r->buf_pos += (size_t)(p - b);
+  r->first_line = false;
+  r->json_array = true;
+  return true;
+}
+
+/* The next byte of the input, counting lines; -1 at the end. */
+static int next_byte(kb_ticket_reader *r) {
+  if (!fill(r)) return -1;
+  unsigned char c = (unsigned char)r->buf[r->buf_pos++];
+  r->offset++;
+  if (c == '\n') r->line++;
+  return c;
+}
+
+/* The next element of the array: its bytes (up to max_record) into
+ * r->record_raw; *too_big when it is longer. false at the array's end. */
+static bool next_element(kb_ticket_reader *r, bool *too_big) {
+  int c;
+  do c = next_byte(r);
+  while (c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == ',');
+  if (c < 0 || c == ']') return false;
+  kb_buf_reset(&r->record_raw);
+  r->record_line = r->line + 1;
+  *too_big = false;
+  int depth = 0;
+  bool in_string = false, escaped = false;
+  while (c >= 0) {
+    if (r->record_raw.len < r->max_record) kb_buf_putc(&r->record_raw, (char)c);
+    else *too_big = true;
+    if (in_string) {
+      if (escaped) escaped = false;
+      else if (c == '\\') escaped = true;
+      else if (c == '"') in_string = false;
+    } else if (c == '"') {
+      in_string = true;
+    } else if (c == '{' || c == '[') {
+      depth++;
+    } else if (c == '}' || c == ']') {
+      depth--;
+    }
+    if (!in_string && depth <= 0) {
+      /* a closed object (the record), a stray bracket, or the end of a
+       * scalar (not a record: rejected as one) */
+      if (depth < 0 || c == '}' || c == ']') break;
+      if (fill(r) && strchr(",] \t\r\n", r->buf[r->buf_pos])) break;
+    }
+    c = next_byte(r);
+  }
+  if (!r->record_raw.data) kb_buf_append(&r->record_raw, "", 0);
+  return true;
+}
+
+/* One record of a JSON document. JSON is UTF-8 (RFC 8259): a document is
+ * read only in it, so its bytes are the record's. */
+static int json_array_next(kb_ticket_reader *r, kb_doc **doc, kb_ticket_reject *rej) {
+  bool too_big;
+  if (!next_element(r, &too_big)) return KB_ENOENT;
+  r->rec_offset = r->offset;
+  rej->raw = r->record_raw.data;
+  rej->raw_len = r->record_raw.len;
+  if (too_big) {
+    reject(rej, r->record_line, "", "记录超过 %zu 字节 (record over the size limit)", r->max_record);
+    return KB_ETOOBIG;
+  }
+  json_ctx c = {.names = &r->names, .formats = r->formats, .rec = r->rec, .format = &r->tformat,
+                .cols = &r->cols, .ncols = &r->ncols};
+  return ticket_from_json(r->record_raw.data, r->record_raw.len, r->record_line, &c, doc, rej);
+}
+
 /* ---------------------------------------------------------------- public */
 
 static bool ends_with(const char *s, const char *suffix) {
@@ -974,6 +1080,10 @@ int kb_ticket_reader_open(const char *path, const kb_ticket_opts *opts, kb_ticke
   if (rc == KB_OK && fmt == KB_TICKET_CSV) {
     rc = csv_restart(r) == KB_OK ? read_header(r, err) : kb_error_set(err, KB_ENOMEM, "out of memory");
   }
+  if (rc == KB_OK && fmt == KB_TICKET_JSONL && json_document_start(r) &&
+      strcmp(r->charset.name, "UTF-8") != 0)
+    rc = kb_error_set(err, KB_EENCODING, "%s: JSON 文档必须是 UTF-8，而不是 %s (a JSON document "
+                      "is UTF-8, not %s)", r->path, r->charset.name, r->charset.name);
   if (rc != KB_OK) {
     kb_ticket_reader_free(r);
     return rc;
@@ -1004,6 +1114,7 @@ void kb_ticket_reader_free(kb_ticket_reader *r) {
 }
 
 static int jsonl_next(kb_ticket_reader *r, kb_doc **doc, kb_ticket_reject *rej) {
+  if (r->json_array) return json_array_next(r, doc, rej);
   for (;;) {
     bool too_long;
     if (!read_line(r, &too_long)) return KB_ENOENT;
@@ -1088,7 +1199,7 @@ uint64_t kb_ticket_reader_offset(const kb_ticket_reader *r) { return r->rec_offs
 size_t kb_ticket_reader_line(const kb_ticket_reader *r) { return r->line; }
 /* a JSONL record is one line */
 size_t kb_ticket_reader_record_line(const kb_ticket_reader *r) {
-  return r->format == KB_TICKET_JSONL ? r->line : r->record_line;
+  return r->format == KB_TICKET_JSONL && !r->json_array ? r->line : r->record_line;
 }
 const char *kb_ticket_reader_path(const kb_ticket_reader *r) { return r->path; }
 uint64_t kb_ticket_reader_raw_offset(const kb_ticket_reader *r) {

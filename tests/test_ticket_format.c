@@ -92,6 +92,14 @@ static void field_is(const kb_doc *d, kb_field field, const char *want) {
     fail_msg("%s: expected '%s', got '%s'", kb_field_name(field), want, v ? v : "(none)");
 }
 
+/* Writes text to dir/name and returns the path (in f->path). */
+static const char *write_input(fixture *f, const char *name, const char *text) {
+  kb_buf_reset(&f->path);
+  kb_buf_printf(&f->path, "%s/%s", f->dir, name);
+  tu_write_str(f->path.data, text);
+  return f->path.data;
+}
+
 /* ------------------------------------------------------------- formats */
 
 static void test_builtin_formats_parse(void **state) {
@@ -159,6 +167,54 @@ static void test_servicenow_json(void **state) {
   d = find(f, "INC0020002");
   field_is(d, KB_FIELD_FIX, "no");
   field_is(d, KB_FIELD_UPDATED, "2024-04-05");
+}
+
+/* One JSON document (ServiceNow's JSONv2 export), pretty-printed: its
+ * records, each reported at the line it starts on. */
+static void test_servicenow_json_document(void **state) {
+  fixture *f = *state;
+  const kb_doc *d = fixture_ticket(f, "servicenow_incidents.json", "INC0030001");
+  assert_int_equal(kb_ticket_reader_record_line(f->r), 3);
+  field_is(d, KB_FIELD_TITLE, "SAN 存储链路抖动");
+  field_is(d, KB_FIELD_BODY, "两台数据库主机的多路径日志出现 path down。");
+  field_is(d, KB_FIELD_RESOLUTION, "更换了交换机 A 的 SFP 模块，链路误码清零。");
+  field_is(d, KB_FIELD_RESOLUTION_FROM, "close_notes");
+  field_is(d, KB_FIELD_PRIORITY, "P2");
+  field_is(d, KB_FIELD_STATUS, "Resolved / Solved (Permanently)");
+  field_is(d, KB_FIELD_PRODUCT, "SAN-FAB-A");
+  field_is(d, KB_FIELD_CATEGORY, "存储");
+  field_is(d, KB_FIELD_CREATED, "2024-07-01");
+  field_is(d, KB_FIELD_UPDATED, "2024-07-01");
+  d = find(f, "INC0030002");
+  assert_int_equal(kb_ticket_reader_record_line(f->r), 17);
+  field_is(d, KB_FIELD_PRIORITY, "P3");
+  kb_doc *none = NULL;
+  kb_ticket_reject rej;
+  kb_error err = {0};
+  assert_int_equal(kb_ticket_reader_next(f->r, &none, &rej, &err), KB_ENOENT);
+}
+
+/* A bad element of a JSON document is rejected at its line; the others
+ * import; strings holding brackets and escaped quotes do not end one. */
+static void test_json_document_rejects_one_element(void **state) {
+  fixture *f = *state;
+  open_ok(f, write_input(f, "t.json",
+                         "{\"tickets\": [\n"
+                         "  {\"id\": 1, \"subject\": \"a } ] \\\" b\", \"requester_id\": 7},\n"
+                         "  {\"subject\": \"no id\", \"requester_id\": 7},\n"
+                         "  {\"id\": 3, \"subject\": \"three\", \"requester_id\": 7}\n"
+                         "], \"next_page\": null}\n"),
+          NULL);
+  field_is(find(f, "1"), KB_FIELD_TITLE, "a } ] \" b");
+  kb_doc *d = NULL;
+  kb_ticket_reject rej;
+  kb_error err = {0};
+  assert_int_equal(kb_ticket_reader_next(f->r, &d, &rej, &err), KB_EPARSE);
+  assert_int_equal(rej.line, 3);
+  assert_string_equal(rej.field, "id");
+  assert_true(tu_contains(rej.raw, "no id"));
+  field_is(find(f, "3"), KB_FIELD_TITLE, "three");
+  assert_int_equal(kb_ticket_reader_next(f->r, &d, &rej, &err), KB_ENOENT);
 }
 
 static void test_jira_csv(void **state) {
@@ -264,14 +320,6 @@ static void test_redmine_csv(void **state) {
   d = find(f, "4022");
   field_is(d, KB_FIELD_PRIORITY, "P4");
   field_is(d, KB_FIELD_FIX, "no");
-}
-
-/* Writes text to dir/name and returns the path (in f->path). */
-static const char *write_input(fixture *f, const char *name, const char *text) {
-  kb_buf_reset(&f->path);
-  kb_buf_printf(&f->path, "%s/%s", f->dir, name);
-  tu_write_str(f->path.data, text);
-  return f->path.data;
 }
 
 /* A value outside a format's scale and the default one is rejected with
@@ -444,6 +492,7 @@ static void test_import_and_has_fix_in_hits(void **state) {
   char db[1024];
   snprintf(db, sizeof db, "%s/kb.db", f->dir);
   static const char *const files[] = {"servicenow_incidents.csv", "servicenow_incidents.jsonl",
+                                      "servicenow_incidents.json",
                                       "jira_issues.csv", "zendesk_tickets.jsonl",
                                       "zentao_bugs.csv", "redmine_issues.csv"};
   for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
@@ -479,6 +528,8 @@ int main(void) {
       cmocka_unit_test(test_builtin_formats_parse),
       cmocka_unit_test_setup_teardown(test_servicenow_csv, setup, teardown),
       cmocka_unit_test_setup_teardown(test_servicenow_json, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_servicenow_json_document, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_json_document_rejects_one_element, setup, teardown),
       cmocka_unit_test_setup_teardown(test_jira_csv, setup, teardown),
       cmocka_unit_test_setup_teardown(test_zendesk_jsonl, setup, teardown),
       cmocka_unit_test_setup_teardown(test_zentao_csv, setup, teardown),

@@ -4,7 +4,9 @@
  * A reader streams one input (a file or standard input, gzip-compressed or
  * not, detected by magic bytes) in any charset ICU converts (detected or
  * given); records come out one at a time, so memory does not grow with the
- * input. Fields come from the CSV header or JSON keys through a default
+ * input. JSON is a record a line, or one UTF-8 document: an array of
+ * records, or an object whose first member ("records", "result",
+ * "tickets", "issues") is one, read element by element. Fields come from the CSV header or JSON keys through a default
  * name table (lib/data/ticket_fields.txt: English and Chinese column names)
  * and the user's --map.
  *
