@@ -224,8 +224,6 @@ static void reject(kb_ticket_reject *rej, size_t line, const char *field, const 
   kb_utf8_drop_invalid(rej->reason, strlen(rej->reason));
 }
 
-/* Checks and normalises the values of one record (by ticket field) into a
- * doc. Returns KB_OK, or KB_EPARSE / KB_ETOOBIG with rej filled. */
 /* Whether one of the fields a ticket needs (title, problem, resolution)
  * has a value. */
 static bool has_content(char *const values[NFIELDS], const size_t lens[NFIELDS]) {
@@ -234,6 +232,8 @@ static bool has_content(char *const values[NFIELDS], const size_t lens[NFIELDS])
   return false;
 }
 
+/* Checks and normalises the values of one record (by ticket field) into a
+ * doc. Returns KB_OK, or KB_EPARSE / KB_ETOOBIG with rej filled. */
 static int build_ticket(char *const values[NFIELDS], const size_t lens[NFIELDS], size_t line,
                         kb_doc **out, kb_ticket_reject *rej) {
   *out = NULL;
@@ -511,7 +511,6 @@ static int ticket_from_json(const char *json, size_t len, size_t line, json_ctx 
 struct kb_ticket_json {
   name_map names;
   kb_tformats *formats;
-  bool json_array;           /* one JSON document: an array of records (json_array_next) */
 };
 
 int kb_ticket_json_new(const char *map, kb_ticket_json **out, kb_error *err) {
