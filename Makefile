@@ -174,8 +174,9 @@ run: all
 # the pages are also tested in a real browser: headless Chromium, for the
 # tests only (make run does not need it)
 # (tests/test_import.c imports bench/gen_tickets' realistic records)
+# (and tools/kb-articles-from-html, a Python script, converts with pandoc)
 check: all $(TESTS) $(BUILD)/bench/gen_tickets
-	@$(MAKE) -s deps EXTRA_DEB="chromium-headless-shell"
+	@$(MAKE) -s deps EXTRA_DEB="chromium-headless-shell python3 pandoc"
 	@BUILD=$(BUILD) tests/run
 
 test: check

@@ -16,6 +16,7 @@
 #include "kb/index.h"
 #include "kb/markdown.h"
 #include "kb/text.h"
+#include "kb/ticket.h"
 #include "kb/tokenize.h"
 
 #define EXIT_SKIPPED 3
@@ -32,7 +33,9 @@ static const char usage[] =
     "  delete ID...     按 id 删除文档 (e.g. a/db/ora-12170, t/10023)\n"
     "  stats [--json]   索引统计 (documents by type, visibility, product; terms; size)\n"
     "  import [OPTIONS] FILE...|-\n"
-    "                   导入已关闭工单 (import closed tickets, JSONL or CSV, gzip ok)\n"
+    "                   导入已关闭工单 (import closed tickets, JSONL or CSV, gzip ok);\n"
+    "                   识别 ServiceNow、Jira、Zendesk、禅道、Redmine 的导出 (their exports are\n"
+    "                   recognised by their columns: no --map needed)\n"
     "      --format jsonl|csv        默认按扩展名 (default: by file name; .csv → CSV)\n"
     "      --encoding auto|utf-8|gbk|gb18030|big5|...   默认自动检测 (default: detect)\n"
     "      --map FIELD=COLUMN,...    列名映射 (column names), e.g. --map id=工单号,title=主题\n"
@@ -40,6 +43,10 @@ static const char usage[] =
     "      --batch N                 每 N 条提交一次 (records per commit; default 5000)\n"
     "      --progress auto|always|never  进度显示 (progress; auto = a bar on a terminal)\n"
     "      --restart                 忽略检查点，从头读取 (ignore the checkpoint, read from the start)\n"
+    "      --dry-run                 只读前几条记录：显示识别的格式、列的用途、编码和三条\n"
+    "                                记录，不写入任何内容 (read the first records: show the\n"
+    "                                format recognised, what each column fills, the charset\n"
+    "                                and three records as stored; write nothing)\n"
     "      --shards N|auto           N 个分片并行写入，最后合并 (write N staging shards in\n"
     "                                parallel, merged at the end; auto = one per core, up\n"
     "                                to 4, when the input is over 64 MB and at least as\n"
@@ -679,6 +686,141 @@ static int cmd_import(indexer *ix, int argc, char **argv) {
   return st.rejected ? EXIT_SKIPPED : 0;
 }
 
+/* ------------------------------------------------------------- dry run */
+
+#define DRY_RUN_DOCS 3
+#define DRY_RUN_RECORDS 20
+
+/* Columns on a terminal: CJK characters take two. */
+static size_t display_width(const char *s) {
+  size_t w = 0, i = 0, len = strlen(s);
+  while (i < len) {
+    int32_t cp = kb_utf8_next(s, len, &i);
+    w += cp >= 0x2E80 && cp <= 0xFFEF ? 2 : 1;
+  }
+  return w;
+}
+
+/* A doc's fields as JSON, as kb stores them. */
+static void print_doc(const kb_doc *doc) {
+  json_t *o = json_object();
+  for (int f = 0; f < KB_FIELD_COUNT; f++) {
+    const char *v = kb_doc_get(doc, (kb_field)f);
+    if (v) json_object_set_new(o, kb_field_name((kb_field)f), json_string(v));
+  }
+  char *s = json_dumps(o, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+  if (s) printf("%s\n", s);
+  free(s);
+  json_decref(o);
+}
+
+/* One input read as an import would, nothing written. */
+static int dry_run_file(const char *path, const kb_ticket_opts *opts) {
+  kb_ticket_reader *r = NULL;
+  kb_error err = {0};
+  printf("== %s\n", path);
+  if (kb_ticket_reader_open(path, opts, &r, &err) != KB_OK) {
+    printf("无法读取 (cannot read): %s\n", err.message);
+    return 1;
+  }
+  kb_doc *docs[DRY_RUN_DOCS] = {0};
+  size_t ndocs = 0, rejected = 0, seen = 0;
+  int rc = KB_OK, status = 0;
+  kb_buf rejects = {0};
+  while (seen < DRY_RUN_RECORDS && ndocs < DRY_RUN_DOCS) {
+    kb_doc *doc = NULL;
+    kb_ticket_reject rej;
+    rc = kb_ticket_reader_next(r, &doc, &rej, &err);
+    if (rc == KB_ENOENT) break;
+    if (rc != KB_OK && rc != KB_EPARSE && rc != KB_EENCODING && rc != KB_ETOOBIG) {
+      printf("读取失败 (read error): %s\n", err.message);
+      status = 1;
+      break;
+    }
+    seen++;
+    if (rc == KB_OK) {
+      docs[ndocs++] = doc;
+    } else {
+      rejected++;
+      kb_buf_printf(&rejects, "  第 %zu 行 (line %zu)%s%s: %s\n", rej.line, rej.line,
+                    *rej.field ? " " : "", rej.field, rej.reason);
+    }
+  }
+  const char *fmt = kb_ticket_reader_format_title(r);
+  printf("格式 (format): %s\n", fmt ? fmt : "通用列名 (generic column names, lib/data/ticket_fields.txt)");
+  char how[320];
+  kb_charset_describe(kb_ticket_reader_charset(r), how, sizeof how);
+  printf("编码 (charset): %s\n", how);
+  printf("列 (columns → fields):\n");
+  kb_buf role = {0};
+  const char *name;
+  for (size_t i = 0; (name = kb_ticket_reader_column(r, i, &role)); i++)
+    printf("  %s%*s %s\n", name, (int)(display_width(name) < 24 ? 24 - display_width(name) : 0), "",
+           *role.data ? role.data : "忽略 (ignored)");
+  kb_buf_free(&role);
+  printf("记录 (records as kb would store them): %zu\n", ndocs);
+  for (size_t i = 0; i < ndocs; i++) {
+    print_doc(docs[i]);
+    kb_doc_free(docs[i]);
+  }
+  if (rejected) {
+    printf("拒绝 (rejected) %zu:\n%s", rejected, rejects.data);
+    if (!ndocs)
+      printf("没有一条记录可用：请用 --map 指定列，例如 --map id=工单号,title=主题 "
+             "(no record is usable: name the columns with --map)\n");
+  }
+  kb_buf_free(&rejects);
+  kb_ticket_reader_free(r);
+  return status ? status : rejected ? EXIT_SKIPPED : 0;
+}
+
+/* kb-index import --dry-run: the import's options, no index opened. */
+static int cmd_dry_run(int argc, char **argv) {
+  kb_ticket_opts o = {0};
+  int i = 0;
+  for (; i < argc && argv[i][0] == '-' && argv[i][1] == '-'; i++) {
+    const char *a = argv[i];
+    bool has = i + 1 < argc;
+    if (!strcmp(a, "--format") && has) {
+      const char *f = argv[++i];
+      if (!strcmp(f, "jsonl") || !strcmp(f, "json")) o.format = KB_TICKET_JSONL;
+      else if (!strcmp(f, "csv")) o.format = KB_TICKET_CSV;
+      else goto bad;
+    } else if (!strcmp(a, "--encoding") && has) {
+      o.encoding = argv[++i];
+    } else if (!strcmp(a, "--map") && has) {
+      o.map = argv[++i];
+    } else if ((!strcmp(a, "--rejects") || !strcmp(a, "--batch") || !strcmp(a, "--progress") ||
+                !strcmp(a, "--shards")) && has) {
+      i++; /* an import's option, nothing to do without writing */
+    } else if (strcmp(a, "--dry-run") && strcmp(a, "--restart")) {
+      goto bad;
+    }
+    continue;
+  bad:
+    fprintf(stderr, "kb-index: import: 参数无效 (invalid argument) %s\n\n%s", a, usage);
+    return EXIT_USAGE;
+  }
+  if (i >= argc) {
+    fprintf(stderr, "kb-index: import: 需要输入文件或 - (a FILE or - is required)\n");
+    return EXIT_USAGE;
+  }
+  int status = 0;
+  for (; i < argc; i++) {
+    int st = dry_run_file(argv[i], &o);
+    if (st > status || st == 1) status = st == 1 ? 1 : (status == 1 ? 1 : st);
+  }
+  printf("未写入任何内容 (dry run: nothing written)\n");
+  return status;
+}
+
+/* Whether the arguments of import ask for a dry run (before any FILE). */
+static bool is_dry_run(int argc, char **argv) {
+  for (int i = 0; i < argc && argv[i][0] == '-' && argv[i][1] == '-'; i++)
+    if (strcmp(argv[i], "--dry-run") == 0) return true;
+  return false;
+}
+
 /* ----------------------------------------------------------------- main */
 
 int main(int argc, char **argv) {
@@ -741,6 +883,8 @@ int main(int argc, char **argv) {
     fputs(usage, stderr);
     return EXIT_USAGE;
   }
+  /* a dry run never opens the index: nothing is created or locked */
+  if (is_import && is_dry_run(argc - i, argv + i)) return cmd_dry_run(argc - i, argv + i);
   indexer ix = {0};
   int rc = kb_index_open(db, KB_INDEX_WRITE, &ix.idx, &err);
   if (rc == KB_OK) rc = kb_lexicon_new_builtin("lexicon", &ix.lex, &err);

@@ -170,6 +170,7 @@ static int fill_hit(kb_searcher *s, const kb_search_request *req, const kb_query
   hit->category = json_str_dup(o, "category");
   hit->priority = json_str_dup(o, "priority");
   hit->updated = json_str_dup(o, "updated");
+  hit->has_fix = json_str_dup(o, "has_fix");
   hit->score = raw->score;
   kb_buf text = {0}, snip = {0};
   if (raw->value_lens[0]) {
@@ -1032,7 +1033,7 @@ void kb_search_response_free(kb_search_response *r) {
   for (size_t i = 0; i < r->nhits; i++) {
     kb_search_hit *h = &r->hits[i];
     free(h->id), free(h->type), free(h->title), free(h->snippet);
-    free(h->product), free(h->category), free(h->priority), free(h->updated);
+    free(h->product), free(h->category), free(h->priority), free(h->updated), free(h->has_fix);
   }
   free(r->hits);
   kb_results_free(r->raw);
@@ -1069,6 +1070,8 @@ static json_t *hit_object(const kb_search_hit *h) {
   json_object_set_new(j, "category", str_or_null(h->category));
   json_object_set_new(j, "priority", str_or_null(h->priority));
   json_object_set_new(j, "updated", str_or_null(h->updated));
+  /* a ticket with no resolution text is kept, and says so */
+  if (h->has_fix) json_object_set_new(j, "has_fix", json_boolean(strcmp(h->has_fix, "yes") == 0));
   /* ids are paths of kb-serve's pages: a/..., t/... */
   kb_buf url = {0};
   if (h->id) kb_doc_id_url(h->id, &url);

@@ -13,6 +13,8 @@
 
 #include "kb/charset.h"
 #include "kb/text.h"
+#include "kb/ticket_format.h"
+#include "kb/ticket_record.h"
 
 extern const char _binary_ticket_fields_txt_start[], _binary_ticket_fields_txt_end[];
 extern const char _binary_priorities_txt_start[], _binary_priorities_txt_end[];
@@ -23,47 +25,12 @@ extern const char _binary_priorities_txt_start[], _binary_priorities_txt_end[];
 
 /* ------------------------------------------------------------ field names */
 
-/* Ticket field names and the kb_doc field each fills. */
-static const struct {
-  const char *name;
-  kb_field field;
-  size_t max; /* bytes */
-} ticket_fields[] = {
-    {"id", KB_FIELD_ID, 200},
-    {"title", KB_FIELD_TITLE, 4096},
-    {"problem", KB_FIELD_BODY, 512 * 1024},
-    {"resolution", KB_FIELD_RESOLUTION, 512 * 1024},
-    {"product", KB_FIELD_PRODUCT, 256},
-    {"category", KB_FIELD_CATEGORY, 256},
-    {"priority", KB_FIELD_PRIORITY, 64},
-    {"status", KB_FIELD_STATUS, 256},
-    {"created", KB_FIELD_CREATED, 64},
-    {"closed", KB_FIELD_UPDATED, 64},
-    {"tags", KB_FIELD_TAGS, 4096},
-    {"visibility", KB_FIELD_VISIBILITY, 64},
-    {"customer", KB_FIELD_CUSTOMER, 512},
-};
-#define NFIELDS (sizeof ticket_fields / sizeof ticket_fields[0])
+/* The ticket fields (KB_TICKET_FIELDS, ticket_format.h) by position. */
+#define NFIELDS KB_TF_COUNT
+#define FIELD(i) kb_tfield_get((kb_tfield)(i))
 
-static int ticket_field_index(const char *name, size_t len) {
-  for (size_t i = 0; i < NFIELDS; i++)
-    if (strlen(ticket_fields[i].name) == len && memcmp(ticket_fields[i].name, name, len) == 0)
-      return (int)i;
-  return -1;
-}
-
-/* A column name folded, without spaces, underscores or hyphens. */
 static void normalise_name(const char *s, size_t len, kb_buf *out) {
-  kb_buf folded = {0};
-  if (kb_utf8_valid(s, len, NULL) && kb_text_fold(s, len, &folded, NULL) == KB_OK) {
-    s = folded.data;
-    len = folded.len;
-  }
-  for (size_t i = 0; i < len; i++)
-    if (s[i] != ' ' && s[i] != '_' && s[i] != '-' && s[i] != '\t' && s[i] != '\r')
-      kb_buf_putc(out, s[i]);
-  if (!out->data) kb_buf_append(out, "", 0);
-  kb_buf_free(&folded);
+  kb_tformat_normalise(s, len, out);
 }
 
 /* name → ticket field, from --map first, then the defaults. */
@@ -95,22 +62,41 @@ static void map_free(name_map *m) {
   *m = (name_map){0};
 }
 
-static int map_lookup_user(const name_map *m, const char *name, size_t len, bool *user) {
-  kb_buf b = {0};
-  normalise_name(name, len, &b);
-  int f = -1;
-  for (size_t i = 0; i < m->n && f < 0; i++)
-    if (strcmp(m->names[i], b.data) == 0) {
-      f = m->fields[i];
+/* The field a normalised column name has in the map, or -1; *user says
+ * whether --map named it. */
+static int map_lookup_norm(const name_map *m, const char *norm, bool *user) {
+  for (size_t i = 0; i < m->n; i++)
+    if (strcmp(m->names[i], norm) == 0) {
       *user = i < m->nuser;
+      return m->fields[i];
     }
-  kb_buf_free(&b);
-  return f;
+  return -1;
 }
 
-static int map_lookup(const name_map *m, const char *name, size_t len) {
-  bool user;
-  return map_lookup_user(m, name, len, &user);
+#define MAX_ROLES 4
+
+/* A column (CSV) or key (JSON): its name and what it fills. */
+typedef struct column_info {
+  char *name;
+  kb_tcol roles[MAX_ROLES];
+  size_t nroles;
+} column_info;
+
+/* What the column name is for: --map, else the format's roles, else its
+ * default name when the format does not name that field. index ranks the
+ * columns of one field from --map or the defaults: the first one wins. */
+static size_t column_roles(const name_map *m, const kb_tformat *f, const char *norm,
+                           unsigned index, kb_tcol out[MAX_ROLES]) {
+  bool user = false;
+  int field = map_lookup_norm(m, norm, &user);
+  if (field >= 0 && user) {
+    out[0] = (kb_tcol){KB_TCOL_FIELD, field, 0, KB_TCOL_USER, index};
+    return 1;
+  }
+  size_t n = kb_tformat_columns(f, norm, out, MAX_ROLES);
+  if (!n && field >= 0 && !kb_tformat_names_field(f, field))
+    out[n++] = (kb_tcol){KB_TCOL_FIELD, field, 0, KB_TCOL_DEFAULT, index};
+  return n;
 }
 
 /* Calls fn(key, value) for each "key: a, b, c" line of a data text. */
@@ -141,7 +127,7 @@ static int each_alias(const char *text, const char *end, alias_fn fn, void *ctx)
 
 static int add_default_alias(const char *key, size_t klen, const char *alias, size_t alen,
                              void *ctx) {
-  int f = ticket_field_index(key, klen);
+  int f = kb_tfield_from_name(key, klen);
   return f < 0 ? 0 : map_add(ctx, alias, alen, f);
 }
 
@@ -151,7 +137,7 @@ static int build_map(const char *map, name_map *m, kb_error *err) {
     const char *e = strchr(p, ',');
     if (!e) e = p + strlen(p);
     const char *eq = memchr(p, '=', (size_t)(e - p));
-    int f = eq ? ticket_field_index(p, (size_t)(eq - p)) : -1;
+    int f = eq ? kb_tfield_from_name(p, (size_t)(eq - p)) : -1;
     if (f < 0 || eq + 1 >= e)
       return kb_error_set(err, KB_EINVAL,
                           "--map: '%.*s' 应为 字段=列名，字段为 id title problem resolution product "
@@ -270,26 +256,34 @@ static void reject(kb_ticket_reject *rej, size_t line, const char *field, const 
   kb_utf8_drop_invalid(rej->reason, strlen(rej->reason));
 }
 
+/* Whether one of the fields a ticket needs (title, problem, resolution)
+ * has a value. */
+static bool has_content(char *const values[NFIELDS], const size_t lens[NFIELDS]) {
+  for (size_t i = 0; i < NFIELDS; i++)
+    if (FIELD(i)->content && values[i] && lens[i]) return true;
+  return false;
+}
+
 /* Checks and normalises the values of one record (by ticket field) into a
  * doc. Returns KB_OK, or KB_EPARSE / KB_ETOOBIG with rej filled. */
 static int build_ticket(char *const values[NFIELDS], const size_t lens[NFIELDS], size_t line,
                         kb_doc **out, kb_ticket_reject *rej) {
   *out = NULL;
   for (size_t i = 0; i < NFIELDS; i++) {
-    if (values[i] && lens[i] > ticket_fields[i].max) {
-      reject(rej, line, ticket_fields[i].name, "字段过长：%zu 字节，上限 %zu (field over its size limit)",
-             lens[i], ticket_fields[i].max);
+    if (values[i] && lens[i] > FIELD(i)->max) {
+      reject(rej, line, FIELD(i)->name, "字段过长：%zu 字节，上限 %zu (field over its size limit)",
+             lens[i], FIELD(i)->max);
       return KB_ETOOBIG;
     }
     if (values[i] && !kb_utf8_valid(values[i], lens[i], NULL)) {
-      reject(rej, line, ticket_fields[i].name, "不是有效的 UTF-8 (invalid UTF-8)");
+      reject(rej, line, FIELD(i)->name, "不是有效的 UTF-8 (invalid UTF-8)");
       return KB_EENCODING;
     }
   }
 #define V(i) (values[i] && lens[i] ? values[i] : NULL)
   char idbuf[256] = "";
-  if (V(0)) {
-    const char *a = values[0], *e = values[0] + lens[0];
+  if (V(KB_TF_ID)) {
+    const char *a = values[KB_TF_ID], *e = values[KB_TF_ID] + lens[KB_TF_ID];
     /* a byte-order mark before the id (an export pasted after another)
      * is not part of it: else a later clean export duplicates the case */
     while (a < e && (*a == ' ' || *a == '\t' ||
@@ -313,28 +307,28 @@ static int build_ticket(char *const values[NFIELDS], const size_t lens[NFIELDS],
     reject(rej, line, "id", "%s", id_why);
     return KB_EPARSE;
   }
-  if (!V(1) && !V(2) && !V(3)) {
+  if (!has_content(values, lens)) {
     reject(rej, line, "", "标题、问题和解决方案都为空 (no title, problem or resolution)");
     return KB_EPARSE;
   }
   const char *priority = NULL;
-  if (V(6) && !(priority = kb_ticket_priority(V(6)))) {
-    reject(rej, line, "priority", "未知的优先级 '%.40s' (unknown priority; P1–P4)", V(6));
+  if (V(KB_TF_PRIORITY) && !(priority = kb_ticket_priority(V(KB_TF_PRIORITY)))) {
+    reject(rej, line, "priority", "未知的优先级 '%.40s' (unknown priority; P1–P4)", V(KB_TF_PRIORITY));
     return KB_EPARSE;
   }
   char created[11] = "", closed[11] = "";
-  if (V(8) && !date_part(V(8), created)) {
-    reject(rej, line, "created", "日期无效 '%.40s' (invalid date)", V(8));
+  if (V(KB_TF_CREATED) && !date_part(V(KB_TF_CREATED), created)) {
+    reject(rej, line, "created", "日期无效 '%.40s' (invalid date)", V(KB_TF_CREATED));
     return KB_EPARSE;
   }
-  if (V(9) && !date_part(V(9), closed)) {
-    reject(rej, line, "closed", "日期无效 '%.40s' (invalid date)", V(9));
+  if (V(KB_TF_CLOSED) && !date_part(V(KB_TF_CLOSED), closed)) {
+    reject(rej, line, "closed", "日期无效 '%.40s' (invalid date)", V(KB_TF_CLOSED));
     return KB_EPARSE;
   }
   const char *vis = "internal";
-  if (V(11)) {
+  if (V(KB_TF_VISIBILITY)) {
     kb_buf f = {0};
-    kb_text_fold(values[11], lens[11], &f, NULL);
+    kb_text_fold(values[KB_TF_VISIBILITY], lens[KB_TF_VISIBILITY], &f, NULL);
     if (f.data && (!strcmp(f.data, "public") || !strcmp(f.data, "公开"))) vis = "public";
     else if (!f.data || (strcmp(f.data, "internal") && strcmp(f.data, "内部"))) {
       kb_buf_free(&f);
@@ -350,17 +344,17 @@ static int build_ticket(char *const values[NFIELDS], const size_t lens[NFIELDS],
   kb_doc_set_str(doc, KB_FIELD_ID, docid.data);
   kb_buf_free(&docid);
   kb_doc_set_str(doc, KB_FIELD_TYPE, "ticket");
-  for (size_t i = 1; i < NFIELDS; i++)
-    if (V(i) && i != 6 && i != 8 && i != 9 && i != 11)
-      kb_doc_set(doc, ticket_fields[i].field, values[i], lens[i]);
+  for (size_t i = 0; i < NFIELDS; i++)
+    if (V(i) && FIELD(i)->check == KB_TCHECK_TEXT)
+      kb_doc_set(doc, FIELD(i)->field, values[i], lens[i]);
   if (priority) kb_doc_set_str(doc, KB_FIELD_PRIORITY, priority);
   if (*created) kb_doc_set_str(doc, KB_FIELD_CREATED, created);
   if (*closed || *created) kb_doc_set_str(doc, KB_FIELD_UPDATED, *closed ? closed : created);
   kb_doc_set_str(doc, KB_FIELD_VISIBILITY, vis);
-  const char *title = V(1);
+  const char *title = V(KB_TF_TITLE);
   if (!title) {
     /* a ticket without a subject is titled by the start of its problem */
-    const char *src = V(2) ? V(2) : V(3);
+    const char *src = V(KB_TF_PROBLEM) ? V(KB_TF_PROBLEM) : V(KB_TF_RESOLUTION);
     while (*src == '\n' || *src == '\r' || *src == ' ' || *src == '\t') src++;
     size_t n = 0, chars = 0, len = strlen(src);
     while (src[n] && src[n] != '\n' && src[n] != '\r' && chars < 40) {
@@ -373,9 +367,9 @@ static int build_ticket(char *const values[NFIELDS], const size_t lens[NFIELDS],
   }
   kb_doc_add_segment(doc, KB_SEG_TITLE, false, kb_doc_get(doc, KB_FIELD_TITLE),
                      strlen(kb_doc_get(doc, KB_FIELD_TITLE)));
-  if (V(2)) kb_doc_add_segment(doc, KB_SEG_PROBLEM, false, values[2], lens[2]);
-  if (V(3)) kb_doc_add_segment(doc, KB_SEG_RESOLUTION, false, values[3], lens[3]);
-  if (V(10)) kb_doc_add_segment(doc, KB_SEG_TAGS, false, values[10], lens[10]);
+  if (V(KB_TF_PROBLEM)) kb_doc_add_segment(doc, KB_SEG_PROBLEM, false, values[KB_TF_PROBLEM], lens[KB_TF_PROBLEM]);
+  if (V(KB_TF_RESOLUTION)) kb_doc_add_segment(doc, KB_SEG_RESOLUTION, false, values[KB_TF_RESOLUTION], lens[KB_TF_RESOLUTION]);
+  if (V(KB_TF_TAGS)) kb_doc_add_segment(doc, KB_SEG_TAGS, false, values[KB_TF_TAGS], lens[KB_TF_TAGS]);
   kb_doc_set_str(doc, KB_FIELD_LANGUAGE, kb_doc_guess_language(doc));
 #undef V
   *out = doc;
@@ -412,8 +406,102 @@ static char *json_text(json_t *v) {
   return NULL;
 }
 
-static int ticket_from_json(const char *json, size_t len, size_t line, const name_map *m,
-                            kb_doc **doc, kb_ticket_reject *rej) {
+/* Marks a built ticket with whether it has a fix and where it came from. */
+static int mark_fix(kb_doc *doc, const char *fix_from) {
+  int rc = kb_doc_set_str(doc, KB_FIELD_FIX, fix_from ? "yes" : "no");
+  if (rc == KB_OK && fix_from) rc = kb_doc_set_str(doc, KB_FIELD_RESOLUTION_FROM, fix_from);
+  return rc;
+}
+
+/* The record's assembled values, checked and built into a doc. */
+static int finish_ticket(kb_trecord *rec, size_t line, kb_doc **doc, kb_ticket_reject *rej) {
+  char *values[NFIELDS];
+  size_t lens[NFIELDS];
+  const char *fix_from;
+  if (kb_trecord_finish(rec, values, lens, &fix_from) != KB_OK) return KB_ENOMEM;
+  int rc = build_ticket(values, lens, line, doc, rej);
+  if (rc == KB_OK && mark_fix(*doc, fix_from) != KB_OK) {
+    kb_doc_free(*doc);
+    *doc = NULL;
+    rc = KB_ENOMEM;
+  }
+  return rc;
+}
+
+/* What a JSON ticket needs besides its text: the names, the formats, and
+ * optionally where to note the keys of the first record (for --dry-run). */
+typedef struct json_ctx {
+  const name_map *names;
+  const kb_tformats *formats;
+  kb_trecord *rec;          /* reused between records */
+  const kb_tformat **format; /* out: the format of the record, or NULL */
+  column_info **cols;       /* out, when *cols is NULL: the keys and their roles */
+  size_t *ncols;
+} json_ctx;
+
+/* A JSON comment array (Zendesk): each object's date, author, public flag
+ * and text by the format's comment keys. */
+static int json_comments(kb_trecord *rec, const kb_tformat *f, const char *key, json_t *arr) {
+  kb_tcol col = {KB_TCOL_COMMENTS, -1, 0, KB_TCOL_FORMAT, 0};
+  int rc = kb_trecord_add(rec, &col, key, "", 0); /* names the comments' column */
+  const char *kdate = kb_tformat_comment_key(f, 0), *kauthor = kb_tformat_comment_key(f, 1),
+             *kpublic = kb_tformat_comment_key(f, 2);
+  size_t i;
+  json_t *c;
+  json_array_foreach(arr, i, c) {
+    if (rc != KB_OK) break;
+    if (!json_is_object(c)) continue;
+    char *date = kdate ? json_text(json_object_get(c, kdate)) : NULL;
+    char *author = kauthor ? json_text(json_object_get(c, kauthor)) : NULL;
+    bool pub = !(kpublic && json_is_false(json_object_get(c, kpublic)));
+    const char *text = NULL, *tkey = NULL;
+    for (size_t k = 3; !text && kb_tformat_comment_key(f, k); k++) {
+      tkey = kb_tformat_comment_key(f, k);
+      json_t *t = json_object_get(c, tkey);
+      if (json_is_string(t) && json_string_length(t)) text = json_string_value(t);
+    }
+    if (text) {
+      kb_buf norm = {0};
+      normalise_name(tkey, strlen(tkey), &norm);
+      rc = kb_trecord_comment(rec, date, author, pub, text, strlen(text),
+                              kb_tformat_is_html(f, norm.data));
+      kb_buf_free(&norm);
+    }
+    free(date);
+    free(author);
+  }
+  return rc;
+}
+
+/* The normalised names of a JSON object's keys, in order (caller frees
+ * each and the array), or NULL when out of memory. */
+static char **json_key_names(json_t *o, size_t *n) {
+  *n = 0;
+  char **names = calloc(json_object_size(o) + 1, sizeof *names);
+  const char *key;
+  json_t *v;
+  if (names) json_object_foreach(o, key, v) {
+      kb_buf b = {0};
+      normalise_name(key, strlen(key), &b);
+      names[(*n)++] = kb_buf_detach(&b);
+    }
+  return names;
+}
+
+/* Notes the keys of a JSON record and their roles (the first record's, for
+ * --dry-run). */
+static void note_column(json_ctx *c, const char *key, const kb_tcol *roles, size_t n) {
+  column_info *cols = realloc(*c->cols, (*c->ncols + 1) * sizeof *cols);
+  if (!cols) return;
+  *c->cols = cols;
+  column_info *ci = &cols[(*c->ncols)++];
+  ci->name = strdup(key);
+  ci->nroles = ci->name ? n : 0;
+  memcpy(ci->roles, roles, n * sizeof *roles);
+}
+
+static int ticket_from_json(const char *json, size_t len, size_t line, json_ctx *c, kb_doc **doc,
+                            kb_ticket_reject *rej) {
   *doc = NULL;
   /* a line that starts with a byte-order mark: a second export appended
    * to the first */
@@ -426,30 +514,54 @@ static int ticket_from_json(const char *json, size_t len, size_t line, const nam
     json_decref(o);
     return KB_EPARSE;
   }
-  char *values[NFIELDS] = {0};
-  size_t lens[NFIELDS] = {0};
+  size_t nkeys;
+  char **norms = json_key_names(o, &nkeys);
+  if (!norms) {
+    json_decref(o);
+    return KB_ENOMEM;
+  }
+  const kb_tformat *f = kb_tformats_detect(c->formats, norms, nkeys);
+  /* the first record's format and keys are the input's, for --dry-run */
+  bool note = c->cols && !*c->cols;
+  if (c->format && note) *c->format = f;
+  kb_trecord_set_format(c->rec, f);
   const char *key;
   json_t *v;
+  unsigned index = 0;
+  int rc = KB_OK;
   json_object_foreach(o, key, v) {
-    int f = map_lookup(m, key, strlen(key));
-    if (f < 0 || values[f]) continue;
-    values[f] = json_text(v);
-    lens[f] = values[f] ? strlen(values[f]) : 0;
+    kb_tcol roles[MAX_ROLES];
+    size_t n = norms[index] ? column_roles(c->names, f, norms[index], index, roles) : 0;
+    index++;
+    if (note) note_column(c, key, roles, n);
+    char *text = NULL;
+    for (size_t k = 0; k < n && rc == KB_OK; k++) {
+      if (roles[k].kind == KB_TCOL_COMMENTS && json_is_array(v)) {
+        rc = json_comments(c->rec, f, key, v);
+        continue;
+      }
+      if (!text && !(text = json_text(v))) break;
+      rc = kb_trecord_add(c->rec, &roles[k], key, text, strlen(text));
+    }
+    free(text);
   }
-  int rc = build_ticket(values, lens, line, doc, rej);
-  for (size_t i = 0; i < NFIELDS; i++) free(values[i]);
+  rc = rc == KB_OK ? finish_ticket(c->rec, line, doc, rej) : rc;
+  for (size_t i = 0; i < nkeys; i++) free(norms[i]);
+  free(norms);
   json_decref(o);
   return rc;
 }
 
 struct kb_ticket_json {
   name_map names;
+  kb_tformats *formats;
 };
 
 int kb_ticket_json_new(const char *map, kb_ticket_json **out, kb_error *err) {
   kb_ticket_json *p = calloc(1, sizeof *p);
   if (!p) return kb_error_set(err, KB_ENOMEM, "out of memory");
   int rc = build_map(map, &p->names, err);
+  if (rc == KB_OK) rc = kb_tformats_new(&p->formats, err);
   if (rc != KB_OK) {
     kb_ticket_json_free(p);
     return rc;
@@ -461,22 +573,34 @@ int kb_ticket_json_new(const char *map, kb_ticket_json **out, kb_error *err) {
 void kb_ticket_json_free(kb_ticket_json *p) {
   if (!p) return;
   map_free(&p->names);
+  kb_tformats_free(p->formats);
   free(p);
+}
+
+/* One record with an assembler of its own (a kb_ticket_json is shared
+ * read-only). */
+static int json_once(const char *json, size_t len, size_t line, const name_map *names,
+                     const kb_tformats *formats, kb_doc **doc, kb_ticket_reject *rej) {
+  json_ctx c = {.names = names, .formats = formats};
+  if (kb_trecord_new(NULL, &c.rec) != KB_OK) return KB_ENOMEM;
+  int rc = ticket_from_json(json, len, line, &c, doc, rej);
+  kb_trecord_free(c.rec);
+  return rc;
 }
 
 int kb_ticket_json_parse(const kb_ticket_json *p, const char *json, size_t len, size_t line,
                          kb_doc **doc, kb_ticket_reject *rej) {
-  return ticket_from_json(json, len, line, &p->names, doc, rej);
+  return json_once(json, len, line, &p->names, p->formats, doc, rej);
 }
 
 int kb_ticket_from_json(const char *json, size_t len, size_t line, const char *map,
                         kb_doc **doc, kb_ticket_reject *rej) {
-  name_map m = {0};
+  kb_ticket_json *p = NULL;
   kb_error err = {0};
-  int rc = build_map(map, &m, &err);
-  if (rc == KB_OK) rc = ticket_from_json(json, len, line, &m, doc, rej);
+  int rc = kb_ticket_json_new(map, &p, &err);
+  if (rc == KB_OK) rc = kb_ticket_json_parse(p, json, len, line, doc, rej);
   else reject(rej, line, "", "%s", err.message);
-  map_free(&m);
+  kb_ticket_json_free(p);
   return rc;
 }
 
@@ -488,6 +612,12 @@ struct kb_ticket_reader {
   kb_ticket_format format;
   size_t max_record;
   name_map names;
+  kb_tformats *formats;
+  bool json_array;           /* one JSON document: an array of records (json_array_next) */
+  const kb_tformat *tformat; /* the format recognised (CSV header, first JSON record) */
+  kb_trecord *rec;
+  column_info *cols; /* CSV columns or the first JSON record's keys, and their roles */
+  size_t ncols;
   /* input buffer over gzread */
   char *buf;
   size_t buf_len, buf_pos;
@@ -509,7 +639,6 @@ struct kb_ticket_reader {
   /* CSV */
   struct csv_parser csv;
   bool csv_open;
-  int columns[MAX_COLUMNS]; /* column → ticket field, or -1 */
   size_t ncolumns;
   char *fields[MAX_COLUMNS];
   size_t field_lens[MAX_COLUMNS];
@@ -781,6 +910,32 @@ static csv_step csv_next(kb_ticket_reader *r, const char **why) {
   }
 }
 
+/* The header's columns, the format they are, and what each fills. */
+static int plan_columns(kb_ticket_reader *r) {
+  char **norms = calloc(r->nfields ? r->nfields : 1, sizeof *norms);
+  r->cols = calloc(r->nfields ? r->nfields : 1, sizeof *r->cols);
+  if (!norms || !r->cols) {
+    free(norms);
+    return KB_ENOMEM;
+  }
+  int rc = KB_OK;
+  for (size_t i = 0; i < r->nfields && rc == KB_OK; i++) {
+    kb_buf b = {0};
+    normalise_name(r->fields[i], r->field_lens[i], &b);
+    norms[i] = kb_buf_detach(&b);
+    r->cols[i].name = strdup(r->fields[i]);
+    if (!norms[i] || !r->cols[i].name) rc = KB_ENOMEM;
+  }
+  r->ncols = r->nfields;
+  if (rc == KB_OK) r->tformat = kb_tformats_detect(r->formats, norms, r->nfields);
+  for (size_t i = 0; i < r->nfields && rc == KB_OK; i++)
+    r->cols[i].nroles = column_roles(&r->names, r->tformat, norms[i], (unsigned)i, r->cols[i].roles);
+  for (size_t i = 0; i < r->nfields; i++) free(norms[i]);
+  free(norms);
+  if (rc == KB_OK) kb_trecord_set_format(r->rec, r->tformat);
+  return rc;
+}
+
 static int read_header(kb_ticket_reader *r, kb_error *err) {
   const char *why;
   csv_step st = csv_next(r, &why);
@@ -790,24 +945,15 @@ static int read_header(kb_ticket_reader *r, kb_error *err) {
                         r->record_line, why);
   r->ncolumns = r->nfields;
   kb_buf_append(&r->header_raw, r->record_raw.data ? r->record_raw.data : "", r->record_raw.len);
+  if (plan_columns(r) != KB_OK) return kb_error_set(err, KB_ENOMEM, "out of memory");
   bool has_id = false, has_text = false;
-  /* columns named by --map first, then the default names for the fields
-   * still free; among defaults the first column of a field wins */
-  for (size_t i = 0; i < r->nfields; i++) r->columns[i] = -1;
-  for (int pass = 0; pass < 2; pass++)
-    for (size_t i = 0; i < r->nfields; i++) {
-      if (r->columns[i] >= 0) continue;
-      bool user;
-      int f = map_lookup_user(&r->names, r->fields[i], r->field_lens[i], &user);
-      if (f < 0 || (pass == 0) != user) continue;
-      bool taken = false;
-      for (size_t k = 0; k < r->nfields; k++) taken |= k != i && r->columns[k] == f;
-      if (!taken) r->columns[i] = f;
+  for (size_t i = 0; i < r->ncols; i++)
+    for (size_t k = 0; k < r->cols[i].nroles; k++) {
+      const kb_tcol *c = &r->cols[i].roles[k];
+      bool field = c->kind == KB_TCOL_FIELD;
+      has_id |= field && c->field == KB_TF_ID;
+      has_text |= (field && FIELD(c->field)->content) || c->kind == KB_TCOL_COMMENTS;
     }
-  for (size_t i = 0; i < r->nfields; i++) {
-    has_id |= r->columns[i] == 0;
-    has_text |= r->columns[i] >= 1 && r->columns[i] <= 3;
-  }
   if (!has_id || !has_text)
     return kb_error_set(err, KB_EPARSE,
                         "%s:%zu: 表头中找不到%s列，请用 --map 指定，例如 --map id=工单号 "
@@ -837,8 +983,6 @@ static bool repeated_header(const kb_ticket_reader *r) {
 }
 
 static int csv_ticket(kb_ticket_reader *r, kb_doc **doc, kb_ticket_reject *rej) {
-  char *values[NFIELDS] = {0};
-  size_t lens[NFIELDS] = {0};
   if (repeated_header(r)) {
     reject(rej, r->record_line, "", "表头重复出现，是否拼接了两个导出文件？(the header row again: "
            "two exports joined?)");
@@ -849,13 +993,116 @@ static int csv_ticket(kb_ticket_reader *r, kb_doc **doc, kb_ticket_reject *rej) 
            r->nfields, r->ncolumns);
     return KB_EPARSE;
   }
-  for (size_t i = 0; i < r->nfields; i++) {
-    int f = r->columns[i];
-    if (f < 0) continue;
-    values[f] = r->fields[i];
-    lens[f] = r->field_lens[i];
+  kb_trecord_reset(r->rec);
+  int rc = KB_OK;
+  for (size_t i = 0; i < r->nfields && rc == KB_OK; i++)
+    for (size_t k = 0; k < r->cols[i].nroles && rc == KB_OK; k++)
+      rc = kb_trecord_add(r->rec, &r->cols[i].roles[k], r->cols[i].name, r->fields[i],
+                          r->field_lens[i]);
+  return rc == KB_OK ? finish_ticket(r->rec, r->record_line, doc, rej) : rc;
+}
+
+/* --------------------------------------------------------- JSON documents */
+
+/* Exports that are one JSON document rather than a record a line: an array,
+ * or an object whose first member is the array of records — ServiceNow's
+ * JSONv2 and Table API ("records", "result"), Zendesk's ticket exports
+ * ("tickets"), Jira's search ("issues"). */
+static const char *const json_wrappers[] = {"records", "result", "tickets", "issues"};
+
+/* Whether the input's first bytes open such a document; if so they are
+ * consumed through the array's '[' (peeked in the first buffer only). */
+static bool json_document_start(kb_ticket_reader *r) {
+  if (!fill(r)) return false;
+  const char *b = r->buf + r->buf_pos, *e = r->buf + r->buf_len, *p = b;
+  if (e - p >= 3 && memcmp(p, "\xEF\xBB\xBF", 3) == 0) p += 3;
+  while (p < e && strchr(" \t\r\n", *p)) p++;
+  if (p < e && *p == '{') {
+    for (p++; p < e && strchr(" \t\r\n", *p); p++) {}
+    bool known = false;
+    for (size_t i = 0; i < sizeof json_wrappers / sizeof *json_wrappers && !known; i++) {
+      size_t n = strlen(json_wrappers[i]);
+      known = e - p > (ptrdiff_t)n + 2 && p[0] == '"' && memcmp(p + 1, json_wrappers[i], n) == 0 &&
+              p[n + 1] == '"';
+      if (known) p += n + 2;
+    }
+    if (!known) return false;
+    while (p < e && strchr(" \t\r\n", *p)) p++;
+    if (p >= e || *p != ':') return false;
+    for (p++; p < e && strchr(" \t\r\n", *p); p++) {}
   }
-  return build_ticket(values, lens, r->record_line, doc, rej);
+  if (p >= e || *p != '[') return false;
+  p++;
+  for (const char *q = b; q < p; q++) r->line += *q == '\n';
+  r->offset += (uint64_t)(p - b);
+  r->buf_pos += (size_t)(p - b);
+  r->first_line = false;
+  r->json_array = true;
+  return true;
+}
+
+/* The next byte of the input, counting lines; -1 at the end. */
+static int next_byte(kb_ticket_reader *r) {
+  if (!fill(r)) return -1;
+  unsigned char c = (unsigned char)r->buf[r->buf_pos++];
+  r->offset++;
+  if (c == '\n') r->line++;
+  return c;
+}
+
+/* The next element of the array: its bytes (up to max_record) into
+ * r->record_raw; *too_big when it is longer. false at the array's end. */
+static bool next_element(kb_ticket_reader *r, bool *too_big) {
+  int c;
+  do c = next_byte(r);
+  while (c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == ',');
+  if (c < 0 || c == ']') return false;
+  kb_buf_reset(&r->record_raw);
+  r->record_line = r->line + 1;
+  *too_big = false;
+  int depth = 0;
+  bool in_string = false, escaped = false;
+  while (c >= 0) {
+    if (r->record_raw.len < r->max_record) kb_buf_putc(&r->record_raw, (char)c);
+    else *too_big = true;
+    if (in_string) {
+      if (escaped) escaped = false;
+      else if (c == '\\') escaped = true;
+      else if (c == '"') in_string = false;
+    } else if (c == '"') {
+      in_string = true;
+    } else if (c == '{' || c == '[') {
+      depth++;
+    } else if (c == '}' || c == ']') {
+      depth--;
+    }
+    if (!in_string && depth <= 0) {
+      /* a closed object (the record), a stray bracket, or the end of a
+       * scalar (not a record: rejected as one) */
+      if (depth < 0 || c == '}' || c == ']') break;
+      if (fill(r) && strchr(",] \t\r\n", r->buf[r->buf_pos])) break;
+    }
+    c = next_byte(r);
+  }
+  if (!r->record_raw.data) kb_buf_append(&r->record_raw, "", 0);
+  return true;
+}
+
+/* One record of a JSON document. JSON is UTF-8 (RFC 8259): a document is
+ * read only in it, so its bytes are the record's. */
+static int json_array_next(kb_ticket_reader *r, kb_doc **doc, kb_ticket_reject *rej) {
+  bool too_big;
+  if (!next_element(r, &too_big)) return KB_ENOENT;
+  r->rec_offset = r->offset;
+  rej->raw = r->record_raw.data;
+  rej->raw_len = r->record_raw.len;
+  if (too_big) {
+    reject(rej, r->record_line, "", "记录超过 %zu 字节 (record over the size limit)", r->max_record);
+    return KB_ETOOBIG;
+  }
+  json_ctx c = {.names = &r->names, .formats = r->formats, .rec = r->rec, .format = &r->tformat,
+                .cols = &r->cols, .ncols = &r->ncols};
+  return ticket_from_json(r->record_raw.data, r->record_raw.len, r->record_line, &c, doc, rej);
 }
 
 /* ---------------------------------------------------------------- public */
@@ -877,6 +1124,9 @@ int kb_ticket_reader_open(const char *path, const kb_ticket_opts *opts, kb_ticke
   r->buf = malloc(CHUNK);
   int rc = r->path && r->buf ? KB_OK : kb_error_set(err, KB_ENOMEM, "out of memory");
   if (rc == KB_OK) rc = build_map(opts ? opts->map : NULL, &r->names, err);
+  if (rc == KB_OK) rc = kb_tformats_new(&r->formats, err);
+  if (rc == KB_OK && kb_trecord_new(NULL, &r->rec) != KB_OK)
+    rc = kb_error_set(err, KB_ENOMEM, "out of memory");
   if (rc == KB_OK) rc = setup_charset(r, path, opts ? opts->encoding : NULL, err);
   if (rc == KB_OK) {
     int fd = r->spool_fd >= 0 ? dup(r->spool_fd) : strcmp(path, "-") == 0 ? dup(0) : -1;
@@ -896,6 +1146,10 @@ int kb_ticket_reader_open(const char *path, const kb_ticket_opts *opts, kb_ticke
   if (rc == KB_OK && fmt == KB_TICKET_CSV) {
     rc = csv_restart(r) == KB_OK ? read_header(r, err) : kb_error_set(err, KB_ENOMEM, "out of memory");
   }
+  if (rc == KB_OK && fmt == KB_TICKET_JSONL && json_document_start(r) &&
+      strcmp(r->charset.name, "UTF-8") != 0)
+    rc = kb_error_set(err, KB_EENCODING, "%s: JSON 文档必须是 UTF-8，而不是 %s (a JSON document "
+                      "is UTF-8, not %s)", r->path, r->charset.name, r->charset.name);
   if (rc != KB_OK) {
     kb_ticket_reader_free(r);
     return rc;
@@ -912,6 +1166,10 @@ void kb_ticket_reader_free(kb_ticket_reader *r) {
   if (r->csv_open) csv_free(&r->csv);
   clear_fields(r);
   map_free(&r->names);
+  kb_tformats_free(r->formats);
+  kb_trecord_free(r->rec);
+  for (size_t i = 0; i < r->ncols; i++) free(r->cols[i].name);
+  free(r->cols);
   kb_buf_free(&r->raw);
   kb_buf_free(&r->utf8);
   kb_buf_free(&r->record_raw);
@@ -922,6 +1180,7 @@ void kb_ticket_reader_free(kb_ticket_reader *r) {
 }
 
 static int jsonl_next(kb_ticket_reader *r, kb_doc **doc, kb_ticket_reject *rej) {
+  if (r->json_array) return json_array_next(r, doc, rej);
   for (;;) {
     bool too_long;
     if (!read_line(r, &too_long)) return KB_ENOENT;
@@ -945,7 +1204,9 @@ static int jsonl_next(kb_ticket_reader *r, kb_doc **doc, kb_ticket_reject *rej) 
     size_t s = 0;
     while (s < n && (r->utf8.data[s] == ' ' || r->utf8.data[s] == '\t')) s++;
     if (s == n) continue; /* blank line */
-    return ticket_from_json(r->utf8.data + s, n - s, r->line, &r->names, doc, rej);
+    json_ctx c = {.names = &r->names, .formats = r->formats, .rec = r->rec, .format = &r->tformat,
+                  .cols = &r->cols, .ncols = &r->ncols};
+    return ticket_from_json(r->utf8.data + s, n - s, r->line, &c, doc, rej);
   }
 }
 
@@ -988,11 +1249,23 @@ const char *kb_ticket_reader_header(const kb_ticket_reader *r, size_t *len) {
   return r->header_raw.len ? r->header_raw.data : NULL;
 }
 
+const char *kb_ticket_reader_format_title(const kb_ticket_reader *r) {
+  return r->tformat ? kb_tformat_title(r->tformat) : NULL;
+}
+
+const char *kb_ticket_reader_column(const kb_ticket_reader *r, size_t i, kb_buf *role) {
+  kb_buf_reset(role);
+  if (i >= r->ncols) return NULL;
+  for (size_t k = 0; k < r->cols[i].nroles; k++) kb_tcol_describe(&r->cols[i].roles[k], role);
+  if (!role->data) kb_buf_append(role, "", 0);
+  return r->cols[i].name ? r->cols[i].name : "";
+}
+
 uint64_t kb_ticket_reader_offset(const kb_ticket_reader *r) { return r->rec_offset; }
 size_t kb_ticket_reader_line(const kb_ticket_reader *r) { return r->line; }
 /* a JSONL record is one line */
 size_t kb_ticket_reader_record_line(const kb_ticket_reader *r) {
-  return r->format == KB_TICKET_JSONL ? r->line : r->record_line;
+  return r->format == KB_TICKET_JSONL && !r->json_array ? r->line : r->record_line;
 }
 const char *kb_ticket_reader_path(const kb_ticket_reader *r) { return r->path; }
 uint64_t kb_ticket_reader_raw_offset(const kb_ticket_reader *r) {

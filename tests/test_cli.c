@@ -454,6 +454,47 @@ static void test_json_facets(void **state) {
   json_decref(j);
 }
 
+/* Articles of another knowledge base (a Confluence space's HTML export,
+ * Zendesk Guide JSON) become kb articles with front matter: synced, they
+ * are found by their words, public or internal as the export says, and
+ * their code blocks stay fenced. */
+static void test_articles_from_other_knowledge_bases(void **state) {
+  (void)state;
+  char out[1024], db[1024], tool[1024], conf[1024], zd[1024];
+  snprintf(out, sizeof out, "%s/converted", g_tmp);
+  snprintf(db, sizeof db, "%s/converted.db", g_tmp);
+  snprintf(tool, sizeof tool, "%s", "tools/kb-articles-from-html");
+  snprintf(conf, sizeof conf, "%s", "tests/data/article_exports/confluence");
+  snprintf(zd, sizeof zd, "%s", "tests/data/article_exports/zendesk_guide_articles.json");
+  char *conv[] = {tool, "--out", out, conf, zd, NULL};
+  kb_buf err = {0};
+  assert_int_equal(tu_run(conv, NULL, &err), 0);
+  char md[2048];
+  snprintf(md, sizeof md, "%s/Rotate-TLS-certificates.md", out);
+  kb_buf text = {0};
+  assert_int_equal(tu_read_file(md, &text), 0);
+  assert_true(tu_contains(text.data, "title: Rotate the TLS certificates of the API gateway"));
+  assert_true(tu_contains(text.data, "visibility: internal"));
+  assert_true(tu_contains(text.data, "openssl x509 -enddate"));
+  assert_true(tu_contains(text.data, "```"));
+  assert_int_equal(run_kb_index(db, NULL, NULL, "sync", out, NULL), 0);
+  int st;
+  json_t *j = search_json(db, "打印机脱机", 1, NULL, NULL, &st);
+  json_t *hit = json_array_get(json_object_get(j, "hits"), 0);
+  assert_string_equal(json_string_value(json_object_get(hit, "title")),
+                      "打印机脱机：Windows 打印队列的处理");
+  json_decref(j);
+  /* the Confluence pages are internal: the public does not find them */
+  j = search_json(db, "TLS certificates gateway", 1, NULL, NULL, &st);
+  assert_int_equal(json_integer_value(json_object_get(j, "total")), 0);
+  json_decref(j);
+  j = search_json(db, "TLS certificates gateway", 0, NULL, NULL, &st);
+  assert_true(json_integer_value(json_object_get(j, "total")) >= 1);
+  json_decref(j);
+  kb_buf_free(&text);
+  kb_buf_free(&err);
+}
+
 /* A file name that would make a link that lies (U+202E turns the rest
  * around) or that does not work is no article: skipped, naming the file
  * and the field. */
@@ -653,6 +694,7 @@ int main(void) {
       cmocka_unit_test(test_malformed_files_skipped),
       cmocka_unit_test(test_json_facets),
       cmocka_unit_test(test_article_names_that_make_bad_links),
+      cmocka_unit_test(test_articles_from_other_knowledge_bases),
       cmocka_unit_test(test_unmerged_shards_are_not_imported),
   };
   query_case *cases;

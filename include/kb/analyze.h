@@ -39,6 +39,7 @@
 #define KB_PREFIX_VISIBILITY "XV"
 #define KB_PREFIX_TAG "XG"
 #define KB_PREFIX_LANGUAGE "XL"
+#define KB_PREFIX_FIX "XF" /* a ticket's has_fix: XFyes, XFno (not used in ranking) */
 #define KB_PREFIX_EXACT_TITLE "E" /* one term for a whole title: kb_exact_title_term_of */
 /* the tokenizer's compounds (KB_TOKEN_COMPOUND), without positions */
 #define KB_PREFIX_COMPOUND "Y"

@@ -13,7 +13,10 @@
 #include "kb/error.h"
 #include "kb/text.h"
 
-/* X(enum name, JSON key) — one list for the enum and the field names. */
+/* X(enum name, JSON key) — one list for the enum and the field names.
+ * A ticket's has_fix is "yes" when it has resolution text, else "no" (it
+ * is imported all the same); resolution_from says where that text came
+ * from (a column, or "Comment 3 (author, date)"). */
 #define KB_DOC_FIELDS(X)          \
   X(ID, "id")                     \
   X(TYPE, "type")                 \
@@ -31,7 +34,9 @@
   X(UPDATED, "updated")           \
   X(LANGUAGE, "language")         \
   X(SOURCE, "source")             \
-  X(HASH, "hash")
+  X(HASH, "hash")                 \
+  X(FIX, "has_fix")               \
+  X(RESOLUTION_FROM, "resolution_from")
 
 typedef enum kb_field {
 #define KB_FIELD_ENUM(name, key) KB_FIELD_##name,

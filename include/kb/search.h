@@ -47,6 +47,7 @@ typedef struct kb_search_request {
 
 typedef struct kb_search_hit {
   char *id, *type, *title, *snippet, *product, *category, *priority, *updated;
+  char *has_fix; /* a ticket's "yes" or "no" (NULL: an article, or a ticket stored before) */
   double score;
 } kb_search_hit;
 

@@ -4,7 +4,9 @@
  * A reader streams one input (a file or standard input, gzip-compressed or
  * not, detected by magic bytes) in any charset ICU converts (detected or
  * given); records come out one at a time, so memory does not grow with the
- * input. Fields come from the CSV header or JSON keys through a default
+ * input. JSON is a record a line, or one UTF-8 document: an array of
+ * records, or an object whose first member ("records", "result",
+ * "tickets", "issues") is one, read element by element. Fields come from the CSV header or JSON keys through a default
  * name table (lib/data/ticket_fields.txt: English and Chinese column names)
  * and the user's --map.
  *
@@ -73,6 +75,19 @@ bool kb_ticket_reader_guessed(const kb_ticket_reader *r);
 /* A CSV input's header row as it was in the input (its charset, its line
  * end), or NULL for JSONL. Owned by the reader. */
 const char *kb_ticket_reader_header(const kb_ticket_reader *r, size_t *len);
+
+/* ## What the reader makes of its input (kb-index import --dry-run)
+ *
+ * The export format recognised from the CSV header or, for JSON, the first
+ * record's keys (lib/data/ticket_formats.txt): its description, or NULL
+ * when the default column names (ticket_fields.txt) are used. Owned by the
+ * reader. */
+const char *kb_ticket_reader_format_title(const kb_ticket_reader *r);
+/* The CSV header's columns, or the first JSON record's keys, and what each
+ * fills, in words, into role ("title", "status (解决结果名称 the resolution's
+ * name)"; empty when the column is ignored). The name is owned by the
+ * reader; NULL past the last. */
+const char *kb_ticket_reader_column(const kb_ticket_reader *r, size_t i, kb_buf *role);
 
 /* Bytes of the (uncompressed) input consumed through the end of the last
  * record returned or rejected, and the lines so far. */
