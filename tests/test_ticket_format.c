@@ -303,6 +303,30 @@ static void test_zentao_csv(void **state) {
   field_is(d, KB_FIELD_PRODUCT, "打印管理");
 }
 
+/* ZenTao's ticket module (工单): its 解决方案 is the fix text the
+ * "finish" form asks for, unlike a bug's. */
+static void test_zentao_ticket_csv(void **state) {
+  fixture *f = *state;
+  const kb_doc *d = fixture_ticket(f, "zentao_tickets.csv", "2001");
+  field_is(d, KB_FIELD_TITLE, "应用连不上 Oracle，报 ORA-12170");
+  field_is(d, KB_FIELD_BODY, "客户反映应用服务器每隔几分钟报 ORA-12170: TNS 连接超时。\n\n数据库本身运行正常。");
+  field_is(d, KB_FIELD_PRODUCT, "数据库服务");
+  field_is(d, KB_FIELD_CATEGORY, "程序报错");
+  field_is(d, KB_FIELD_PRIORITY, "P1");
+  field_is(d, KB_FIELD_STATUS, "已关闭");
+  field_is(d, KB_FIELD_CUSTOMER, "华东某银行");
+  field_is(d, KB_FIELD_FIX, "yes");
+  assert_true(tu_contains(kb_doc_get(d, KB_FIELD_RESOLUTION), "SQLNET.EXPIRE_TIME=10"));
+  assert_false(tu_contains(kb_doc_get(d, KB_FIELD_RESOLUTION), "<li>"));
+  field_is(d, KB_FIELD_CREATED, "2024-06-03");
+  field_is(d, KB_FIELD_UPDATED, "2024-06-03");
+  d = find(f, "2002");
+  field_is(d, KB_FIELD_PRIORITY, "P4");
+  field_is(d, KB_FIELD_FIX, "no");
+  field_is(d, KB_FIELD_RESOLUTION, NULL);
+  field_is(d, KB_FIELD_UPDATED, "2024-06-05");
+}
+
 static void test_redmine_csv(void **state) {
   fixture *f = *state;
   const kb_doc *d = fixture_ticket(f, "redmine_issues.csv", "4021");
@@ -494,7 +518,8 @@ static void test_import_and_has_fix_in_hits(void **state) {
   static const char *const files[] = {"servicenow_incidents.csv", "servicenow_incidents.jsonl",
                                       "servicenow_incidents.json",
                                       "jira_issues.csv", "zendesk_tickets.jsonl",
-                                      "zentao_bugs.csv", "redmine_issues.csv"};
+                                      "zentao_bugs.csv", "zentao_tickets.csv",
+                                      "redmine_issues.csv"};
   for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
     char path[512];
     snprintf(path, sizeof path, EXPORTS "%s", files[i]);
@@ -533,6 +558,7 @@ int main(void) {
       cmocka_unit_test_setup_teardown(test_jira_csv, setup, teardown),
       cmocka_unit_test_setup_teardown(test_zendesk_jsonl, setup, teardown),
       cmocka_unit_test_setup_teardown(test_zentao_csv, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_zentao_ticket_csv, setup, teardown),
       cmocka_unit_test_setup_teardown(test_redmine_csv, setup, teardown),
       cmocka_unit_test_setup_teardown(test_priority_outside_scale_rejected, setup, teardown),
       cmocka_unit_test_setup_teardown(test_map_over_format, setup, teardown),
