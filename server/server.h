@@ -12,8 +12,7 @@
 #include "kb/text.h"
 #include "cache.h"
 #include "gaps.h"
-
-typedef enum role { ROLE_PUBLIC, ROLE_ENGINEER, ROLE_ADMIN } role;
+#include "tokens.h"
 
 /* Endpoints, for metrics labels. */
 #define KB_ENDPOINTS(X)                                                            \
@@ -45,11 +44,6 @@ typedef struct metrics {
   atomic_ullong reloads;
   atomic_ullong rejected;
 } metrics;
-
-typedef struct token_entry {
-  char *token;
-  role role;
-} token_entry;
 
 typedef struct server {
   const char *db;
