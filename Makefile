@@ -135,6 +135,13 @@ $(BUILD)/tests/test_fuzz: $(BUILD)/obj/tests/test_fuzz.o $(BUILD)/obj/tests/test
 	@mkdir -p $(dir $@)
 	$(CXX) $(SAN) -o $@ $^ $(LDLIBS_ALL)
 
+# the server's tokens file parser, tested on its own
+$(BUILD)/obj/tests/test_tokens.o: ALL_CFLAGS += -Iserver
+$(BUILD)/tests/test_tokens: $(BUILD)/obj/tests/test_tokens.o $(BUILD)/obj/tests/testutil.o \
+    $(BUILD)/obj/server/tokens.o $(LIBKB)
+	@mkdir -p $(dir $@)
+	$(CXX) $(SAN) -o $@ $^ $(LDLIBS_ALL)
+
 # the server's answer cache, tested on its own
 $(BUILD)/obj/tests/test_cache.o: ALL_CFLAGS += -Iserver
 $(BUILD)/tests/test_cache: $(BUILD)/obj/tests/test_cache.o $(BUILD)/obj/tests/testutil.o \
