@@ -11,7 +11,7 @@ PKGS := xapian-core icu-uc icu-i18n libcmark jansson cmocka libmicrohttpd zlib o
 # Debian packages the build and the tests need (tool → package).
 DEB_PKGS := build-essential pkg-config libxapian-dev libicu-dev libcmark-dev \
             libjansson-dev libcsv-dev libmicrohttpd-dev libopencc-dev libopencc-data libcmocka-dev \
-            zlib1g-dev sqlite3 pinyin-database wamerican
+            zlib1g-dev sqlite3 pinyin-database wamerican xapian-tools
 
 CC ?= cc
 CXX ?= c++
@@ -43,7 +43,7 @@ SERVER_OBJ := $(patsubst server/%.c,$(BUILD)/obj/server/%.o,$(wildcard server/*.
 TESTS := $(patsubst tests/%.c,$(BUILD)/tests/%,$(wildcard tests/test_*.c))
 HEADERS := $(wildcard include/kb/*.h lib/*.h server/*.h tests/*.h)
 
-.PHONY: all deps run check test bench clean install fuzz
+.PHONY: all deps run check test bench clean install fuzz soak
 .SECONDARY:
 all: deps-quiet $(PROGS)
 
@@ -191,11 +191,18 @@ run: all
 # ---------------------------------------------------------------- check
 # the pages are also tested in a real browser: headless Chromium, for the
 # tests only (make run does not need it)
-check: all $(TESTS)
+# (tests/test_import.c imports bench/gen_tickets' realistic records)
+check: all $(TESTS) $(BUILD)/bench/gen_tickets
 	@$(MAKE) -s deps EXTRA_DEB="chromium-headless-shell"
 	@BUILD=$(BUILD) tests/run
 
 test: check
+
+# the long crash-safety run (not part of check; minutes): ten SIGKILLs of a
+# single-writer and of a sharded import over 50,000 tickets, kb-serve
+# answering queries throughout (tests/test_crash.c; KB_SEED=N replays a run)
+soak: all $(BUILD)/tests/test_crash
+	KB_SOAK=1 CMOCKA_MESSAGE_OUTPUT=TAP BUILD=$(BUILD) $(BUILD)/tests/test_crash
 
 # ---------------------------------------------------------------- bench
 BENCH_TICKETS ?= 200000

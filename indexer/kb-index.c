@@ -122,6 +122,15 @@ static void add_article(indexer *ix, const char *path, const char *abs_path, con
   }
   if (kb_doc_get(doc, KB_FIELD_ID)) kb_buf_puts(&id, kb_doc_get(doc, KB_FIELD_ID));
   else kb_markdown_article_id(rel, &id);
+  /* an id from a file name: a name with a control or bidirectional
+   * character would make a link that does not work or lies */
+  const char *id_why = id.data ? kb_doc_id_problem(id.data) : "out of memory";
+  if (id_why) {
+    fprintf(stderr, "kb-index: 跳过 (skipped) %s: id: %s\n", path, id_why);
+    ix->skipped++;
+    remember(ix, abs_path, NULL);
+    goto out;
+  }
   kb_doc_set_str(doc, KB_FIELD_ID, id.data);
   kb_doc_set_str(doc, KB_FIELD_SOURCE, abs_path);
   remember(ix, abs_path, id.data);
@@ -450,6 +459,7 @@ typedef struct import_ui {
   bool lines;        /* a progress line every few seconds */
   double last_line;
   bool bar_shown;
+  char charsets[128]; /* the charsets the inputs were read in, for the summary */
 } import_ui;
 
 static void clear_bar(import_ui *ui) {
@@ -473,6 +483,19 @@ static void on_reject(const char *path, const char *header, size_t header_len,
   if (ui->rejects && rej->raw) {
     fwrite(rej->raw, 1, rej->raw_len, ui->rejects);
     if (rej->raw_len && rej->raw[rej->raw_len - 1] != '\n') fputc('\n', ui->rejects);
+  }
+}
+
+/* Every input says which charset it is read in, and how that was decided. */
+static void on_charset(const char *path, const kb_charset_choice *c, void *ctx) {
+  import_ui *ui = ctx;
+  char how[320];
+  kb_charset_describe(c, how, sizeof how);
+  clear_bar(ui);
+  fprintf(stderr, "kb-index: %s: 编码 (charset) %s\n", strcmp(path, "-") ? path : "(stdin)", how);
+  if (!strstr(ui->charsets, c->name) && strlen(ui->charsets) + strlen(c->name) + 3 < sizeof ui->charsets) {
+    if (*ui->charsets) strcat(ui->charsets, ", ");
+    strcat(ui->charsets, c->name);
   }
 }
 
@@ -547,7 +570,7 @@ static void on_progress(const char *path, const kb_import_stats *st, void *ctx) 
 
 static int cmd_import(indexer *ix, int argc, char **argv) {
   kb_import_opts o = {.lexicon = ix->lex, .on_reject = on_reject, .on_progress = on_progress,
-                      .on_resume = on_resume};
+                      .on_resume = on_resume, .on_charset = on_charset};
   import_ui ui = {0};
   const char *progress = "auto";
   long shards = 0;
@@ -611,6 +634,10 @@ static int cmd_import(indexer *ix, int argc, char **argv) {
     if (kb_import_file(ix->idx, argv[i], &o, &st, &err) != KB_OK) {
       clear_bar(&ui);
       fprintf(stderr, "kb-index: %s\n", err.message);
+      if (err.code == KB_ENOSPC)
+        fprintf(stderr, "kb-index: 已提交的批次完好，释放空间后重新运行同一导入即可从检查点继续 "
+                "(every batch committed is intact; free some space and run the same import "
+                "again to resume after it)\n");
       status = 1;
       break;
     }
@@ -635,11 +662,15 @@ static int cmd_import(indexer *ix, int argc, char **argv) {
   size_t records = st.imported + st.updated + st.unchanged + st.rejected;
   char bytes[32];
   human_bytes((double)st.bytes, bytes, sizeof bytes);
-  fprintf(stderr, "kb-index: 导入 (import): 新增 %zu, 更新 %zu, 未变 %zu, 拒绝 %zu "
-          "(imported, updated, unchanged, rejected); 检查点跳过 %zu (skipped by checkpoint); "
-          "%zu 条 (records), %s, %.1f 秒 (s), %.0f 条/秒 (records/s)\n",
-          st.imported, st.updated, st.unchanged, st.rejected, st.resumed, records, bytes,
-          st.seconds, st.seconds > 0 ? (double)records / st.seconds : 0.0);
+  /* shards not merged: their records are not in the index (not searchable) yet */
+  bool staged = o.shards > 1 && status != 0;
+  fprintf(stderr, "kb-index: %s: %s %zu, 更新 %zu, 未变 %zu, 拒绝 %zu "
+          "(%s, updated, unchanged, rejected); 检查点跳过 %zu (skipped by checkpoint); "
+          "%zu 条 (records), %s, %.1f 秒 (s), %.0f 条/秒 (records/s); 编码 (charset) %s\n",
+          staged ? "已暂存在分片中，尚未导入 (staged in shards, NOT imported yet)" : "导入 (import)",
+          staged ? "暂存" : "新增", st.imported, st.updated, st.unchanged, st.rejected,
+          staged ? "staged" : "imported", st.resumed, records, bytes, st.seconds,
+          st.seconds > 0 ? (double)records / st.seconds : 0.0, *ui.charsets ? ui.charsets : "-");
   if (status) return status;
   return st.rejected ? EXIT_SKIPPED : 0;
 }

@@ -106,6 +106,9 @@ int main(int argc, char **argv) {
   req.query = query.data ? query.data : "";
   req.query_len = query.len;
   req.snippet = as_json ? &KB_SNIPPET_HTML : (tty ? &KB_SNIPPET_TERMINAL : &KB_SNIPPET_PLAIN);
+  /* the JSON answer is the one /api/search gives, facets included; the
+   * terminal shows none, so it does not count them */
+  req.facets = as_json;
 
   kb_error err = {0};
   kb_searcher *s = NULL;

@@ -97,6 +97,60 @@ const char *kb_doc_guess_language(const kb_doc *doc) {
   return han * 4 >= letters ? "zh" : "en";
 }
 
+/* ------------------------------------------------------------------ ids */
+
+static bool is_bidi_control(int32_t cp) {
+  return cp == 0x061C || cp == 0x200E || cp == 0x200F || (cp >= 0x202A && cp <= 0x202E) ||
+         (cp >= 0x2066 && cp <= 0x2069);
+}
+
+/* True when seg[0..len) is dots only, a dot written "." or "%2e". */
+static bool dots_only(const char *seg, size_t len) {
+  if (!len) return false;
+  for (size_t i = 0; i < len;) {
+    if (seg[i] == '.') i++;
+    else if (len - i >= 3 && seg[i] == '%' && seg[i + 1] == '2' && (seg[i + 2] | 0x20) == 'e') i += 3;
+    else return false;
+  }
+  return true;
+}
+
+const char *kb_doc_id_problem(const char *id) {
+  size_t len = strlen(id);
+  if (!len) return "为空 (empty)";
+  if (!kb_utf8_valid(id, len, NULL)) return "不是有效的 UTF-8 (not valid UTF-8)";
+  for (size_t i = 0; i < len;) {
+    int32_t cp = kb_utf8_next(id, len, &i);
+    if (cp < 0x20 || cp == 0x7F || (cp >= 0x80 && cp < 0xA0))
+      return "含控制字符 (a control character)";
+    if (is_bidi_control(cp))
+      return "含双向文本控制字符，显示的文字会与链接不符 (a bidirectional control character such as "
+             "U+202E: the text shown would not be the link)";
+    if (cp == 0x200B || cp == 0x2060 || cp == 0xFEFF) /* two ids that look the same */
+      return "含不可见字符 (an invisible character: U+200B, U+2060 or U+FEFF)";
+  }
+  for (const char *seg = id;;) {
+    const char *end = strchr(seg, '/');
+    size_t n = end ? (size_t)(end - seg) : strlen(seg);
+    if (dots_only(seg, n)) return "含 . 或 .. 路径段 (a . or .. path segment, also as %2e)";
+    if (!end) break;
+    seg = end + 1;
+  }
+  return NULL;
+}
+
+int kb_doc_id_url(const char *id, kb_buf *out) {
+  int rc = kb_buf_putc(out, '/');
+  for (const unsigned char *p = (const unsigned char *)id; *p && rc == KB_OK; p++) {
+    if ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
+        *p == '-' || *p == '.' || *p == '_' || *p == '~' || *p == '/')
+      rc = kb_buf_putc(out, (char)*p);
+    else
+      rc = kb_buf_printf(out, "%%%02X", *p);
+  }
+  return rc;
+}
+
 void kb_hash_hex(const void *data, size_t len, char out[17]) {
   snprintf(out, 17, "%016llx", (unsigned long long)kb_fnv1a(data, len));
 }

@@ -114,6 +114,8 @@ typedef struct pipeline {
   size_t records; /* where the reader starts counting (a checkpoint's count) */
   kb_ticket_reader *reader;
   const char *name; /* the input, as errors name it */
+  const char *index_path; /* for the reading thread's own reader of it (guard_guess) */
+  kb_index *stored;       /* that reader, opened at the first guessed record */
   const kb_lexicon *lexicon;
 } pipeline;
 
@@ -162,6 +164,36 @@ static void stop_all(pipeline *p) {
   pthread_mutex_unlock(&p->lock);
 }
 
+/* A record decoded by a guessed charset may add a ticket, never replace a
+ * stored one: the guess may be wrong where the stored copy was right. Such
+ * a record becomes a reject (its text as it was, for a re-run with
+ * --encoding). Looks at what is committed: a guessed record may still
+ * replace one of this same input stored earlier in the run. */
+static int guard_guess(pipeline *p, item *it, const kb_ticket_reject *read, kb_error *err) {
+  if (!p->stored) {
+    int rc = kb_index_open(p->index_path, KB_INDEX_READ, &p->stored, err);
+    if (rc != KB_OK) return rc;
+  }
+  char *old = NULL;
+  int rc = kb_index_get_value(p->stored, it->id_term, KB_SLOT_HASH, &old, err);
+  if (rc != KB_OK || !old || strcmp(old, it->hash) == 0) {
+    free(old);
+    return rc;
+  }
+  free(old);
+  const char *charset = kb_ticket_reader_charset(p->reader)->name;
+  kb_xdoc_free(it->xd);
+  it->xd = NULL;
+  it->rej.line = it->record_line;
+  snprintf(it->rej.field, sizeof it->rej.field, "id");
+  snprintf(it->rej.reason, sizeof it->rej.reason,
+           "已存储，不用猜测的编码覆盖；确认请用 --encoding %.40s (stored: not replaced by a "
+           "record read in a guessed charset)", charset);
+  it->rej.raw = read->raw ? strndup(read->raw, read->raw_len) : NULL;
+  it->rej.raw_len = read->raw ? read->raw_len : 0;
+  return KB_OK;
+}
+
 /* The reading and analysing thread. */
 static void *read_and_analyse(void *arg) {
   pipeline *p = arg;
@@ -197,15 +229,22 @@ static void *read_and_analyse(void *arg) {
     rc = prepare_doc(t, doc, it.hash, &it.xd, &term, &err);
     kb_doc_free(doc);
     it.id_term = kb_buf_detach(&term);
+    if (rc == KB_OK && kb_ticket_reader_guessed(p->reader)) rc = guard_guess(p, &it, &rej, &err);
     if (rc != KB_OK) {
       kb_error_prefix(&err, "%s:%zu: ", p->name, it.record_line);
       item_free(&it);
       break;
     }
+    if (!it.xd) {
+      push(p, 0, &it);
+      continue;
+    }
     /* to the writer its id hashes to */
     push(p, kb_fnv1a(it.id_term, strlen(it.id_term)) % p->nqueues, &it);
   }
   kb_tokenizer_free(t);
+  kb_index_free(p->stored);
+  p->stored = NULL;
   pthread_mutex_lock(&p->lock);
   p->records = records;
   p->done = true;
@@ -218,9 +257,11 @@ static void *read_and_analyse(void *arg) {
 
 /* ----------------------------------------------------------- checkpoints */
 
-/* An input's identity: its real path, size and modification time. Empty
- * for standard input, which cannot be resumed. */
-static void input_identity(const char *path, kb_buf *key, uint64_t *size) {
+/* An input's identity: its real path, size and modification time, and the
+ * charset asked for (read in another, it is another input: a re-run with
+ * --encoding after a guess reads it again). Empty for standard input,
+ * which cannot be resumed. */
+static void input_identity(const char *path, const char *encoding, kb_buf *key, uint64_t *size) {
   struct stat st;
   char real[PATH_MAX];
   *size = 0;
@@ -231,6 +272,8 @@ static void input_identity(const char *path, kb_buf *key, uint64_t *size) {
   kb_buf id = {0};
   kb_buf_printf(&id, "%s\n%llu\n%lld.%09ld", real, (unsigned long long)st.st_size,
                 (long long)st.st_mtim.tv_sec, st.st_mtim.tv_nsec);
+  /* "auto" adds nothing, so that checkpoints made before this rule hold */
+  if (encoding && *encoding && strcmp(encoding, "auto") != 0) kb_buf_printf(&id, "\n%s", encoding);
   char hex[17];
   kb_hash_hex(id.data, id.len, hex);
   kb_buf_printf(key, CHECKPOINT_PREFIX "%s", hex);
@@ -409,17 +452,19 @@ int kb_import_file(kb_index *idx, const char *path, const kb_import_opts *opts,
   size_t batch = opts->batch ? opts->batch : KB_IMPORT_BATCH;
   kb_buf key = {0};
   uint64_t size;
-  input_identity(path, &key, &size);
+  input_identity(path, opts->ticket.encoding, &key, &size);
   if (!key.data) kb_buf_append(&key, "", 0);
   stats->raw_total += size;
 
   writer *w = calloc(nw, sizeof *w);
-  pipeline p = {.lexicon = opts->lexicon, .nqueues = nw, .queues = calloc(nw, sizeof(queue))};
+  pipeline p = {.lexicon = opts->lexicon, .nqueues = nw, .queues = calloc(nw, sizeof(queue)),
+                .index_path = kb_index_path(idx)};
   int rc = w && p.queues && key.data ? KB_OK : kb_error_set(err, KB_ENOMEM, "out of memory");
   if (rc == KB_OK) rc = open_writers(w, nw, &p, idx, key.data, batch, err);
   if (rc == KB_OK) rc = kb_ticket_reader_open(path, &opts->ticket, &p.reader, err);
   if (rc != KB_OK) goto out;
   p.name = kb_ticket_reader_path(p.reader);
+  if (opts->on_charset) opts->on_charset(path, kb_ticket_reader_charset(p.reader), opts->ctx);
 
   /* resume after the last committed batch of this same input (of every shard) */
   checkpoint from = {0};

@@ -9,12 +9,16 @@
 #include <xapian.h>
 
 #include <algorithm>
+#include <cerrno>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <ctime>
+#include <exception>
 #include <filesystem>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <new>
 #include <string>
 #include <system_error>
@@ -24,11 +28,40 @@
 #include <fcntl.h>
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 namespace {
 
+// The errno of a Xapian error, from the text Xapian keeps of it (1.4 has
+// no accessor for the number), when it is one of a full disk's: ENOSPC, a
+// quota (EDQUOT) or the file size limit (EFBIG, RLIMIT_FSIZE). 0 otherwise.
+int full_disk_errno(const Xapian::Error &e) {
+  const char *s = e.get_error_string();
+  if (!s) return 0;
+  for (int n : {ENOSPC, EDQUOT, EFBIG})
+    if (std::strcmp(s, std::strerror(n)) == 0) return n;
+  return 0;
+}
+
+const char *full_disk_reason(int e) {
+  return e == EFBIG ? "文件超出大小限制 (file size limit reached)" : "磁盘已满 (disk full)";
+}
+
 int fail(kb_error *err, const char *what) {
+  try {
+    throw;
+  } catch (const Xapian::Error &e) {
+    if (int n = full_disk_errno(e))
+      return kb_error_set(err, KB_ENOSPC, "%s: %s: %s", what, full_disk_reason(n),
+                          e.get_description().c_str());
+  } catch (const std::system_error &e) {
+    int n = e.code().value();
+    if (e.code().category() == std::generic_category() &&
+        (n == ENOSPC || n == EDQUOT || n == EFBIG))
+      return kb_error_set(err, KB_ENOSPC, "%s: %s: %s", what, full_disk_reason(n), e.what());
+  } catch (...) {
+  }
   try {
     throw;
   } catch (const Xapian::DatabaseLockError &e) {
@@ -181,6 +214,7 @@ struct kb_index {
   FacetTable *facet_table = nullptr;  // a reader's, built on first use
   int lock_fd = -1;  // a writer's hold on PATH.lock
   std::string uuid;  // a reader's: a new one means the folder was replaced
+  bool failed = false;  // a write failed: what it left uncommitted is discarded on free
 };
 
 namespace {
@@ -244,6 +278,95 @@ void remove_replacement_leftovers(const std::string &path) {
 
 }  // namespace
 
+// ----------------------------------------------------------- write failures
+
+namespace {
+
+// Xapian 1.4 cannot always report a full disk: when a write fails inside
+// commit() at some points, its clean-up writes again, that write throws
+// from a place that may not throw, and the process is terminated
+// ("terminate called after throwing an instance of 'Xapian::DatabaseError'",
+// exit 134). No catch can see it. What it leaves on disk is what a crash
+// leaves: the last committed revision, whole (glass never overwrites the
+// blocks of a committed revision). So the terminate handler says so, for
+// the index being written on the dying thread, and exits with status 1 as
+// every other fatal error does.
+//
+// The writer being written by this thread: set by WriteGuard around each
+// call into Xapian that writes (thread-local: a sharded import's writers
+// each write their own shard).
+thread_local const kb_index *tl_writing = nullptr;
+std::terminate_handler previous_terminate = nullptr;  // set once, below
+
+// The reason of a write failure seen only by the terminate handler: from
+// the exception if there is one, else from errno, else from the file
+// system's free space.
+std::string dying_reason(const std::string &path) {
+  std::string what;
+  int n = 0;
+  if (std::exception_ptr p = std::current_exception()) {
+    try {
+      std::rethrow_exception(p);
+    } catch (const Xapian::Error &e) {
+      what = e.get_description();
+      n = full_disk_errno(e);
+    } catch (const std::exception &e) {
+      what = e.what();
+    } catch (...) {
+    }
+  }
+  if (!n && (errno == ENOSPC || errno == EDQUOT || errno == EFBIG)) n = errno;
+  struct statvfs vfs;
+  if (!n && statvfs(path.c_str(), &vfs) == 0 && vfs.f_bavail == 0) n = ENOSPC;
+  std::string why = n ? full_disk_reason(n) : "Xapian 内部错误 (Xapian failed)";
+  if (n && what.empty()) what = std::strerror(n);
+  return what.empty() ? why : why + ": " + what;
+}
+
+[[noreturn]] void on_terminate() {
+  const kb_index *w = tl_writing;
+  if (!w) {
+    if (previous_terminate) previous_terminate();
+    std::abort();
+  }
+  std::string why = dying_reason(w->path);
+  std::fprintf(stderr,
+               "%s: 索引 %s 写入失败 (writing the index failed): %s; 已提交的批次完好，"
+               "释放空间后重新运行同一命令即可继续 (every batch committed before is intact; "
+               "free some space and run the same command again to go on)\n",
+               program_invocation_short_name, w->path.c_str(), why.c_str());
+  std::fflush(stderr);
+  _exit(1);
+}
+
+void install_terminate_handler() {
+  static std::once_flag once;
+  std::call_once(once, [] { previous_terminate = std::set_terminate(on_terminate); });
+}
+
+// Marks idx as the index this thread writes, for the scope of one write.
+class WriteGuard {
+ public:
+  explicit WriteGuard(const kb_index *idx) : saved_(tl_writing) { tl_writing = idx; }
+  ~WriteGuard() { tl_writing = saved_; }
+  WriteGuard(const WriteGuard &) = delete;
+  WriteGuard &operator=(const WriteGuard &) = delete;
+
+ private:
+  const kb_index *saved_;
+};
+
+// fail() for a write into idx: a full disk names the index, and what the
+// write left uncommitted is not committed by kb_index_free.
+int fail_write(kb_index *idx, kb_error *err, const char *what) {
+  idx->failed = true;
+  int rc = fail(err, what);
+  if (rc == KB_ENOSPC) kb_error_prefix(err, "索引 (index) %s: ", idx->path.c_str());
+  return rc;
+}
+
+}  // namespace
+
 extern "C" bool kb_index_exists(const char *path) {
   try {
     return is_index(path);
@@ -262,14 +385,21 @@ int open_index(const char *path, int lock_fd, kb_index **out, kb_error *err) {
     idx->lock_fd = lock_fd;
     lock_fd = -1;
     if (idx->lock_fd >= 0) {
+      install_terminate_handler();
+      WriteGuard writing(idx);
       finish_cut_replacement(idx->path);
       idx->wdb = new Xapian::WritableDatabase(path, Xapian::DB_CREATE_OR_OPEN);
       idx->db = idx->wdb;
       remove_replacement_leftovers(idx->path);
     } else {
-      idx->db = new Xapian::Database(path);
+      // between the two renames of a replacement the index is PATH.old
+      const std::string at = !std::filesystem::exists(idx->path) && is_index(old_path(idx->path))
+                                 ? old_path(idx->path)
+                                 : idx->path;
+      idx->db = new Xapian::Database(at);
+      idx->ino = folder_inode(at);
     }
-    idx->ino = folder_inode(idx->path);
+    if (idx->wdb) idx->ino = folder_inode(idx->path);
     if (!idx->wdb) idx->uuid = idx->db->get_uuid();
     *out = idx;
     return KB_OK;
@@ -301,6 +431,16 @@ extern "C" int kb_index_open(const char *path, kb_index_mode mode, kb_index **ou
 
 extern "C" void kb_index_free(kb_index *idx) {
   if (!idx) return;
+  WriteGuard writing(idx->wdb ? idx : nullptr);
+  try {
+    // after a failed write, what it left is not committed by close(): the
+    // index stays at its last commit, the checkpoint's
+    if (idx->wdb && idx->failed) {
+      idx->wdb->begin_transaction(false);
+      idx->wdb->cancel_transaction();
+    }
+  } catch (...) {
+  }
   try {
     if (idx->wdb) idx->wdb->close();
   } catch (...) {
@@ -316,6 +456,7 @@ extern "C" const char *kb_index_path(const kb_index *idx) { return idx->path.c_s
 extern "C" int kb_index_replace(kb_index *idx, const char *id_term, const kb_xdoc *d,
                                 kb_error *err) {
   if (!idx->wdb) return read_only(err, id_term);
+  WriteGuard writing(idx);
   try {
     // a copy shares d's document: the id term added is taken off again, so
     // that d stays as it was (one xdoc may be stored under two ids)
@@ -330,12 +471,13 @@ extern "C" int kb_index_replace(kb_index *idx, const char *id_term, const kb_xdo
     idx->dirty = true;
     return KB_OK;
   } catch (...) {
-    return fail(err, id_term);
+    return fail_write(idx, err, id_term);
   }
 }
 
 extern "C" int kb_index_delete(kb_index *idx, const char *id_term, bool *found, kb_error *err) {
   if (!idx->wdb) return read_only(err, id_term);
+  WriteGuard writing(idx);
   try {
     bool present = idx->wdb->term_exists(id_term);
     if (present) {
@@ -345,11 +487,12 @@ extern "C" int kb_index_delete(kb_index *idx, const char *id_term, bool *found, 
     if (found) *found = present;
     return KB_OK;
   } catch (...) {
-    return fail(err, id_term);
+    return fail_write(idx, err, id_term);
   }
 }
 
 extern "C" int kb_index_commit(kb_index *idx, kb_error *err) {
+  WriteGuard writing(idx);
   try {
     if (!idx->dirty) return KB_OK;
     char stamp[32];
@@ -360,9 +503,10 @@ extern "C" int kb_index_commit(kb_index *idx, kb_error *err) {
     idx->wdb->set_metadata(kLastCommitKey, stamp);
     idx->wdb->commit();
     idx->dirty = false;
+    idx->failed = false; /* nothing is left of the failed write */
     return KB_OK;
   } catch (...) {
-    return fail(err, "commit");
+    return fail_write(idx, err, "提交 (commit)");
   }
 }
 
@@ -372,6 +516,11 @@ namespace {
 // reopening it would mix them with the new folder's). True when it moved.
 bool reopen_reader(kb_index *idx) {
   ino_t ino = folder_inode(idx->path);
+  // no folder: a replacement between its two renames (PATH is PATH.old for
+  // a moment, PATH.merge not yet PATH). The handle stays as it is, its
+  // files open, until PATH is back (a reopen here failed the request:
+  // kb-serve answered 500 to a query during a sharded import's swap).
+  if (!idx->wdb && !ino) return false;
   bool replaced = !idx->wdb && ino && ino != idx->ino;
   if (!replaced) {
     bool moved = idx->db->reopen();
@@ -531,12 +680,13 @@ extern "C" int kb_index_get_meta(kb_index *idx, const char *key, char **value, k
 extern "C" int kb_index_set_meta(kb_index *idx, const char *key, const char *value,
                                  kb_error *err) {
   if (!idx->wdb) return read_only(err, key);
+  WriteGuard writing(idx);
   try {
     idx->wdb->set_metadata(key, value);
     idx->dirty = true;
     return KB_OK;
   } catch (...) {
-    return fail(err, key);
+    return fail_write(idx, err, key);
   }
 }
 
@@ -632,7 +782,10 @@ extern "C" int kb_index_replace_by_compaction(kb_index **main, const char *const
   int lock_fd = -1;  // PATH.lock, held from the old writer to the new one
   try {
     const std::string path = idx->path;
-    compact_and_swap(idx, path, shards, n, superseded, len);
+    {
+      WriteGuard writing(idx);
+      compact_and_swap(idx, path, shards, n, superseded, len);
+    }
     lock_fd = idx->lock_fd;
     idx->lock_fd = -1;
     kb_index_free(idx);

@@ -1066,7 +1066,7 @@ static json_t *hit_object(const kb_search_hit *h) {
   json_object_set_new(j, "updated", str_or_null(h->updated));
   /* ids are paths of kb-serve's pages: a/..., t/... */
   kb_buf url = {0};
-  if (h->id) kb_buf_printf(&url, "/%s", h->id);
+  if (h->id) kb_doc_id_url(h->id, &url);
   json_object_set_new(j, "url", str_or_null(url.data));
   kb_buf_free(&url);
   return j;

@@ -9,11 +9,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unicode/ucnv.h>
-#include <unicode/ucsdet.h>
-#include <unicode/ustring.h>
 #include <zlib.h>
 
+#include "kb/charset.h"
 #include "kb/text.h"
 
 extern const char _binary_ticket_fields_txt_start[], _binary_ticket_fields_txt_end[];
@@ -21,7 +19,6 @@ extern const char _binary_priorities_txt_start[], _binary_priorities_txt_end[];
 
 #define DEFAULT_MAX_RECORD (1u << 20)
 #define CHUNK 65536
-#define SAMPLE 65536 /* bytes the charset detector looks at */
 #define MAX_COLUMNS 256
 
 /* ------------------------------------------------------------ field names */
@@ -208,6 +205,41 @@ const char *kb_ticket_priority(const char *value) {
   return level;
 }
 
+/* Two digits at s, as a number no greater than max; -1 otherwise. */
+static int two_digits(const char *s, int max) {
+  if (s[0] < '0' || s[0] > '9' || s[1] < '0' || s[1] > '9') return -1;
+  int v = (s[0] - '0') * 10 + (s[1] - '0');
+  return v <= max ? v : -1;
+}
+
+/* HH:MM[:SS[.fraction]][Z|±HH[:]MM], trailing blanks allowed: hours to 23,
+ * minutes to 59, seconds to 60 (a leap second, which ISO 8601 and RFC 3339
+ * allow; only the date is kept). 25:61:61 is a typo or garbage, not a time. */
+static bool valid_time(const char *t) {
+  if (two_digits(t, 23) < 0 || t[2] != ':' || two_digits(t + 3, 59) < 0) return false;
+  t += 5;
+  if (*t == ':') {
+    if (two_digits(t + 1, 60) < 0) return false;
+    t += 3;
+    if (*t == '.' || *t == ',') {
+      if (t[1] < '0' || t[1] > '9') return false;
+      for (t++; *t >= '0' && *t <= '9'; t++) {
+      }
+    }
+  }
+  if (*t == 'Z') {
+    t++;
+  } else if (*t == '+' || *t == '-') {
+    if (two_digits(t + 1, 23) < 0) return false;
+    t += 3;
+    if (*t == ':') t++;
+    if (two_digits(t, 59) < 0) return false;
+    t += 2;
+  }
+  while (*t == ' ') t++;
+  return *t == '\0';
+}
+
 /* YYYY-MM-DD of an ISO 8601 or "YYYY-MM-DD HH:MM:SS" or YYYY/MM/DD date. */
 static bool date_part(const char *v, char out[11]) {
   while (*v == ' ') v++;
@@ -217,12 +249,9 @@ static bool date_part(const char *v, char out[11]) {
   if (out[4] == '/' && out[7] == '/') out[4] = out[7] = '-';
   if (!kb_text_is_date(out)) return false;
   const char *rest = v + 10;
-  if (!*rest) return true;
+  if (!rest[strspn(rest, " ")]) return true; /* the date alone */
   if (*rest != 'T' && *rest != ' ') return false;
-  /* a time: digits, ':', '.', a zone */
-  for (rest++; *rest; rest++)
-    if (!strchr("0123456789:.+-Z ", *rest)) return false;
-  return true;
+  return valid_time(rest + 1);
 }
 
 static void reject(kb_ticket_reject *rej, size_t line, const char *field, const char *fmt, ...)
@@ -267,7 +296,11 @@ static int build_ticket(char *const values[NFIELDS], const size_t lens[NFIELDS],
   char idbuf[256] = "";
   if (V(0)) {
     const char *a = values[0], *e = values[0] + lens[0];
-    while (a < e && (*a == ' ' || *a == '\t')) a++;
+    /* a byte-order mark before the id (an export pasted after another)
+     * is not part of it: else a later clean export duplicates the case */
+    while (a < e && (*a == ' ' || *a == '\t' ||
+                     (e - a >= 3 && memcmp(a, "\xEF\xBB\xBF", 3) == 0)))
+      a += *a == ' ' || *a == '\t' ? 1 : 3;
     while (e > a && (e[-1] == ' ' || e[-1] == '\t' || e[-1] == '\r')) e--;
     snprintf(idbuf, sizeof idbuf, "%.*s", (int)(e - a), a);
   }
@@ -281,6 +314,11 @@ static int build_ticket(char *const values[NFIELDS], const size_t lens[NFIELDS],
       reject(rej, line, "id", "工单号不能包含 / 或控制字符 (id with / or a control character)");
       return KB_EPARSE;
     }
+  const char *id_why = kb_doc_id_problem(id);
+  if (id_why) {
+    reject(rej, line, "id", "%s", id_why);
+    return KB_EPARSE;
+  }
   if (!V(1) && !V(2) && !V(3)) {
     reject(rej, line, "", "标题、问题和解决方案都为空 (no title, problem or resolution)");
     return KB_EPARSE;
@@ -383,6 +421,9 @@ static char *json_text(json_t *v) {
 static int ticket_from_json(const char *json, size_t len, size_t line, const name_map *m,
                             kb_doc **doc, kb_ticket_reject *rej) {
   *doc = NULL;
+  /* a line that starts with a byte-order mark: a second export appended
+   * to the first */
+  while (len >= 3 && memcmp(json, "\xEF\xBB\xBF", 3) == 0) json += 3, len -= 3;
   json_error_t jerr;
   json_t *o = json_loadb(json, len, 0, &jerr);
   if (!o || !json_is_object(o)) {
@@ -464,9 +505,11 @@ struct kb_ticket_reader {
   uint64_t rec_offset; /* … through the end of the last finished record */
   size_t line;         /* lines consumed */
   /* charset */
-  UConverter *conv; /* NULL = UTF-8 */
-  char encoding[64];
-  bool detected;
+  kb_charset_conv *conv;
+  kb_charset_choice charset;
+  bool record_guessed; /* the last record had bytes decoded by a guessed charset */
+  int spool_fd;        /* standard input copied to a temporary file, for the scan; or -1 */
+  char why[256];       /* why the last record failed to convert */
   bool first_line;
   kb_buf raw, utf8;
   /* CSV */
@@ -534,7 +577,6 @@ static bool read_line(kb_ticket_reader *r, bool *too_long) {
 
 /* Converts r->raw to UTF-8 in r->utf8; false on an invalid sequence. */
 static bool to_utf8(kb_ticket_reader *r) {
-  kb_buf_reset(&r->utf8);
   const char *s = r->raw.data;
   size_t len = r->raw.len;
   if (r->first_line && len >= 3 && memcmp(s, "\xEF\xBB\xBF", 3) == 0) {
@@ -542,73 +584,89 @@ static bool to_utf8(kb_ticket_reader *r) {
     len -= 3;
   }
   r->first_line = false;
-  if (!r->conv) {
-    kb_buf_append(&r->utf8, s, len);
-    return kb_utf8_valid(s, len, NULL);
-  }
-  UErrorCode st = U_ZERO_ERROR;
-  int32_t need = ucnv_toUChars(r->conv, NULL, 0, s, (int32_t)len, &st);
-  if (st != U_BUFFER_OVERFLOW_ERROR && U_FAILURE(st)) return false;
-  UChar *u = malloc(sizeof(UChar) * ((size_t)need + 1));
-  if (!u) return false;
-  st = U_ZERO_ERROR;
-  ucnv_resetToUnicode(r->conv);
-  ucnv_toUChars(r->conv, u, need + 1, s, (int32_t)len, &st);
-  bool ok = U_SUCCESS(st);
-  if (ok) {
-    int32_t n8 = 0;
-    st = U_ZERO_ERROR;
-    u_strToUTF8(NULL, 0, &n8, u, need, &st);
-    st = U_ZERO_ERROR;
-    if (kb_buf_reserve(&r->utf8, (size_t)n8 + 1) == KB_OK) {
-      u_strToUTF8(r->utf8.data, n8 + 1, NULL, u, need, &st);
-      r->utf8.len = (size_t)n8;
-      ok = U_SUCCESS(st);
-    }
-  }
-  free(u);
-  return ok;
+  if (r->charset.origin == KB_CHARSET_GUESSED)
+    for (size_t i = 0; i < len && !r->record_guessed; i++) r->record_guessed = (unsigned char)s[i] >= 0x80;
+  return kb_charset_conv_to_utf8(r->conv, s, len, &r->utf8);
 }
 
-/* Picks the charset: given, or detected from the first bytes. */
-static int setup_charset(kb_ticket_reader *r, const char *encoding, kb_error *err) {
-  bool autodetect = !encoding || !*encoding || strcmp(encoding, "auto") == 0;
-  const char *name = encoding;
-  if (autodetect) {
-    fill(r);
-    const char *s = r->buf + r->buf_pos;
-    size_t n = r->buf_len - r->buf_pos;
-    /* valid UTF-8 (a sequence cut by the sample's end is fine) wins */
-    size_t bad = n;
-    bool utf8 = kb_utf8_valid(s, n, &bad) || (n == CHUNK && bad + 4 > n);
-    if (utf8) {
-      name = "UTF-8";
-    } else {
-      UErrorCode st = U_ZERO_ERROR;
-      UCharsetDetector *d = ucsdet_open(&st);
-      ucsdet_setText(d, s, (int32_t)(n < SAMPLE ? n : SAMPLE), &st);
-      const UCharsetMatch *m = ucsdet_detect(d, &st);
-      const char *detected = m && U_SUCCESS(st) ? ucsdet_getName(m, &st) : NULL;
-      snprintf(r->encoding, sizeof r->encoding, "%s", detected ? detected : "GB18030");
-      ucsdet_close(d);
-      /* ICU names GBK-family Chinese GB18030; keep it */
-      name = r->encoding;
-    }
-    r->detected = true;
+/* Why a line failed to convert: in a file judged UTF-8, the record is one
+ * of its damaged ones, and only it is rejected. */
+static void charset_reason(const kb_ticket_reader *r, char *out, size_t n) {
+  if (strcmp(r->charset.name, "UTF-8") == 0 && r->charset.origin != KB_CHARSET_GIVEN)
+    snprintf(out, n, "不是有效的 UTF-8，而文件的其余部分是；请修正这条记录，或用 --encoding "
+             "单独导入 (not valid UTF-8 in a UTF-8 file: fix the record, or import it on its "
+             "own with --encoding)");
+  else
+    snprintf(out, n, "编码无效 (invalid byte sequence for %s)", r->charset.name);
+}
+
+/* Reads the whole input once to judge its charset (charset.h); the reader
+ * proper then starts from the beginning. */
+static int scan_charset(kb_ticket_reader *r, const char *path, kb_error *err) {
+  gzFile g;
+  if (r->spool_fd >= 0) {
+    int fd = lseek(r->spool_fd, 0, SEEK_SET) == 0 ? dup(r->spool_fd) : -1;
+    g = fd >= 0 ? gzdopen(fd, "rb") : NULL;
+    if (!g && fd >= 0) close(fd);
+  } else {
+    g = gzopen(path, "rb");
   }
-  if (name != r->encoding) snprintf(r->encoding, sizeof r->encoding, "%s", name);
-  if (!strcasecmp(r->encoding, "utf-8") || !strcasecmp(r->encoding, "utf8")) {
-    snprintf(r->encoding, sizeof r->encoding, "UTF-8");
-    return KB_OK;
+  if (!g) return kb_error_set(err, KB_EIO, "%s: 无法打开 (cannot open): %s", r->path, strerror(errno));
+  kb_charset_scan *scan = NULL;
+  int rc = kb_charset_scan_new(r->max_record, &scan) == KB_OK
+               ? KB_OK
+               : kb_error_set(err, KB_ENOMEM, "out of memory");
+  int n;
+  while (rc == KB_OK && (n = gzread(g, r->buf, CHUNK)) > 0)
+    if (kb_charset_scan_feed(scan, r->buf, (size_t)n) != KB_OK)
+      rc = kb_error_set(err, KB_ENOMEM, "out of memory");
+  int gzerr;
+  const char *msg = gzerror(g, &gzerr);
+  if (rc == KB_OK && gzerr != Z_OK && gzerr != Z_STREAM_END)
+    rc = kb_error_set(err, KB_EIO, "%s: 读取失败 (read error): %s", r->path, msg);
+  if (rc == KB_OK) rc = kb_charset_scan_decide(scan, r->path, &r->charset, err);
+  kb_charset_scan_free(scan);
+  gzclose(g);
+  if (r->spool_fd >= 0 && rc == KB_OK && lseek(r->spool_fd, 0, SEEK_SET) != 0)
+    rc = kb_error_set(err, KB_EIO, "%s: %s", r->path, strerror(errno));
+  return rc;
+}
+
+/* Standard input can be read only once: for a scan of its charset it is
+ * copied to an unlinked temporary file first. */
+static int spool_stdin(kb_ticket_reader *r, kb_error *err) {
+  FILE *tmp = tmpfile();
+  if (!tmp) return kb_error_set(err, KB_EIO, "(stdin): 无法创建临时文件 (cannot create a temporary file): %s", strerror(errno));
+  r->spool_fd = dup(fileno(tmp));
+  fclose(tmp);
+  if (r->spool_fd < 0) return kb_error_set(err, KB_EIO, "(stdin): %s", strerror(errno));
+  ssize_t n;
+  while ((n = read(STDIN_FILENO, r->buf, CHUNK)) != 0) {
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0 || write(r->spool_fd, r->buf, (size_t)n) != n)
+      return kb_error_set(err, KB_EIO, "(stdin): 无法暂存标准输入 (cannot keep standard input "
+                          "for the charset scan): %s", strerror(errno));
   }
-  UErrorCode st = U_ZERO_ERROR;
-  r->conv = ucnv_open(r->encoding, &st);
-  if (U_FAILURE(st))
-    return kb_error_set(err, KB_EINVAL, "%s: 不支持的编码 (unknown encoding) '%s'", r->path,
-                        r->encoding);
-  /* an invalid byte sequence is an error, never a silent replacement */
-  ucnv_setToUCallBack(r->conv, UCNV_TO_U_CALLBACK_STOP, NULL, NULL, NULL, &st);
   return KB_OK;
+}
+
+/* Picks the charset: given, or judged over the whole input. */
+static int setup_charset(kb_ticket_reader *r, const char *path, const char *encoding,
+                         kb_error *err) {
+  bool autodetect = !encoding || !*encoding || strcmp(encoding, "auto") == 0;
+  int rc = KB_OK;
+  if (autodetect) {
+    if (strcmp(path, "-") == 0) rc = spool_stdin(r, err);
+    if (rc == KB_OK) rc = scan_charset(r, path, err);
+  } else {
+    r->charset = (kb_charset_choice){.origin = KB_CHARSET_GIVEN, .confidence = 100};
+    snprintf(r->charset.name, sizeof r->charset.name, "%s", encoding);
+    if (!strcasecmp(encoding, "utf8") || !strcasecmp(encoding, "utf-8"))
+      snprintf(r->charset.name, sizeof r->charset.name, "UTF-8");
+  }
+  if (rc == KB_OK) rc = kb_charset_conv_new(r->charset.name, &r->conv, err);
+  if (rc == KB_EINVAL) kb_error_prefix(err, "%s: ", r->path);
+  return rc;
 }
 
 /* ------------------------------------------------------------------ CSV */
@@ -697,7 +755,8 @@ static csv_step csv_next(kb_ticket_reader *r, const char **why) {
     if (!r->record_bad && !to_utf8(r)) {
       r->record_bad = true;
       r->bad_code = KB_EENCODING;
-      *why = "编码无效 (invalid byte sequence for the input encoding)";
+      charset_reason(r, r->why, sizeof r->why);
+      *why = r->why;
     }
     if (!r->record_bad && csv_parse(&r->csv, r->utf8.data, r->utf8.len, csv_field, csv_record, r) !=
                              r->utf8.len) {
@@ -765,9 +824,32 @@ static int read_header(kb_ticket_reader *r, kb_error *err) {
   return KB_OK;
 }
 
+static bool skip_bom(const char **s, size_t *len) {
+  if (*len < 3 || memcmp(*s, "\xEF\xBB\xBF", 3) != 0) return false;
+  *s += 3;
+  *len -= 3;
+  return true;
+}
+
+/* The header row again (with or without a byte-order mark): two exports
+ * joined into one file. Never a ticket. */
+static bool repeated_header(const kb_ticket_reader *r) {
+  const char *a = r->record_raw.data, *b = r->header_raw.data;
+  size_t na = r->record_raw.len, nb = r->header_raw.len;
+  if (!a || !b) return false;
+  skip_bom(&a, &na);
+  skip_bom(&b, &nb);
+  return na == nb && memcmp(a, b, na) == 0;
+}
+
 static int csv_ticket(kb_ticket_reader *r, kb_doc **doc, kb_ticket_reject *rej) {
   char *values[NFIELDS] = {0};
   size_t lens[NFIELDS] = {0};
+  if (repeated_header(r)) {
+    reject(rej, r->record_line, "", "表头重复出现，是否拼接了两个导出文件？(the header row again: "
+           "two exports joined?)");
+    return KB_EPARSE;
+  }
   if (r->nfields > r->ncolumns) {
     reject(rej, r->record_line, "", "列数 %zu 多于表头的 %zu 列 (more fields than the header)",
            r->nfields, r->ncolumns);
@@ -797,14 +879,18 @@ int kb_ticket_reader_open(const char *path, const kb_ticket_opts *opts, kb_ticke
   r->path = strdup(strcmp(path, "-") == 0 ? "(stdin)" : path);
   r->max_record = opts && opts->max_record ? opts->max_record : DEFAULT_MAX_RECORD;
   r->first_line = true;
+  r->spool_fd = -1;
   r->buf = malloc(CHUNK);
   int rc = r->path && r->buf ? KB_OK : kb_error_set(err, KB_ENOMEM, "out of memory");
+  if (rc == KB_OK) rc = build_map(opts ? opts->map : NULL, &r->names, err);
+  if (rc == KB_OK) rc = setup_charset(r, path, opts ? opts->encoding : NULL, err);
   if (rc == KB_OK) {
-    r->gz = strcmp(path, "-") == 0 ? gzdopen(dup(0), "rb") : gzopen(path, "rb");
+    int fd = r->spool_fd >= 0 ? dup(r->spool_fd) : strcmp(path, "-") == 0 ? dup(0) : -1;
+    r->gz = fd >= 0 ? gzdopen(fd, "rb") : strcmp(path, "-") ? gzopen(path, "rb") : NULL;
+    if (!r->gz && fd >= 0) close(fd);
     if (!r->gz) rc = kb_error_set(err, KB_EIO, "%s: 无法打开 (cannot open): %s", path, strerror(errno));
     else gzbuffer(r->gz, CHUNK);
   }
-  if (rc == KB_OK) rc = build_map(opts ? opts->map : NULL, &r->names, err);
   kb_ticket_format fmt = opts ? opts->format : KB_TICKET_AUTO;
   if (fmt == KB_TICKET_AUTO)
     fmt = ends_with(path, ".csv") || ends_with(path, ".csv.gz") || ends_with(path, ".tsv") ||
@@ -813,7 +899,6 @@ int kb_ticket_reader_open(const char *path, const kb_ticket_opts *opts, kb_ticke
               : KB_TICKET_JSONL;
   r->format = fmt;
   r->delim = ends_with(path, ".tsv") || ends_with(path, ".tsv.gz") ? '\t' : ',';
-  if (rc == KB_OK) rc = setup_charset(r, opts ? opts->encoding : NULL, err);
   if (rc == KB_OK && fmt == KB_TICKET_CSV) {
     rc = csv_restart(r) == KB_OK ? read_header(r, err) : kb_error_set(err, KB_ENOMEM, "out of memory");
   }
@@ -828,7 +913,8 @@ int kb_ticket_reader_open(const char *path, const kb_ticket_opts *opts, kb_ticke
 void kb_ticket_reader_free(kb_ticket_reader *r) {
   if (!r) return;
   if (r->gz) gzclose(r->gz);
-  if (r->conv) ucnv_close(r->conv);
+  kb_charset_conv_free(r->conv);
+  if (r->spool_fd >= 0) close(r->spool_fd);
   if (r->csv_open) csv_free(&r->csv);
   clear_fields(r);
   map_free(&r->names);
@@ -855,7 +941,9 @@ static int jsonl_next(kb_ticket_reader *r, kb_doc **doc, kb_ticket_reject *rej) 
       return KB_ETOOBIG;
     }
     if (!to_utf8(r)) {
-      reject(rej, r->line, "", "编码无效 (invalid byte sequence for %s)", r->encoding);
+      char why[256];
+      charset_reason(r, why, sizeof why);
+      reject(rej, r->line, "", "%s", why);
       return KB_EENCODING;
     }
     size_t n = r->utf8.len;
@@ -871,6 +959,7 @@ int kb_ticket_reader_next(kb_ticket_reader *r, kb_doc **doc, kb_ticket_reject *r
                           kb_error *err) {
   *doc = NULL;
   memset(rej, 0, sizeof *rej);
+  r->record_guessed = false;
   int rc;
   if (r->format == KB_TICKET_JSONL) {
     rc = jsonl_next(r, doc, rej);
@@ -894,10 +983,11 @@ int kb_ticket_reader_next(kb_ticket_reader *r, kb_doc **doc, kb_ticket_reject *r
   return rc;
 }
 
-const char *kb_ticket_reader_encoding(const kb_ticket_reader *r, bool *detected) {
-  if (detected) *detected = r->detected;
-  return r->encoding;
+const kb_charset_choice *kb_ticket_reader_charset(const kb_ticket_reader *r) {
+  return &r->charset;
 }
+
+bool kb_ticket_reader_guessed(const kb_ticket_reader *r) { return r->record_guessed; }
 
 const char *kb_ticket_reader_header(const kb_ticket_reader *r, size_t *len) {
   *len = r->header_raw.len;

@@ -401,6 +401,14 @@ static void metrics_index(kb_buf *b, server *srv) {
   kb_buf_printf(b, "# HELP kb_index_reloads_total Index reopens after a commit.\n"
                    "# TYPE kb_index_reloads_total counter\nkb_index_reloads_total %llu\n",
                 atomic_load(&srv->m.reloads));
+  unsigned long long late = 0, evicted = 0;
+  kb_conns_stats(srv->conns, &late, &evicted);
+  kb_buf_printf(b, "# HELP kb_connections_closed_total Connections closed by the server: a request "
+                   "not in within --request-timeout (late), or the slowest closed to make room "
+                   "(evicted).\n# TYPE kb_connections_closed_total counter\n"
+                   "kb_connections_closed_total{reason=\"late\"} %llu\n"
+                   "kb_connections_closed_total{reason=\"evicted\"} %llu\n",
+                late, evicted);
   uint64_t hits = 0, misses = 0;
   kb_cache_stats(srv->cache, &hits, &misses);
   kb_buf_printf(b, "# HELP kb_search_cache_total Searches answered from the cache (hit) or not (miss).\n"

@@ -6,8 +6,10 @@
 #include <jansson.h>
 #include <netinet/in.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -17,13 +19,15 @@
 static const char usage[] =
     "用法 (usage): kb-serve [--db DIR] [--listen ADDR:PORT] [--tokens FILE] [--threads N]\n"
     "                [--max-connections N] [--max-connections-per-ip N] [--access-log FILE|-]\n"
-    "                [--rate-limit N] [--cache N]\n"
+    "                [--rate-limit N] [--cache N] [--request-timeout SECONDS]\n"
     "\n"
     "  --db DIR            索引目录 (index); default $KB_DB, else data/kb.db\n"
     "  --listen ADDR:PORT  监听地址 (listen address); default 127.0.0.1:8080; port 0 = any free port\n"
     "  --tokens FILE       令牌文件 (tokens file): lines \"TOKEN ROLE\", ROLE engineer or admin\n"
     "  --threads N         工作线程数 (worker threads); default: the number of cores\n"
-    "  --max-connections N 最大连接数 (connection limit); default 512\n"
+    "  --max-connections N 最大连接数 (connection limit); default 512. 连接超过上限的八分之七时，\n"
+    "                      先断开请求到达最久的连接 (above 7/8 of it, the connections whose\n"
+    "                      request has been arriving the longest are closed to make room)\n"
     "  --max-connections-per-ip N\n"
     "                      每个客户端地址的最大连接数 (connections per client address);\n"
     "                      default 128, at most --max-connections\n"
@@ -32,9 +36,15 @@ static const char usage[] =
     "                      client address, bursts of 2N; default 0 = no limit)\n"
     "  --cache N           缓存最近 N 个搜索结果，索引一变即失效 (keep the answers to the last N\n"
     "                      distinct searches until the index changes; default 1000, 0 = off)\n"
+    "  --request-timeout SECONDS\n"
+    "                      请求（头和正文）须在此时间内到齐，否则断开 (a request's headers and\n"
+    "                      body must arrive within this time, however slowly they trickle,\n"
+    "                      or the connection is closed; also how long a kept-alive\n"
+    "                      connection may wait for its next request); default 10\n"
     "\n"
     "SIGTERM/SIGINT 平滑退出 (finish in-flight requests, then stop); SIGHUP 重新打开日志并\n"
-    "重新读取令牌文件 (reopen logs, re-read tokens).\n";
+    "重新读取令牌文件 (reopen logs, re-read tokens): 文件有错误行时保留原令牌 (a file with a bad\n"
+    "line keeps the old tokens); 文件被删除时吊销全部令牌 (a deleted file revokes them all).\n";
 
 #define MAX_BODY (1u << 20)
 /* what cached answers may hold at most, keys and bodies */
@@ -58,10 +68,18 @@ enum MHD_Result kb_respond(struct MHD_Connection *c, request *r, unsigned status
   MHD_add_response_header(resp, "Content-Type", content_type);
   MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
   MHD_add_response_header(resp, "Cache-Control", "no-store");
+  /* no page or answer of ours in another site's frame (clickjacking; the
+   * old header for browsers without frame-ancestors), and no address of
+   * ours, which holds what a customer searched for, sent to another site */
+  MHD_add_response_header(resp, "X-Frame-Options", "DENY");
+  MHD_add_response_header(resp, "Referrer-Policy", "no-referrer");
   if (strncmp(content_type, "text/html", 9) == 0)
     MHD_add_response_header(resp, "Content-Security-Policy",
                             "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; "
-                            "form-action 'self'");
+                            "form-action 'self'; frame-ancestors 'none'");
+  else
+    MHD_add_response_header(resp, "Content-Security-Policy",
+                            "default-src 'none'; frame-ancestors 'none'");
   r->status = status;
   r->bytes = len;
   enum MHD_Result ret = MHD_queue_response(c, status, resp);
@@ -91,6 +109,7 @@ static bool same_secret(const char *a, const char *b) {
 static role role_of(server *s, struct MHD_Connection *c) {
   const char *auth = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Authorization");
   if (!auth || strncmp(auth, "Bearer ", 7) != 0) return ROLE_PUBLIC;
+  /* (a value with a NUL in it is refused before: see request_problem) */
   const char *token = auth + 7;
   role found = ROLE_PUBLIC;
   pthread_rwlock_rdlock(&s->tokens_lock);
@@ -100,12 +119,32 @@ static role role_of(server *s, struct MHD_Connection *c) {
   return found;
 }
 
-/* Reads the tokens file. On any error (a bad line included: a typo must
- * neither lock engineers out nor apply half a file) keeps the tokens it
- * had, and says which line. */
-static int load_tokens(server *s) {
+static void replace_tokens(server *s, token_entry *v, size_t n) {
+  pthread_rwlock_wrlock(&s->tokens_lock);
+  token_entry *old = s->tokens;
+  size_t nold = s->ntokens;
+  s->tokens = v;
+  s->ntokens = n;
+  pthread_rwlock_unlock(&s->tokens_lock);
+  kb_tokens_free(old, nold);
+}
+
+/* Reads the tokens file: 0 when read, 1 when it is gone on a re-read
+ * (every token is revoked), -1 on an error. A file that is gone is the
+ * plainest way to say "no more tokens", and a server that kept old ones
+ * would fail open: so it revokes them all. On any other error (a bad line
+ * included: a typo must neither lock engineers out nor apply half a file)
+ * keeps the tokens it had, and says which line. */
+static int load_tokens(server *s, bool reload) {
   if (!s->tokens_path) return 0;
   FILE *f = fopen(s->tokens_path, "r");
+  if (!f && reload && errno == ENOENT) {
+    replace_tokens(s, NULL, 0);
+    fprintf(stderr, "kb-serve: %s: 令牌文件已不存在，所有令牌均已吊销，现在只有公开访问 "
+            "(the tokens file is gone: EVERY TOKEN IS REVOKED, public access only)\n",
+            s->tokens_path);
+    return 1;
+  }
   if (!f) {
     fprintf(stderr, "kb-serve: %s: 无法读取令牌文件 (cannot read tokens): %s\n", s->tokens_path,
             strerror(errno));
@@ -116,13 +155,7 @@ static int load_tokens(server *s) {
   int rc = kb_tokens_read(f, s->tokens_path, stderr, &v, &n);
   fclose(f);
   if (rc != 0) return -1;
-  pthread_rwlock_wrlock(&s->tokens_lock);
-  token_entry *old = s->tokens;
-  size_t nold = s->ntokens;
-  s->tokens = v;
-  s->ntokens = n;
-  pthread_rwlock_unlock(&s->tokens_lock);
-  kb_tokens_free(old, nold);
+  replace_tokens(s, v, n);
   return 0;
 }
 
@@ -229,6 +262,94 @@ static enum MHD_Result route(struct MHD_Connection *c, request *r, const char *u
   return kb_respond_error(c, r, 404, "not_found", "没有这个地址 (no such path)");
 }
 
+/* ------------------------------------------------------ request checks */
+
+/* libmicrohttpd decodes %XX in the path and the arguments, but hands them
+ * over as C strings: a %00 would cut them short unseen (`q=a%00…` would
+ * search for "a", `/a/x%00.md` open /a/x). It is decoded here as the
+ * overlong pair C0 80 instead, which no valid UTF-8 holds, so that
+ * request_problem() finds it; everything else as libmicrohttpd does. */
+static int hex_value(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+static size_t unescape(void *cls, struct MHD_Connection *c, char *s) {
+  (void)cls;
+  (void)c;
+  char *w = s; /* never ahead of p: %XX (3 bytes) becomes 2 at most */
+  for (const char *p = s; *p;) {
+    int hi = p[0] == '%' ? hex_value(p[1]) : -1, lo = hi >= 0 ? hex_value(p[2]) : -1;
+    if (lo < 0) {
+      *w++ = *p++;
+      continue;
+    }
+    if (hi == 0 && lo == 0) {
+      *w++ = '\xC0';
+      *w++ = '\x80';
+    } else {
+      *w++ = (char)(hi * 16 + lo);
+    }
+    p += 3;
+  }
+  *w = '\0';
+  return (size_t)(w - s);
+}
+
+static bool has_nul_mark(const char *s) { return s && strstr(s, "\xC0\x80") != NULL; }
+
+typedef struct header_scan {
+  int content_length; /* how many */
+  const char *first_length;
+  bool conflicting, chunked, nul_arg;
+} header_scan;
+
+static enum MHD_Result scan_header(void *cls, enum MHD_ValueKind kind, const char *key,
+                                   const char *value) {
+  header_scan *h = cls;
+  if (kind == MHD_GET_ARGUMENT_KIND) {
+    h->nul_arg |= has_nul_mark(key) || has_nul_mark(value);
+    return MHD_YES;
+  }
+  if (strcasecmp(key, "Content-Length") == 0) {
+    if (h->content_length++ && strcmp(h->first_length, value ? value : "") != 0)
+      h->conflicting = true;
+    if (h->content_length == 1) h->first_length = value ? value : "";
+  } else if (strcasecmp(key, "Transfer-Encoding") == 0) {
+    h->chunked = true;
+  }
+  return MHD_YES;
+}
+
+/* Why the request cannot be taken as it is (a 400), or NULL: a NUL in
+ * the path, an argument or the Authorization value; a body length said
+ * twice differently, or said beside chunked encoding (two readers of the
+ * request — a proxy and us — could see two different requests). */
+static const char *request_problem(struct MHD_Connection *c, const char *url) {
+  header_scan h = {0};
+  MHD_get_connection_values(c, MHD_HEADER_KIND | MHD_GET_ARGUMENT_KIND, scan_header, &h);
+  if (has_nul_mark(url) || h.nul_arg)
+    return "请求地址或参数含 NUL 字符 (a NUL in the path or a parameter)";
+  const char *auth = NULL;
+  size_t auth_len = 0;
+  if (MHD_lookup_connection_value_n(c, MHD_HEADER_KIND, "Authorization", strlen("Authorization"),
+                                    &auth, &auth_len) == MHD_YES &&
+      auth && memchr(auth, '\0', auth_len))
+    return "Authorization 含 NUL 字符 (a NUL in Authorization)";
+  if (h.conflicting) return "Content-Length 重复且不一致 (conflicting Content-Length headers)";
+  if (h.content_length && h.chunked)
+    return "Content-Length 与 Transfer-Encoding 同时出现 (Content-Length with Transfer-Encoding)";
+  return NULL;
+}
+
+/* The connection's entry in s->conns (NULL when it could not be made). */
+static kb_conn *connection_entry(struct MHD_Connection *c) {
+  const union MHD_ConnectionInfo *ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+  return ci ? ci->socket_context : NULL;
+}
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url,
                                   const char *method, const char *version,
                                   const char *upload_data, size_t *upload_size, void **con_cls) {
@@ -246,6 +367,10 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
     r->role = role_of(s, c);
     r->limited = !rate_allows(s, c);
     *con_cls = r;
+    const char *problem = request_problem(c, url);
+    /* answered before the body is read: libmicrohttpd then closes the
+     * connection rather than read a body of a length it cannot know */
+    if (problem) return kb_respond_error(c, r, 400, "bad_request", problem);
     return MHD_YES;
   }
   if (*upload_size) {
@@ -254,6 +379,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
     *upload_size = 0;
     return MHD_YES;
   }
+  kb_conns_request_in(s->conns, connection_entry(c)); /* headers and body are in */
   return route(c, r, url, method);
 }
 
@@ -311,6 +437,7 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
   server *s = cls;
   request *r = *con_cls;
   if (!r) return;
+  kb_conns_request_done(s->conns, connection_entry(c)); /* the next request's clock starts */
   struct timespec end;
   clock_gettime(CLOCK_MONOTONIC, &end);
   long long us = (long long)(end.tv_sec - r->start.tv_sec) * 1000000LL +
@@ -329,6 +456,42 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
   kb_buf_free(&r->body);
   free(r);
   *con_cls = NULL;
+}
+
+/* libmicrohttpd's own messages, on standard error: at most 10 a second,
+ * with a count of those left out, so that clients closed by the thousand
+ * (slowloris, connection floods) cannot flood the log. */
+static void on_mhd_message(void *cls, const char *fmt, va_list ap) {
+  server *s = cls;
+  time_t now = time(NULL);
+  pthread_mutex_lock(&s->mhd_log_lock);
+  if (now != s->mhd_log_second) {
+    if (s->mhd_log_dropped)
+      fprintf(stderr, "kb-serve: 省略了 %lu 条 libmicrohttpd 消息 (%lu libmicrohttpd messages left out)\n",
+              s->mhd_log_dropped, s->mhd_log_dropped);
+    s->mhd_log_second = now;
+    s->mhd_log_count = 0;
+    s->mhd_log_dropped = 0;
+  }
+  if (s->mhd_log_count++ < 10) {
+    fputs("kb-serve: libmicrohttpd: ", stderr);
+    vfprintf(stderr, fmt, ap);
+  } else {
+    s->mhd_log_dropped++;
+  }
+  pthread_mutex_unlock(&s->mhd_log_lock);
+}
+
+/* libmicrohttpd's word that a connection began or ended. */
+static void on_connection(void *cls, struct MHD_Connection *c, void **socket_context,
+                          enum MHD_ConnectionNotificationCode code) {
+  server *s = cls;
+  if (code == MHD_CONNECTION_NOTIFY_CLOSED) {
+    kb_conns_closed(s->conns, socket_context);
+    return;
+  }
+  const union MHD_ConnectionInfo *ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
+  if (ci) kb_conns_started(s->conns, ci->connect_fd, socket_context);
 }
 
 /* --------------------------------------------------------------- start */
@@ -369,6 +532,7 @@ static void free_server(server *s) {
   free(s->tokens);
   kb_gaps_free(s->gaps);
   kb_cache_free(s->cache);
+  kb_conns_free(s->conns);
   free(s->buckets);
   if (s->access_log && s->access_log != stderr) fclose(s->access_log);
 }
@@ -406,6 +570,10 @@ static int parse_args(int argc, char **argv, server *s, options *o) {
     } else if (!strcmp(a, "--cache") && has) {
       o->cache_entries = strtol(argv[++i], &end, 10);
       if (*end || o->cache_entries < 0 || o->cache_entries > 1000000) goto bad;
+    } else if (!strcmp(a, "--request-timeout") && has) {
+      long t = strtol(argv[++i], &end, 10);
+      if (*end || t < 1 || t > 3600) goto bad;
+      s->request_timeout_ms = (unsigned)t * 1000u;
     } else if (!strcmp(a, "--max-connections") && has) {
       o->max_conn = strtol(argv[++i], NULL, 10);
       if (o->max_conn < 1 || o->max_conn > 100000) goto bad;
@@ -438,9 +606,16 @@ static int prepare(server *s, const options *o) {
   pthread_rwlock_init(&s->tokens_lock, NULL);
   pthread_mutex_init(&s->log_lock, NULL);
   pthread_mutex_init(&s->rate_lock, NULL);
+  pthread_mutex_init(&s->mhd_log_lock, NULL);
   if (s->rate_limit > 0 && !(s->buckets = calloc(RATE_BUCKETS, sizeof *s->buckets))) return -1;
-  if (load_tokens(s) != 0 || open_access_log(s) != 0) return -1;
+  if (load_tokens(s, false) != 0 || open_access_log(s) != 0) return -1;
   if (!(s->cache = kb_cache_new((size_t)o->cache_entries, CACHE_BYTES))) return -1;
+  /* room for clients that send a request at once: an eighth of the slots
+   * (libmicrohttpd refuses at max_conn; we start closing the slowest
+   * before, so that a newcomer always finds a slot) */
+  size_t max_conn = (size_t)o->max_conn;
+  size_t soft = max_conn >= 8 ? max_conn - max_conn / 8 : max_conn;
+  if (!(s->conns = kb_conns_new(s->request_timeout_ms, soft))) return -1;
   kb_buf gp = {0};
   kb_buf_printf(&gp, "%s.gaps.tsv", s->db);
   s->gaps = gp.data ? kb_gaps_new(gp.data) : NULL;
@@ -455,7 +630,9 @@ static struct MHD_Daemon *start_daemon(server *s, const options *o, struct socka
       MHD_OPTION_THREAD_POOL_SIZE, (unsigned int)o->threads, MHD_OPTION_CONNECTION_LIMIT,
       (unsigned int)o->max_conn, MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned int)o->per_ip,
       MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)30, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
-      (size_t)(64 * 1024), MHD_OPTION_NOTIFY_COMPLETED, on_completed, s, MHD_OPTION_END);
+      (size_t)(64 * 1024), MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
+      MHD_OPTION_NOTIFY_CONNECTION, on_connection, s, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_message,
+      s, MHD_OPTION_UNESCAPE_CALLBACK, unescape, NULL, MHD_OPTION_END);
 }
 
 /* Serves until SIGTERM or SIGINT; SIGHUP reopens the log, re-reads tokens. */
@@ -464,9 +641,10 @@ static void wait_for_signals(server *s, const sigset_t *set) {
     int sig;
     if (sigwait(set, &sig) != 0 || sig != SIGHUP) return;
     open_access_log(s);
-    if (load_tokens(s) == 0)
+    int rc = load_tokens(s, true);
+    if (rc == 0)
       fprintf(stderr, "kb-serve: 已重新加载日志和令牌 (logs reopened, tokens re-read)\n");
-    else
+    else if (rc < 0)
       fprintf(stderr, "kb-serve: 令牌未更新，仍用原令牌 (tokens not changed: the old ones stay)\n");
   }
 }
@@ -484,7 +662,7 @@ static void stop_gracefully(server *s) {
 }
 
 int main(int argc, char **argv) {
-  server s = {.max_body = MAX_BODY};
+  server s = {.max_body = MAX_BODY, .request_timeout_ms = 10000};
   s.db = getenv("KB_DB");
   if (!s.db || !*s.db) s.db = "data/kb.db";
   options o = {.listen = "127.0.0.1:8080",

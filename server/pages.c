@@ -76,7 +76,8 @@ static void hits_html(const kb_search_request *req, const kb_search_response *re
   for (size_t i = 0; i < resp->nhits; i++) {
     const kb_search_hit *h = &resp->hits[i];
     kb_buf url = {0};
-    kb_buf_printf(&url, "/%s?q=", h->id);
+    kb_doc_id_url(h->id, &url); /* an id with a space, % or # still opens its page */
+    kb_buf_puts(&url, "?q=");
     put_urlencoded(&url, req->query);
     kb_tpl_var vars[] = {{"url", url.data},          {"title", h->title},
                          {"snippet", h->snippet},    {"category", h->category},

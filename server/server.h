@@ -7,10 +7,12 @@
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdio.h>
+#include <time.h>
 
 #include "kb/search.h"
 #include "kb/text.h"
 #include "cache.h"
+#include "conns.h"
 #include "gaps.h"
 #include "tokens.h"
 
@@ -56,8 +58,14 @@ typedef struct server {
   size_t ntokens;
   pthread_mutex_t log_lock;
   FILE *access_log;
+  /* libmicrohttpd's messages this second, and those left out */
+  pthread_mutex_t mhd_log_lock;
+  time_t mhd_log_second;
+  unsigned long mhd_log_count, mhd_log_dropped;
   kb_gaps *gaps; /* DB.gaps.tsv */
   kb_cache *cache; /* answers to recent searches */
+  kb_conns *conns; /* request deadlines, room for new clients */
+  unsigned request_timeout_ms;
   metrics m;
   size_t max_body;
   /* requests per second per client address (0 = no limit): token buckets */

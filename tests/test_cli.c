@@ -1,6 +1,11 @@
 /* test_cli.c — integration tests: the real kb-index and kb-search on a
  * temporary index built from the shipped articles/ and from fixtures. */
 #include <dirent.h>
+#include <stdbool.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -427,6 +432,137 @@ static void test_malformed_files_skipped(void **state) {
   kb_buf_free(&err);
 }
 
+/* kb-search --json gives the facets /api/search gives, summing to the
+ * total. */
+static void test_json_facets(void **state) {
+  (void)state;
+  json_t *j = search_json(g_db, "打印机", 1, NULL, NULL, NULL);
+  assert_non_null(j);
+  json_int_t total = json_integer_value(json_object_get(j, "total"));
+  assert_true(total > 0);
+  json_t *facets = json_object_get(j, "facets");
+  const char *names[] = {"type", "product", "category"};
+  for (int f = 0; f < 3; f++) {
+    json_t *counts = json_object_get(facets, names[f]);
+    json_int_t sum = 0;
+    const char *key;
+    json_t *v;
+    json_object_foreach(counts, key, v) sum += json_integer_value(v);
+    assert_int_equal(sum, total);
+  }
+  assert_true(json_integer_value(json_object_get(json_object_get(facets, "product"), "printing")) > 0);
+  json_decref(j);
+}
+
+/* A file name that would make a link that lies (U+202E turns the rest
+ * around) or that does not work is no article: skipped, naming the file
+ * and the field. */
+static void test_article_names_that_make_bad_links(void **state) {
+  (void)state;
+  char dir[1024], db[1024], path[4096];
+  snprintf(dir, sizeof dir, "%s/names", g_tmp);
+  snprintf(db, sizeof db, "%s/names.db", g_tmp);
+  snprintf(path, sizeof path, "%s/ok name.md", dir);
+  tu_write_str(path, "# 正常 zizzleword\n\n正文\n");
+  snprintf(path, sizeof path, "%s/evil\xE2\x80\xAE" "dm.exe.md", dir);
+  tu_write_str(path, "# 假的 zizzleword\n\n正文\n");
+  snprintf(path, sizeof path, "%s/tab\there.md", dir);
+  tu_write_str(path, "# 制表 zizzleword\n\n正文\n");
+  kb_buf err = {0};
+  assert_int_equal(run_kb_index(db, NULL, &err, "add", dir, NULL), 3);
+  assert_true(tu_contains(err.data, "dm.exe.md: id:"));
+  assert_true(tu_contains(err.data, "bidirectional"));
+  assert_true(tu_contains(err.data, "here.md: id:"));
+  assert_true(tu_contains(err.data, "control"));
+  json_t *j = search_json(db, "zizzleword", 0, NULL, NULL, NULL);
+  assert_int_equal(json_integer_value(json_object_get(j, "total")), 1);
+  json_t *hit = json_array_get(json_object_get(j, "hits"), 0);
+  assert_string_equal(json_string_value(json_object_get(hit, "id")), "a/ok name");
+  assert_string_equal(json_string_value(json_object_get(hit, "url")), "/a/ok%20name");
+  json_decref(j);
+  kb_buf_free(&err);
+}
+
+/* Starts kb-index --db db import - with its standard input a pipe: it
+ * holds db's write lock, waiting for input, until killed. Its pid. */
+static pid_t hold_write_lock(const char *db) {
+  int p[2];
+  assert_int_equal(pipe(p), 0);
+  pid_t pid = fork();
+  assert_true(pid >= 0);
+  if (pid == 0) {
+    dup2(p[0], 0);
+    close(p[1]);
+    int null = open("/dev/null", O_WRONLY);
+    dup2(null, 2);
+    execl(tu_bin("kb-index"), "kb-index", "--db", db, "import", "--format", "jsonl", "-",
+          (char *)NULL);
+    _exit(127);
+  }
+  close(p[0]); /* p[1] stays open in this process: the child waits */
+  /* until the lock is taken, seen without taking it (a writer of ours
+   * could take it first and make the child give up) */
+  char lock[1200];
+  snprintf(lock, sizeof lock, "%s/flintlock", db);
+  for (int i = 0; i < 200; i++) {
+    int fd = open(lock, O_RDWR);
+    struct flock fl = {.l_type = F_WRLCK, .l_whence = SEEK_SET};
+    bool held = fd >= 0 && fcntl(fd, F_GETLK, &fl) == 0 && fl.l_type != F_UNLCK;
+    if (fd >= 0) close(fd);
+    if (held) return pid;
+    usleep(50000);
+  }
+  fail_msg("%s: the lock was never taken", db);
+  return pid;
+}
+
+/* After a sharded import that did not merge (an input that failed, a
+ * shard that could not be merged), the summary says the records are
+ * staged, not imported: they are not in the index yet. The run after
+ * merges them and says imported. */
+static void test_unmerged_shards_are_not_imported(void **state) {
+  (void)state;
+  char db[1024], file[1024], missing[1024], shard[1100];
+  snprintf(db, sizeof db, "%s/staged.db", g_tmp);
+  snprintf(file, sizeof file, "%s/staged.jsonl", g_tmp);
+  snprintf(missing, sizeof missing, "%s/no-such.jsonl", g_tmp);
+  snprintf(shard, sizeof shard, "%s/staging-0", db);
+  kb_buf text = {0};
+  for (int i = 0; i < 300; i++)
+    kb_buf_printf(&text, "{\"id\":\"ST-%d\",\"title\":\"打印机 脱机 %d\"}\n", i, i);
+  tu_write_str(file, text.data);
+  kb_buf_free(&text);
+  char *argv[] = {(char *)tu_bin("kb-index"), "--db", db, "import", "--progress", "never",
+                  "--shards", "2", file, missing, NULL};
+  char bin[4096];
+  snprintf(bin, sizeof bin, "%s", argv[0]);
+  argv[0] = bin;
+  kb_buf err = {0};
+  assert_int_equal(tu_run(argv, NULL, &err), 1); /* the second input is missing */
+  assert_true(tu_contains(err.data, "NOT imported"));
+  assert_true(tu_contains(err.data, "暂存 300"));
+  assert_true(tu_contains(err.data, "(staged, updated"));
+  assert_int_equal(stats_count(db, "documents", NULL), 0);
+  /* the same import again, while a shard is locked: it cannot go on */
+  pid_t locker = hold_write_lock(shard);
+  argv[9] = NULL;
+  kb_buf_reset(&err);
+  assert_int_equal(tu_run(argv, NULL, &err), 1);
+  assert_true(tu_contains(err.data, "another writer holds the index"));
+  assert_true(tu_contains(err.data, "NOT imported"));
+  assert_false(tu_contains(err.data, "导入 (import): "));
+  kill(locker, SIGKILL);
+  waitpid(locker, NULL, 0);
+  assert_int_equal(stats_count(db, "documents", NULL), 0);
+  /* and once more: merged, imported */
+  kb_buf_reset(&err);
+  assert_int_equal(tu_run(argv, NULL, &err), 0);
+  assert_true(tu_contains(err.data, "导入 (import): "));
+  assert_false(tu_contains(err.data, "NOT imported"));
+  assert_int_equal(stats_count(db, "documents", NULL), 300);
+  kb_buf_free(&err);
+}
+
 /* ---------------------------------------------------------------- main */
 
 static int setup(void **state) {
@@ -515,6 +651,9 @@ int main(void) {
       cmocka_unit_test(test_user_synonyms_without_reindex),
       cmocka_unit_test(test_sync_removes_deleted_file),
       cmocka_unit_test(test_malformed_files_skipped),
+      cmocka_unit_test(test_json_facets),
+      cmocka_unit_test(test_article_names_that_make_bad_links),
+      cmocka_unit_test(test_unmerged_shards_are_not_imported),
   };
   query_case *cases;
   size_t nq = load_queries(&cases);

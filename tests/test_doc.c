@@ -169,9 +169,34 @@ static void test_free_null(void **state) {
   kb_doc_free(NULL);
 }
 
+static void test_id_problems(void **state) {
+  (void)state;
+  static const char *bad[] = {"", "t/..", "a/./x", "a/%2e%2E/b", "t/%2e", "t/x\ty", "t/x\x7f",
+                              "t/x\xC2\x85", "t/\xE2\x80\xAE" "cod.exe", "t/\xE2\x81\xA6x",
+                              "t/\xE2\x80\x8Ex", "t/\xD8\x9Cx", "t/x\xEF\xBB\xBF", "t/\xFFx"};
+  for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+    if (!kb_doc_id_problem(bad[i])) fail_msg("id '%s' accepted", bad[i]);
+  static const char *good[] = {"t/INC 12", "a/a..b/c", "a/...x", "t/打印机-1", "t/50%", "a/x.y"};
+  for (size_t i = 0; i < sizeof good / sizeof good[0]; i++)
+    if (kb_doc_id_problem(good[i])) fail_msg("id '%s' refused: %s", good[i], kb_doc_id_problem(good[i]));
+}
+
+static void test_id_url(void **state) {
+  (void)state;
+  kb_buf u = {0};
+  assert_int_equal(kb_doc_id_url("t/INC 12%#?&\"<3>", &u), KB_OK);
+  assert_string_equal(u.data, "/t/INC%2012%25%23%3F%26%22%3C3%3E");
+  kb_buf_reset(&u);
+  kb_doc_id_url("a/printing/打印-x_y.z~", &u);
+  assert_string_equal(u.data, "/a/printing/%E6%89%93%E5%8D%B0-x_y.z~");
+  kb_buf_free(&u);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_fields_set_get_clear),
+      cmocka_unit_test(test_id_problems),
+      cmocka_unit_test(test_id_url),
       cmocka_unit_test(test_segments),
       cmocka_unit_test(test_many_segments),
       cmocka_unit_test(test_field_names_round_trip),

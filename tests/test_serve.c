@@ -2,8 +2,11 @@
  * ephemeral loopback port over an index of articles/ plus fixtures, every
  * endpoint, what the public may and may not see, live reload, the pages. */
 #include <jansson.h>
+#include <poll.h>
 #include <pthread.h>
 #include <signal.h>
+#include <sys/socket.h>
+#include <time.h>
 #include <sys/wait.h>
 #include <unistd.h>
 #include <stdio.h>
@@ -194,6 +197,412 @@ static void test_error_statuses(void **state) {
   assert_true(tu_contains(out.data, "body"));
   kb_buf_free(&text);
   kb_buf_free(&out);
+}
+
+/* --------------------------------------------------------- hostile HTTP */
+
+/* Sends req (len bytes, any bytes) on a new connection and reads until
+ * the server closes it or 5 s pass: the status (0 when nothing came), the
+ * whole answer, headers included, into resp if given. */
+static int raw_request(int port, const char *req, size_t len, kb_buf *resp) {
+  int fd = tu_connect(port);
+  if (fd < 0) return 0;
+  struct timeval tv = {.tv_sec = 5};
+  setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  for (size_t off = 0; off < len;) {
+    ssize_t w = send(fd, req + off, len - off, MSG_NOSIGNAL);
+    if (w <= 0) break;
+    off += (size_t)w;
+  }
+  kb_buf got = {0};
+  char chunk[8192];
+  ssize_t r;
+  while ((r = read(fd, chunk, sizeof chunk)) > 0) kb_buf_append(&got, chunk, (size_t)r);
+  close(fd);
+  int status = got.len > 12 && strncmp(got.data, "HTTP/1.", 7) == 0 ? atoi(got.data + 9) : 0;
+  if (resp) kb_buf_append(resp, got.data ? got.data : "", got.len);
+  kb_buf_free(&got);
+  return status;
+}
+
+#define RAW(req, resp) raw_request(g_port, req, sizeof req - 1, resp)
+
+/* A NUL decoded from %00 would cut the query, the path or the id short
+ * unseen: 400 instead, wherever it is. */
+static void test_nul_is_refused(void **state) {
+  (void)state;
+  static const char *const paths[] = {
+      "/api/search?q=%E6%89%93%E5%8D%B0%E6%9C%BA%00" INTERNAL_WORD, "/search?q=a%00b",
+      "/a/printing/printer-offline%00.md", "/api/docs/a/printing/printer-offline%00x",
+      "/api/suggest?q=ab%00c", "/api/similar?id=a/printing/printer-offline%00",
+      "/api/search?q=x&product=printing%00x", "/api/search?q%00x=1"};
+  for (size_t i = 0; i < sizeof paths / sizeof paths[0]; i++) {
+    kb_buf body = {0};
+    int st = tu_http(g_port, "GET", paths[i], NULL, NULL, &body);
+    if (st != 400) fprintf(stderr, "GET %s: %d\n", paths[i], st);
+    assert_int_equal(st, 400);
+    assert_true(tu_contains(body.data, "NUL"));
+    kb_buf_free(&body);
+  }
+  /* %2500 is the text "%00", not a NUL */
+  json_t *j = search("%00", NULL, NULL);
+  assert_string_equal(json_string_value(json_object_get(j, "query")), "%00");
+  json_decref(j);
+}
+
+/* Two readers of a request (a proxy, us) must not see two requests. */
+static void test_conflicting_body_lengths(void **state) {
+  (void)state;
+  kb_buf out = {0};
+  assert_int_equal(RAW("POST /api/similar HTTP/1.1\r\nHost: x\r\nConnection: close\r\n"
+                       "Content-Length: 5\r\nContent-Length: 40\r\n\r\n打印机", &out), 400);
+  assert_true(tu_contains(out.data, "Content-Length"));
+  kb_buf_reset(&out);
+  assert_int_equal(RAW("POST /api/similar HTTP/1.1\r\nHost: x\r\nConnection: close\r\n"
+                       "Content-Length: 9\r\nTransfer-Encoding: chunked\r\n\r\n"
+                       "9\r\n打印机\r\n0\r\n\r\n", &out), 400);
+  kb_buf_reset(&out);
+  /* the same length twice is one length */
+  assert_int_equal(RAW("POST /api/similar HTTP/1.1\r\nHost: x\r\nConnection: close\r\n"
+                       "Content-Length: 9\r\nContent-Length: 9\r\n\r\n打印机", &out), 200);
+  kb_buf_free(&out);
+}
+
+/* Every answer, JSON, page, error or metrics, forbids framing and
+ * referrers, beside the headers it had. */
+static void test_security_headers(void **state) {
+  (void)state;
+  static const char *const reqs[] = {
+      "GET /api/search?q=x HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+      "GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+      "GET /a/printing/printer-offline HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+      "GET /nothing HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+      "GET /metrics HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+      "DELETE /api/search HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"};
+  for (size_t i = 0; i < sizeof reqs / sizeof reqs[0]; i++) {
+    kb_buf out = {0};
+    assert_true(raw_request(g_port, reqs[i], strlen(reqs[i]), &out) > 0);
+    char *end = strstr(out.data, "\r\n\r\n");
+    assert_non_null(end);
+    *end = '\0'; /* the headers only */
+    assert_true(tu_contains(out.data, "\r\nX-Frame-Options: DENY"));
+    assert_true(tu_contains(out.data, "\r\nReferrer-Policy: no-referrer"));
+    assert_true(tu_contains(out.data, "frame-ancestors 'none'"));
+    assert_true(tu_contains(out.data, "\r\nX-Content-Type-Options: nosniff"));
+    assert_true(tu_contains(out.data, "\r\nCache-Control: no-store"));
+    kb_buf_free(&out);
+  }
+}
+
+/* A request line or headers over what a connection may hold: 414 and
+ * 431 from libmicrohttpd, and the server goes on. */
+static void test_oversized_line_and_headers(void **state) {
+  (void)state;
+  kb_buf req = {0};
+  kb_buf_puts(&req, "GET /api/search?q=");
+  for (int i = 0; i < 70000; i++) kb_buf_putc(&req, 'a');
+  kb_buf_puts(&req, " HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+  assert_int_equal(raw_request(g_port, req.data, req.len, NULL), 414);
+  kb_buf_reset(&req);
+  kb_buf_puts(&req, "GET /healthz HTTP/1.1\r\nHost: x\r\nX-Big: ");
+  for (int i = 0; i < 70000; i++) kb_buf_putc(&req, 'a');
+  kb_buf_puts(&req, "\r\nConnection: close\r\n\r\n");
+  assert_int_equal(raw_request(g_port, req.data, req.len, NULL), 431);
+  kb_buf_reset(&req);
+  kb_buf_puts(&req, "GET /healthz HTTP/1.1\r\nHost: x\r\n");
+  for (int i = 0; i < 5000; i++) kb_buf_printf(&req, "X-H%d: v\r\n", i); /* many small ones */
+  kb_buf_puts(&req, "Connection: close\r\n\r\n");
+  assert_int_equal(raw_request(g_port, req.data, req.len, NULL), 431);
+  kb_buf_free(&req);
+  assert_int_equal(tu_http(g_port, "GET", "/healthz", NULL, NULL, NULL), 200);
+}
+
+/* Bad percent-encoding is text as it stands; what decodes to bytes that
+ * are not UTF-8 (a cut sequence, 0xFF, an overlong "/") is a 400. */
+static void test_bad_encodings(void **state) {
+  (void)state;
+  static const struct {
+    const char *path, *query; /* query: the text searched, for a 200 */
+  } ok[] = {{"/api/search?q=%zz", "%zz"}, {"/api/search?q=x%2", "x%2"}, {"/api/search?q=%%41", "%A"}};
+  for (size_t i = 0; i < sizeof ok / sizeof ok[0]; i++) {
+    int st;
+    json_t *j = get_json(ok[i].path, NULL, &st);
+    assert_int_equal(st, 200);
+    assert_string_equal(json_string_value(json_object_get(j, "query")), ok[i].query);
+    json_decref(j);
+  }
+  static const char *const bad[] = {"/api/search?q=%E6%95", "/api/search?q=%FF",
+                                    "/api/search?q=%C0%AF", "/api/search?q=%ED%A0%80",
+                                    "/api/search?q=x&product=%FF", "/api/suggest?q=%E6",
+                                    "/search?q=%FE%FF"};
+  for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+    kb_buf body = {0};
+    int st = tu_http(g_port, "GET", bad[i], NULL, NULL, &body);
+    if (st != 400) fprintf(stderr, "GET %s: %d\n", bad[i], st);
+    assert_int_equal(st, 400);
+    kb_buf_free(&body);
+  }
+  /* a raw byte that is not UTF-8 */
+  assert_int_equal(RAW("GET /api/search?q=\xff HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+                       NULL), 400);
+  /* POST bodies are checked alike */
+  kb_buf out = {0};
+  assert_int_equal(tu_http(g_port, "POST", "/api/similar", NULL, "\xE6\x89", &out), 400);
+  kb_buf_free(&out);
+}
+
+/* 10,000 words are refused at once (1,000 characters at most); what is
+ * under the limit is answered, however many words it has. */
+static void test_huge_queries(void **state) {
+  (void)state;
+  kb_buf q = {0}, path = {0}, body = {0};
+  for (int i = 0; i < 10000; i++) kb_buf_puts(&q, i ? " ab" : "ab");
+  kb_buf_puts(&path, "/api/search?q=");
+  tu_urlencode(q.data, &path);
+  assert_int_equal(tu_http(g_port, "GET", path.data, NULL, NULL, &body), 400);
+  assert_true(tu_contains(body.data, "1000"));
+  kb_buf_reset(&body);
+  assert_int_equal(tu_http(g_port, "POST", "/api/similar", NULL, q.data, &body), 400);
+  kb_buf_reset(&body);
+  /* 10,000 Chinese words do not even fit in a request line */
+  kb_buf_reset(&q);
+  kb_buf_reset(&path);
+  for (int i = 0; i < 10000; i++) kb_buf_puts(&q, i ? " 打印" : "打印");
+  kb_buf_puts(&path, "/api/search?q=");
+  tu_urlencode(q.data, &path);
+  assert_int_equal(tu_http(g_port, "GET", path.data, NULL, NULL, &body), 414);
+  kb_buf_reset(&body);
+  assert_int_equal(tu_http(g_port, "POST", "/api/similar", NULL, q.data, &body), 400);
+  kb_buf_reset(&body);
+  /* 333 words of two characters, 998 characters: answered */
+  kb_buf_reset(&q);
+  kb_buf_reset(&path);
+  static const char *const words[] = {"打印", "脱机", "数据", "超时", "ab", "hx", "网络"};
+  for (int i = 0; i < 333; i++) {
+    if (i) kb_buf_putc(&q, ' ');
+    kb_buf_puts(&q, words[i % 7]);
+  }
+  kb_buf_puts(&path, "/api/search?q=");
+  tu_urlencode(q.data, &path);
+  int st;
+  json_t *j = get_json(path.data, NULL, &st);
+  assert_int_equal(st, 200);
+  assert_true(json_integer_value(json_object_get(j, "total")) > 0);
+  json_decref(j);
+  kb_buf_reset(&path);
+  kb_buf_puts(&path, "/search?q=");
+  tu_urlencode(q.data, &path);
+  assert_int_equal(tu_http(g_port, "GET", path.data, NULL, NULL, &body), 200);
+  kb_buf_reset(&body);
+  assert_int_equal(tu_http(g_port, "POST", "/api/similar", NULL, q.data, &body), 200);
+  kb_buf_free(&q);
+  kb_buf_free(&path);
+  kb_buf_free(&body);
+}
+
+/* limit and offset: integers in range, nothing else (test_error_statuses
+ * has limit=101 and offset=10001). */
+static void test_limit_offset_out_of_range(void **state) {
+  (void)state;
+  static const char *const bad[] = {
+      "/api/search?q=x&limit=0",         "/api/search?q=x&limit=-1",
+      "/api/search?q=x&limit=1e2",       "/api/search?q=x&limit=99999999999999999999999",
+      "/api/search?q=x&limit=abc",       "/api/search?q=x&limit=%2B5",
+      "/api/search?q=x&limit=%205",      "/api/search?q=x&limit=5x",
+      "/api/search?q=x&offset=-1",       "/api/search?q=x&offset=1.5",
+      "/api/search?q=x&offset=18446744073709551616", "/api/similar?id=a/printing/paper-jam&limit=0",
+      "/api/similar?id=a/printing/paper-jam&limit=101", "/search?q=x&offset=10001",
+      "/search?q=x&offset=-10"};
+  for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+    kb_buf body = {0};
+    int st = tu_http(g_port, "GET", bad[i], NULL, NULL, &body);
+    if (st != 400) fprintf(stderr, "GET %s: %d\n", bad[i], st);
+    assert_int_equal(st, 400);
+    kb_buf_free(&body);
+  }
+  /* the edges are fine */
+  int st;
+  json_t *j = get_json("/api/search?q=%E6%9C%8D%E5%8A%A1%E5%99%A8&limit=100&offset=10000", NULL, &st);
+  assert_int_equal(st, 200);
+  assert_int_equal(json_array_size(hits_of(j)), 0);
+  json_decref(j);
+}
+
+/* Paths that climb out, however they are written, open nothing but
+ * documents of the index (404 here), never a file. */
+static void test_traversal_variants(void **state) {
+  (void)state;
+  static const char *const paths[] = {
+      "/a/../../../../etc/passwd", "/a/%2e%2e/%2e%2e/%2e%2e/etc/passwd",
+      "/a/..%2f..%2f..%2fetc%2fpasswd", "/a/%252e%252e/%252e%252e/etc/passwd",
+      "/a/....//....//etc/passwd", "/a/..\\..\\..\\etc\\passwd",
+      "/a/..%5c..%5cetc%5cpasswd", "/t/../../etc/passwd", "/a//etc/passwd",
+      "/a/%c0%ae%c0%ae/etc/passwd", "/api/docs/../../../etc/passwd",
+      "/api/docs/a/%2e%2e/%2e%2e/etc/passwd", "/api/docs/%2fetc%2fpasswd",
+      "/api/similar?id=../../etc/passwd", "/../../etc/passwd", "/a/printing/../../../README.md",
+      "/a/" INTERNAL_ID "/../../a/printing/printer-offline", "/static/../../etc/passwd"};
+  for (size_t i = 0; i < sizeof paths / sizeof paths[0]; i++) {
+    kb_buf body = {0};
+    int st = tu_http(g_port, "GET", paths[i], NULL, NULL, &body);
+    if (st != 404 && st != 400) fprintf(stderr, "GET %s: %d\n", paths[i], st);
+    assert_true(st == 404 || st == 400);
+    assert_false(tu_contains(body.data, "root:"));
+    assert_false(tu_contains(body.data, "kb-serve")); /* no file of ours either */
+    assert_false(tu_contains(body.data, INTERNAL_WORD));
+    kb_buf_free(&body);
+  }
+}
+
+/* Every endpoint answers the methods it takes only: 405 for the rest. */
+static void test_wrong_methods(void **state) {
+  (void)state;
+  static const char *const paths[] = {"/api/search?q=x", "/api/docs/a/printing/paper-jam",
+                                      "/api/similar?id=a/printing/paper-jam", "/api/suggest?q=x",
+                                      "/api/tickets", "/api/gaps", "/healthz", "/metrics", "/",
+                                      "/search?q=x", "/a/printing/paper-jam"};
+  static const char *const methods[] = {"PUT", "DELETE", "PATCH", "OPTIONS", "TRACE", "CONNECT",
+                                        "FOO"};
+  for (size_t p = 0; p < sizeof paths / sizeof paths[0]; p++)
+    for (size_t m = 0; m < sizeof methods / sizeof methods[0]; m++) {
+      kb_buf req = {0}, out = {0};
+      kb_buf_printf(&req, "%s %s HTTP/1.1\r\nHost: x\r\nConnection: close\r\n%s\r\n", methods[m],
+                    paths[p], ADMIN);
+      int st = raw_request(g_port, req.data, req.len, &out);
+      if (st != 405) fprintf(stderr, "%s %s: %d\n", methods[m], paths[p], st);
+      assert_int_equal(st, 405);
+      kb_buf_free(&req);
+      kb_buf_free(&out);
+    }
+  /* POST where only GET is taken, and GET where only POST is */
+  static const char *const get_only[] = {"/api/search?q=x", "/api/suggest?q=x", "/api/gaps",
+                                         "/healthz", "/metrics", "/", "/search?q=x",
+                                         "/a/printing/paper-jam", "/api/docs/a/printing/paper-jam"};
+  for (size_t p = 0; p < sizeof get_only / sizeof get_only[0]; p++)
+    assert_int_equal(tu_http(g_port, "POST", get_only[p], ADMIN, "x", NULL), 405);
+  assert_int_equal(tu_http(g_port, "GET", "/api/tickets", ADMIN, NULL, NULL), 405);
+}
+
+/* Reads one answer on fd within secs: its status, 0 when none came. */
+static int read_status(int fd, int secs) {
+  struct timeval tv = {.tv_sec = secs};
+  setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  char buf[64] = "";
+  ssize_t n = read(fd, buf, sizeof buf - 1);
+  return n > 12 ? atoi(buf + 9) : 0;
+}
+
+/* More connections than the limit: the one over it waits, unanswered
+ * (libmicrohttpd leaves it in the listen queue), while those held are
+ * served; once a slot is free it is served too. */
+static void test_connection_limit(void **state) {
+  (void)state;
+  char bin[1024], listen[] = "127.0.0.1:0";
+  snprintf(bin, sizeof bin, "%s", tu_bin("kb-serve"));
+  char *argv[] = {bin, "--db", g_db, "--listen", listen, "--threads", "1", "--max-connections",
+                  "4", NULL};
+  int port = tu_start_server(argv, &g_second);
+  assert_true(port > 0);
+  int held[4];
+  for (int i = 0; i < 4; i++) {
+    char src[32];
+    snprintf(src, sizeof src, "127.0.0.%d", 20 + i); /* other addresses: not the per-address limit */
+    held[i] = tu_connect_from(src, port);
+    assert_true(held[i] >= 0);
+  }
+  usleep(200000); /* accepted by the server */
+  const char req[] = "GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n";
+  int fifth = tu_connect(port);
+  assert_true(fifth >= 0);
+  assert_int_equal(write(fifth, req, sizeof req - 1), (ssize_t)(sizeof req - 1));
+  assert_int_equal(read_status(fifth, 1), 0); /* over the limit: not taken */
+  assert_int_equal(write(held[1], req, sizeof req - 1), (ssize_t)(sizeof req - 1));
+  assert_int_equal(read_status(held[1], 5), 200); /* a held one is served */
+  assert_int_equal(read_status(fifth, 5), 200); /* and its slot goes to the fifth */
+  close(fifth);
+  for (int i = 0; i < 4; i++) close(held[i]);
+  assert_int_equal(stop_second(), 0);
+}
+
+/* ------------------------------------------------------------- tokens */
+
+#define REVOKED "Authorization: Bearer revoked-engineer-token-0123\r\n"
+
+typedef struct endpoint_case {
+  const char *method, *path, *body;
+  int public_status; /* what a reader without a valid token gets */
+} endpoint_case;
+
+/* Every endpoint, asked for internal things: an internal document by id,
+ * its words, the admin's endpoints. */
+static const endpoint_case endpoint_cases[] = {
+    {"GET", "/api/search?q=" INTERNAL_WORD "%20hxsupport&limit=100", NULL, 200},
+    {"GET", "/api/docs/" INTERNAL_ID, NULL, 404},
+    {"GET", "/api/similar?id=" INTERNAL_ID, NULL, 404},
+    {"GET", "/api/similar?id=a/database/ora-12170-connect-timeout&limit=100", NULL, 200},
+    {"POST", "/api/similar?limit=100", INTERNAL_WORD " hxsupport 诊断 账号", 200},
+    {"GET", "/api/suggest?q=undopr", NULL, 200},
+    {"GET", "/api/suggest?q=hxsupp", NULL, 200},
+    {"POST", "/api/tickets", "{\"id\":\"TK-1\",\"title\":\"token probe\"}\n", 401},
+    {"GET", "/api/gaps", NULL, 401},
+    {"GET", "/healthz", NULL, 200},
+    {"GET", "/metrics", NULL, 200},
+    {"GET", "/", NULL, 200},
+    {"GET", "/search?q=" INTERNAL_WORD "%20hxsupport", NULL, 200},
+    {"GET", "/" INTERNAL_ID, NULL, 404},
+    {"GET", "/a/database/ora-01555-snapshot-too-old", NULL, 200},
+};
+
+/* A missing token, wrong ones (unknown, a prefix, a longer one, another
+ * scheme, a NUL-free trick with a space) and a revoked one: on every
+ * endpoint the answer is the public one and holds nothing internal. */
+static void test_tokens_on_every_endpoint(void **state) {
+  (void)state;
+  char tokens[1100];
+  snprintf(tokens, sizeof tokens, "%s/every-tokens", g_tmp);
+  tu_write_str(tokens, "engineer-token-0123456789 engineer\nrevoked-engineer-token-0123 engineer\n");
+  int port = start_second("--tokens", tokens);
+  assert_true(port > 0);
+  /* the revoked one works before it is revoked: the test means something */
+  kb_buf body = {0};
+  assert_int_equal(tu_http(port, "GET", "/api/docs/" INTERNAL_ID, REVOKED, NULL, &body), 200);
+  tu_write_str(tokens, "engineer-token-0123456789 engineer\n");
+  kill(g_second, SIGHUP);
+  int st = 0;
+  for (int i = 0; i < 100 && st != 404; i++) {
+    kb_buf_reset(&body);
+    st = tu_http(port, "GET", "/api/docs/" INTERNAL_ID, REVOKED, NULL, &body);
+    if (st != 404) usleep(50000);
+  }
+  assert_int_equal(st, 404);
+  static const char *const auths[] = {
+      NULL, "Authorization: Bearer wrong-token-0123456789abc\r\n",
+      "Authorization: Bearer engineer-token-012345678\r\n",    /* a prefix */
+      "Authorization: Bearer engineer-token-0123456789x\r\n",  /* longer */
+      "Authorization: Basic engineer-token-0123456789\r\n",    /* another scheme */
+      "Authorization: bearer engineer-token-0123456789\r\n",   /* the scheme's case */
+      "Authorization: Bearer  engineer-token-0123456789\r\n",  /* two spaces */
+      "Authorization: Bearer\r\n", "Authorization: Bearer engineer-token-0123456789%00\r\n",
+      "X-Authorization: Bearer engineer-token-0123456789\r\n", REVOKED};
+  for (size_t a = 0; a < sizeof auths / sizeof auths[0]; a++)
+    for (size_t e = 0; e < sizeof endpoint_cases / sizeof endpoint_cases[0]; e++) {
+      const endpoint_case *c = &endpoint_cases[e];
+      kb_buf_reset(&body);
+      st = tu_http(port, c->method, c->path, auths[a], c->body, &body);
+      /* internal text that no request holds: the internal article's id
+       * and words, the internal section of a public one */
+      if (st != c->public_status || tu_contains(body.data, INTERNAL_ID) ||
+          tu_contains(body.data, "严禁转发给客户") || tu_contains(body.data, "hx_diag_") ||
+          tu_contains(body.data, "保险柜") || tu_contains(body.data, "{internal}") ||
+          tu_contains(body.data, "\"hxsupport") || tu_contains(body.data, INTERNAL_WORD "\""))
+        fail_msg("%s %s with %s: %d (want %d): %.300s", c->method, c->path,
+                 auths[a] ? auths[a] : "no token", st, c->public_status, body.data);
+    }
+  /* and the valid token still sees what the others did not */
+  kb_buf_reset(&body);
+  assert_int_equal(tu_http(port, "GET", "/api/docs/" INTERNAL_ID, ENGINEER, NULL, &body), 200);
+  assert_true(tu_contains(body.data, "严禁转发给客户"));
+  kb_buf_free(&body);
+  assert_int_equal(stop_second(), 0);
 }
 
 /* ----------------------------------------------------- what the public sees */
@@ -642,6 +1051,42 @@ static void test_post_tickets(void **state) {
   kb_buf_free(&out);
 }
 
+/* An id with a space, %, # or ? is kept, and every link to it is encoded,
+ * so that it opens its own page; an id that cannot make a link is
+ * refused with its line and field. */
+static void test_ids_in_links(void **state) {
+  (void)state;
+  const char *body = "{\"id\":\"L 5#x%3F?\",\"title\":\"wobbleprint 链接\",\"visibility\":\"public\"}\n"
+                     "{\"id\":\"..\",\"title\":\"wobbleprint dots\",\"visibility\":\"public\"}\n"
+                     "{\"id\":\"evil\u202Etxt.exe\",\"title\":\"wobbleprint\",\"visibility\":\"public\"}\n";
+  kb_buf out = {0};
+  assert_int_equal(tu_http(g_port, "POST", "/api/tickets", ADMIN, body, &out), 200);
+  json_t *j = json_loads(out.data, 0, NULL);
+  assert_int_equal(json_integer_value(json_object_get(j, "imported")), 1);
+  json_t *rej = json_object_get(j, "rejected");
+  assert_int_equal(json_array_size(rej), 2);
+  for (size_t i = 0; i < 2; i++) {
+    assert_int_equal(json_integer_value(json_object_get(json_array_get(rej, i), "line")), (json_int_t)i + 2);
+    assert_true(strncmp(json_string_value(json_object_get(json_array_get(rej, i), "error")), "id: ", 4) == 0);
+  }
+  json_decref(j);
+  j = search("wobbleprint", NULL, NULL);
+  assert_int_equal(json_integer_value(json_object_get(j, "total")), 1);
+  json_t *hit = json_array_get(hits_of(j), 0);
+  assert_string_equal(json_string_value(json_object_get(hit, "id")), "t/L 5#x%3F?");
+  const char *url = json_string_value(json_object_get(hit, "url"));
+  assert_string_equal(url, "/t/L%205%23x%253F%3F");
+  kb_buf page = {0};
+  assert_int_equal(tu_http(g_port, "GET", url, NULL, NULL, &page), 200); /* the link works */
+  assert_true(tu_contains(page.data, "wobbleprint 链接"));
+  json_decref(j);
+  kb_buf_reset(&page);
+  assert_int_equal(tu_http(g_port, "GET", "/search?q=wobbleprint", NULL, NULL, &page), 200);
+  assert_true(tu_contains(page.data, "href=\"/t/L%205%23x%253F%3F?q=wobbleprint\""));
+  kb_buf_free(&page);
+  kb_buf_free(&out);
+}
+
 /* ---------------------------------------------------------------- pages */
 
 static void test_pages(void **state) {
@@ -857,6 +1302,10 @@ static void test_sighup_rereads_tokens(void **state) {
   kill(g_second, SIGHUP);
   assert_int_equal(gaps_status(port, "new-admin-token-0123456789", 200), 200);
   assert_int_equal(gaps_status(port, "old-admin-token-0123456789", 401), 401);
+  /* a file that is gone revokes every token (fail closed) */
+  assert_int_equal(unlink(tokens), 0);
+  kill(g_second, SIGHUP);
+  assert_int_equal(gaps_status(port, "new-admin-token-0123456789", 401), 401);
   assert_int_equal(stop_second(), 0);
 }
 
@@ -905,6 +1354,163 @@ static void test_rate_limit_429(void **state) {
   assert_int_equal(stop_second(), 0);
 }
 
+/* --------------------------------------------------------- slow clients */
+
+#define SLOW_ADDRS 5
+#define SLOW_FLOOD 520   /* 104 an address, under the default 128; over the 512 limit */
+#define SLOW_TRICKLE 400 /* under the 448 above which the slowest are closed */
+#define SLOW_DEADLINE 2  /* --request-timeout of the test's server, seconds */
+#define SLOW_SLACK 3.0   /* what closing may take beyond it: sweeps, our polling, load */
+
+static double mono_now(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+typedef struct healthz_probe {
+  int port;
+  volatile int stop;
+  int asked, answered;
+  double worst; /* seconds */
+} healthz_probe;
+
+/* GET /healthz from 127.0.0.7 again and again while the slow clients
+ * hold their connections; an answer must come within 5 s. */
+static void *probe_healthz(void *p) {
+  healthz_probe *h = p;
+  while (!h->stop) {
+    double t0 = mono_now();
+    int fd = tu_connect_from("127.0.0.7", h->port);
+    int st = 0;
+    if (fd >= 0) {
+      struct timeval tv = {.tv_sec = 5};
+      setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+      const char req[] = "GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n";
+      if (write(fd, req, sizeof req - 1) == (ssize_t)(sizeof req - 1)) {
+        char buf[64] = "";
+        ssize_t n = read(fd, buf, sizeof buf - 1);
+        if (n > 12) st = atoi(buf + 9);
+      }
+      close(fd);
+    }
+    double took = mono_now() - t0;
+    h->asked++;
+    h->answered += st == 200;
+    if (took > h->worst) h->worst = took;
+    usleep(200000);
+  }
+  return NULL;
+}
+
+typedef struct slow_conn {
+  int fd;
+  double opened;
+  size_t sent;
+} slow_conn;
+
+static void slow_open(slow_conn *c, int i, int port) {
+  char src[32];
+  snprintf(src, sizeof src, "127.0.0.%d", 2 + i % SLOW_ADDRS);
+  c->fd = tu_connect_from(src, port);
+  c->opened = mono_now();
+  c->sent = 0;
+}
+
+/* One more byte of a request that never ends: a request line, then a
+ * header whose value goes on for ever. */
+static void slow_trickle(slow_conn *c) {
+  static const char head[] = "GET /healthz HTTP/1.1\r\nHost: x\r\nX-Slow: ";
+  char byte = c->sent < sizeof head - 1 ? head[c->sent] : 'a';
+  if (send(c->fd, &byte, 1, MSG_NOSIGNAL | MSG_DONTWAIT) == 1) c->sent++;
+}
+
+typedef struct slow_result {
+  int closed;     /* connections the server closed */
+  double longest; /* the longest any of them lived, seconds */
+  int too_old;    /* still open at the end, older than the deadline + slack */
+} slow_result;
+
+/* n connections from five addresses, each sending a header byte a second
+ * and, once closed, coming back at the next second, for the given time. */
+static slow_result slow_clients(int port, int n, double seconds) {
+  slow_conn *conns = calloc((size_t)n, sizeof *conns);
+  struct pollfd *pfd = calloc((size_t)n, sizeof *pfd);
+  assert_true(conns && pfd);
+  slow_result res = {0};
+  for (int i = 0; i < n; i++) slow_open(&conns[i], i, port);
+  double start = mono_now(), next_tick = start;
+  while (mono_now() - start < seconds) {
+    if (mono_now() >= next_tick) {
+      for (int i = 0; i < n; i++) {
+        if (conns[i].fd < 0) slow_open(&conns[i], i, port);
+        if (conns[i].fd >= 0) slow_trickle(&conns[i]);
+      }
+      next_tick += 1.0;
+    }
+    for (int i = 0; i < n; i++) pfd[i] = (struct pollfd){.fd = conns[i].fd, .events = POLLIN};
+    poll(pfd, (nfds_t)n, 100);
+    double now = mono_now();
+    for (int i = 0; i < n; i++) {
+      if (conns[i].fd < 0 || !(pfd[i].revents & (POLLIN | POLLHUP | POLLERR))) continue;
+      char buf[256];
+      if (recv(conns[i].fd, buf, sizeof buf, MSG_DONTWAIT) > 0) continue; /* an answer: its end next */
+      if (now - conns[i].opened > res.longest) res.longest = now - conns[i].opened;
+      res.closed++;
+      close(conns[i].fd);
+      conns[i].fd = -1;
+    }
+  }
+  double now = mono_now();
+  for (int i = 0; i < n; i++) {
+    if (conns[i].fd < 0) continue;
+    if (now - conns[i].opened > SLOW_DEADLINE + SLOW_SLACK) res.too_old++;
+    close(conns[i].fd);
+  }
+  free(conns);
+  free(pfd);
+  return res;
+}
+
+/* Slowloris from five addresses while a sixth asks for /healthz: first
+ * 520 connections, more than the server takes, each sending a header
+ * byte a second and coming back when closed; then 400, fewer than it
+ * takes, so that only the request deadline closes them. Every /healthz
+ * is answered, and no trickling connection outlives the deadline (plus
+ * slack). */
+static void test_slow_clients_do_not_starve_others(void **state) {
+  (void)state;
+  char bin[1024], listen[] = "127.0.0.1:0", deadline[16];
+  snprintf(bin, sizeof bin, "%s", tu_bin("kb-serve"));
+  snprintf(deadline, sizeof deadline, "%d", SLOW_DEADLINE);
+  char *argv[] = {bin, "--db", g_db, "--listen", listen, "--threads", "2",
+                  "--request-timeout", deadline, NULL};
+  int port = tu_start_server(argv, &g_second);
+  assert_true(port > 0);
+  healthz_probe probe = {.port = port};
+  pthread_t t;
+  assert_int_equal(pthread_create(&t, NULL, probe_healthz, &probe), 0);
+  slow_result flood = slow_clients(port, SLOW_FLOOD, 4.0);
+  int flood_asked = probe.asked, flood_answered = probe.answered;
+  slow_result trickle = slow_clients(port, SLOW_TRICKLE, 2 * SLOW_DEADLINE + SLOW_SLACK);
+  probe.stop = 1;
+  pthread_join(t, NULL);
+  fprintf(stderr, "# %d slow clients: %d closed by the server; /healthz %d/%d answered\n",
+          SLOW_FLOOD, flood.closed, flood_answered, flood_asked);
+  fprintf(stderr, "# %d slow clients: %d closed by the server, longest lived %.2f s, %d open past "
+          "the deadline; /healthz %d/%d answered in all, slowest %.3f s\n", SLOW_TRICKLE,
+          trickle.closed, trickle.longest, trickle.too_old, probe.answered, probe.asked,
+          probe.worst);
+  assert_true(flood_asked >= 5);
+  assert_int_equal(flood_answered, flood_asked);
+  assert_true(probe.asked >= 10);
+  assert_int_equal(probe.answered, probe.asked);
+  assert_true(trickle.closed >= SLOW_TRICKLE); /* every one of the first wave, at least */
+  assert_true(trickle.longest <= SLOW_DEADLINE + SLOW_SLACK);
+  assert_int_equal(trickle.too_old, 0);
+  assert_int_equal(stop_second(), 0);
+}
+
 /* ----------------------------------------------------------------- main */
 
 static int setup(void **state) {
@@ -947,6 +1553,15 @@ int main(void) {
       cmocka_unit_test(test_facets_sum_to_total),
       cmocka_unit_test(test_filters_and_pagination),
       cmocka_unit_test(test_error_statuses),
+      cmocka_unit_test(test_nul_is_refused),
+      cmocka_unit_test(test_conflicting_body_lengths),
+      cmocka_unit_test(test_security_headers),
+      cmocka_unit_test(test_oversized_line_and_headers),
+      cmocka_unit_test(test_bad_encodings),
+      cmocka_unit_test(test_huge_queries),
+      cmocka_unit_test(test_limit_offset_out_of_range),
+      cmocka_unit_test(test_traversal_variants),
+      cmocka_unit_test(test_wrong_methods),
       cmocka_unit_test(test_public_never_sees_internal),
       cmocka_unit_test(test_similar_text_and_suggest),
       cmocka_unit_test(test_did_you_mean),
@@ -956,13 +1571,17 @@ int main(void) {
       cmocka_unit_test(test_cache),
       cmocka_unit_test(test_commit_seen_without_restart),
       cmocka_unit_test(test_post_tickets),
+      cmocka_unit_test(test_ids_in_links),
       cmocka_unit_test(test_pages),
       cmocka_unit_test(test_pages_in_a_browser),
       cmocka_unit_test(test_concurrent_requests),
       cmocka_unit_test_teardown(test_access_log, teardown_second),
       cmocka_unit_test_teardown(test_sighup_rereads_tokens, teardown_second),
       cmocka_unit_test_teardown(test_connections_per_address, teardown_second),
+      cmocka_unit_test_teardown(test_connection_limit, teardown_second),
+      cmocka_unit_test_teardown(test_tokens_on_every_endpoint, teardown_second),
       cmocka_unit_test_teardown(test_rate_limit_429, teardown_second),
+      cmocka_unit_test_teardown(test_slow_clients_do_not_starve_others, teardown_second),
   };
   return cmocka_run_group_tests(tests, setup, teardown);
 }

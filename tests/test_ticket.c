@@ -295,6 +295,55 @@ static void test_json_dates(void **state) {
   assert_string_equal(kb_doc_get(d, KB_FIELD_UPDATED), "2024-01-02");
 }
 
+/* A time out of range is no time: the date it comes with is not trusted. */
+static void test_json_time_ranges(void **state) {
+  fixture *f = *state;
+  static const char *bad[] = {"2026-01-01T25:61:61Z", "2026-01-01T24:00:00", "2026-01-01 10:60:00",
+                              "2026-01-01T10:00:61Z", "2026-01-01T10:00:00+25:00",
+                              "2026-01-01T10:00:00+08:60", "2026-01-01T1:00:00",
+                              "2026-01-01T10:00:00Zjunk", "2026-01-01T", "2026-02-29T10:00:00"};
+  for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+    char json[256];
+    snprintf(json, sizeof json, "{\"id\":\"d\",\"title\":\"t\",\"closed\":\"%s\"}", bad[i]);
+    json_rejects(json, strlen(json), KB_EPARSE, "closed");
+    snprintf(json, sizeof json, "{\"id\":\"d\",\"title\":\"t\",\"created\":\"%s\"}", bad[i]);
+    json_rejects(json, strlen(json), KB_EPARSE, "created");
+  }
+  /* a leap second, fractions, zones with and without a colon, blanks */
+  static const char *good[] = {"2016-12-31T23:59:60Z", "2024-03-01T10:20:30.123+0800",
+                               "2024-03-01 10:20", "2024-03-01T00:00:00-05:30",
+                               "2024-03-01 10:20:30 "};
+  for (size_t i = 0; i < sizeof good / sizeof good[0]; i++) {
+    char json[256];
+    snprintf(json, sizeof json, "{\"id\":\"d\",\"title\":\"t\",\"closed\":\"%s\"}", good[i]);
+    kb_doc *d = json_ok(f, json, NULL);
+    assert_int_equal(strlen(kb_doc_get(d, KB_FIELD_UPDATED)), 10);
+  }
+}
+
+/* Ids that make links that do not work or lie are refused, one by one. */
+static void test_json_ids_that_make_bad_links(void **state) {
+  fixture *f = *state;
+  static const char *bad[] = {"..", ".", "%2e%2e", "%2E.", "evil\\u202Egpj.exe", "a\\u200Fb",
+                              "a\\u2066b", "x\\u007f", "x\\u0085y", "x\\u00a0\\u200by",
+                              "12\\ufeff34"};
+  for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+    char json[128];
+    snprintf(json, sizeof json, "{\"id\":\"%s\",\"title\":\"t\"}", bad[i]);
+    json_rejects(json, strlen(json), KB_EPARSE, "id");
+  }
+  /* spaces, %, # and the like are kept: every link encodes them */
+  kb_doc *d = json_ok(f, "{\"id\":\"INC 12%#3\",\"title\":\"t\"}", NULL);
+  assert_string_equal(kb_doc_get(d, KB_FIELD_ID), "t/INC 12%#3");
+  d = json_ok(f, "{\"id\":\"a..b\",\"title\":\"t\"}", NULL);
+  assert_string_equal(kb_doc_get(d, KB_FIELD_ID), "t/a..b");
+  /* a byte-order mark before the id (or the line) is not part of it */
+  d = json_ok(f, "{\"id\":\"\\ufeff1234\",\"title\":\"t\"}", NULL);
+  assert_string_equal(kb_doc_get(d, KB_FIELD_ID), "t/1234");
+  d = json_ok(f, "\xEF\xBB\xBF{\"id\":\"1235\",\"title\":\"t\"}", NULL);
+  assert_string_equal(kb_doc_get(d, KB_FIELD_ID), "t/1235");
+}
+
 static void test_json_defaults_and_numbers(void **state) {
   fixture *f = *state;
   kb_doc *d = json_ok(f, "{\"id\": 12345, \"problem\": \"disk full\", \"priority\": 3}", NULL);
@@ -565,9 +614,8 @@ static void test_jsonl_gzip(void **state) {
   assert_int_equal(kb_ticket_reader_offset(f->r), f->text.len);
   assert_true(kb_ticket_reader_raw_offset(f->r) > 0);
   assert_true(kb_ticket_reader_raw_offset(f->r) < f->text.len);
-  bool detected = false;
-  assert_string_equal(kb_ticket_reader_encoding(f->r, &detected), "UTF-8");
-  assert_true(detected);
+  assert_string_equal(kb_ticket_reader_charset(f->r)->name, "UTF-8");
+  assert_int_equal(kb_ticket_reader_charset(f->r)->origin, KB_CHARSET_UTF8);
 }
 
 static void test_reader_open_missing_file(void **state) {
@@ -699,6 +747,30 @@ static void test_csv_multiline_records_and_lines(void **state) {
   expect_end(f);
 }
 
+/* Two exports joined: the second one's byte-order mark and header are
+ * no ticket, and a mark at the start of a field is not part of the id
+ * (else the next clean export would store the case twice). */
+static void test_csv_bom_inside_the_file(void **state) {
+  fixture *f = *state;
+  kb_buf_puts(&f->text,
+              "\xEF\xBB\xBFid,title,resolution\n" /* 1 */
+              "C-1,first,fixed\n"             /* 2 */
+              "\xEF\xBB\xBFid,title,resolution\n" /* 3: the second export */
+              "C-2,second,fixed\n"            /* 4 */
+              "\xEF\xBB\xBF" "C-3,third,fixed\n"   /* 5 */
+              "\"\xEF\xBB\xBF" "C-4\",fourth,fixed\n"); /* 6 */
+  write_text(f, "joined.csv");
+  open_ok(f, NULL);
+  next_doc(f, "C-1");
+  kb_ticket_reject rej;
+  next_reject(f, KB_EPARSE, 3, "", &rej);
+  assert_true(tu_contains(rej.reason, "header"));
+  next_doc(f, "C-2");
+  next_doc(f, "C-3");
+  next_doc(f, "C-4");
+  expect_end(f);
+}
+
 static void test_csv_crlf_and_bom(void **state) {
   fixture *f = *state;
   kb_buf_puts(&f->text,
@@ -812,11 +884,9 @@ static void test_encoding_gbk_detected(void **state) {
   put_gbk(&f->text, zh_csv);
   write_text(f, "gbk.csv");
   open_ok(f, NULL); /* encoding auto */
-  bool detected = false;
-  const char *enc = kb_ticket_reader_encoding(f->r, &detected);
-  assert_non_null(enc);
+  const char *enc = kb_ticket_reader_charset(f->r)->name;
   if (strncasecmp(enc, "GB", 2) != 0) fail_msg("detected '%s', expected a GB charset", enc);
-  assert_true(detected);
+  assert_int_equal(kb_ticket_reader_charset(f->r)->origin, KB_CHARSET_GUESSED);
   kb_doc *d = next_doc(f, "GD-101");
   assert_string_equal(kb_doc_get(d, KB_FIELD_TITLE), "打印机脱机无法打印");
   assert_string_equal(kb_doc_get(d, KB_FIELD_RESOLUTION),
@@ -836,9 +906,8 @@ static void test_encoding_gbk_given(void **state) {
   write_text(f, "given.csv");
   kb_ticket_opts opts = {.encoding = "gbk"};
   open_ok(f, &opts);
-  bool detected = true;
-  const char *enc = kb_ticket_reader_encoding(f->r, &detected);
-  assert_false(detected);
+  const char *enc = kb_ticket_reader_charset(f->r)->name;
+  assert_int_equal(kb_ticket_reader_charset(f->r)->origin, KB_CHARSET_GIVEN);
   assert_true(strcasecmp(enc, "gbk") == 0);
   kb_doc *d = next_doc(f, "GD-101");
   assert_string_equal(kb_doc_get(d, KB_FIELD_BODY),
@@ -908,16 +977,15 @@ static void test_encoding_utf8_reported(void **state) {
   kb_buf_puts(&f->text, zh_csv);
   write_text(f, "u.csv");
   open_ok(f, NULL);
-  bool detected = false;
-  assert_string_equal(kb_ticket_reader_encoding(f->r, &detected), "UTF-8");
-  assert_true(detected);
+  assert_string_equal(kb_ticket_reader_charset(f->r)->name, "UTF-8");
+  assert_int_equal(kb_ticket_reader_charset(f->r)->origin, KB_CHARSET_UTF8);
   kb_doc *d = next_doc(f, "GD-101");
   assert_string_equal(kb_doc_get(d, KB_FIELD_TITLE), "打印机脱机无法打印");
   /* given as utf-8 */
   kb_ticket_opts opts = {.encoding = "utf-8"};
   open_ok(f, &opts);
-  assert_string_equal(kb_ticket_reader_encoding(f->r, &detected), "UTF-8");
-  assert_false(detected);
+  assert_string_equal(kb_ticket_reader_charset(f->r)->name, "UTF-8");
+  assert_int_equal(kb_ticket_reader_charset(f->r)->origin, KB_CHARSET_GIVEN);
   /* invalid UTF-8 in a UTF-8 file is a reject of that line only */
   kb_buf_reset(&f->text);
   kb_buf_puts(&f->text,
@@ -1048,6 +1116,8 @@ int main(void) {
       cmocka_unit_test(test_priority_levels),
       T(test_json_full_record),
       T(test_json_dates),
+      T(test_json_time_ranges),
+      T(test_json_ids_that_make_bad_links),
       T(test_json_defaults_and_numbers),
       T(test_json_title_from_problem),
       T(test_json_title_from_crlf_problem),
@@ -1068,6 +1138,7 @@ int main(void) {
       T(test_csv_map_override),
       T(test_csv_map_beats_default_column),
       T(test_csv_multiline_records_and_lines),
+      T(test_csv_bom_inside_the_file),
       T(test_csv_crlf_and_bom),
       T(test_csv_header_without_id),
       T(test_csv_record_over_max),

@@ -167,12 +167,23 @@ int tu_stop_server(pid_t pid) {
   return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 }
 
-int tu_connect(int port) {
+int tu_connect(int port) { return tu_connect_from(NULL, port); }
+
+int tu_connect_from(const char *src, int port) {
   int fd = socket(AF_INET, SOCK_STREAM, 0);
+  if (fd < 0) return -1;
+  if (src) {
+    struct sockaddr_in from = {.sin_family = AF_INET};
+    inet_pton(AF_INET, src, &from.sin_addr);
+    if (bind(fd, (struct sockaddr *)&from, sizeof from) != 0) {
+      close(fd);
+      return -1;
+    }
+  }
   struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
   inet_pton(AF_INET, "127.0.0.1", &sa.sin_addr);
-  if (fd >= 0 && connect(fd, (struct sockaddr *)&sa, sizeof sa) == 0) return fd;
-  if (fd >= 0) close(fd);
+  if (connect(fd, (struct sockaddr *)&sa, sizeof sa) == 0) return fd;
+  close(fd);
   return -1;
 }
 
@@ -215,6 +226,106 @@ void tu_urlencode(const char *s, kb_buf *out) {
       kb_buf_printf(out, "%%%02X", *p);
   }
   if (!out->data) kb_buf_append(out, "", 0);
+}
+
+/* -------------------------------------------------------- crash safety */
+
+#include <dirent.h>
+#include <jansson.h>
+#include <time.h>
+
+#include "kb/analyze.h"
+
+void tu_write_tickets(const char *path, int first, int n) {
+  FILE *f = fopen(path, "w");
+  assert_non_null(f);
+  for (int i = first; i < first + n; i++)
+    fprintf(f, "{\"id\":\"c%d\",\"title\":\"工单 %d 服务器响应慢 kbrec%d\",\"problem\":\"客户反映系统"
+               "在高峰期响应变慢，页面加载超过十秒，数据库连接数接近上限 %d\",\"resolution\":"
+               "\"调整连接池参数并扩容应用节点 %d\",\"priority\":\"P%d\"}\n",
+            i, i, i, i, i, 1 + i % 4);
+  fclose(f);
+}
+
+long tu_doc_count(const char *db) {
+  char bin[PATH_MAX];
+  snprintf(bin, sizeof bin, "%s", tu_bin("kb-index"));
+  char *argv[] = {bin, "--db", (char *)db, "stats", "--json", NULL};
+  kb_buf out = {0};
+  long n = -1;
+  if (tu_run(argv, &out, NULL) == 0) {
+    json_t *j = json_loads(out.data, 0, NULL);
+    json_t *d = json_object_get(j, "documents");
+    if (json_is_integer(d)) n = (long)json_integer_value(d);
+    json_decref(j);
+  }
+  kb_buf_free(&out);
+  return n;
+}
+
+static int count_twice(const char *term, size_t len, uint32_t freq, void *ctx) {
+  (void)term, (void)len;
+  if (freq > 1) *(long *)ctx += freq - 1;
+  return 0;
+}
+
+long tu_ids_stored_twice(const char *db) {
+  kb_index *idx = NULL;
+  kb_error err = {0};
+  if (kb_index_open(db, KB_INDEX_READ, &idx, &err) != KB_OK) return -1;
+  long twice = 0;
+  if (kb_index_each_term(idx, KB_PREFIX_ID, count_twice, &twice, &err) != KB_OK) twice = -1;
+  kb_index_free(idx);
+  return twice;
+}
+
+/* Every folder holding a glass database (its version file, iamglass) at
+ * dir or up to two levels below it. */
+static void find_databases(const char *dir, int depth, kb_buf *paths) {
+  char p[PATH_MAX];
+  snprintf(p, sizeof p, "%s/iamglass", dir);
+  if (access(p, F_OK) == 0) kb_buf_append(paths, dir, strlen(dir) + 1);
+  DIR *d = depth < 2 ? opendir(dir) : NULL;
+  for (struct dirent *e; d && (e = readdir(d));) {
+    if (e->d_name[0] == '.') continue;
+    snprintf(p, sizeof p, "%s/%s", dir, e->d_name);
+    struct stat st;
+    if (stat(p, &st) == 0 && S_ISDIR(st.st_mode)) find_databases(p, depth + 1, paths);
+  }
+  if (d) closedir(d);
+}
+
+int tu_xapian_check(const char *db, int *checked, kb_buf *report) {
+  kb_buf paths = {0};
+  find_databases(db, 0, &paths);
+  int bad = 0;
+  *checked = 0;
+  for (size_t i = 0; i < paths.len; i += strlen(paths.data + i) + 1) {
+    char *argv[] = {"/usr/bin/xapian-check", paths.data + i, NULL};
+    kb_buf out = {0};
+    int rc = tu_run(argv, &out, &out);
+    if (rc == 127) {
+      kb_buf_free(&out);
+      kb_buf_free(&paths);
+      return -1;
+    }
+    ++*checked;
+    if (rc != 0 || !tu_contains(out.data, "No errors found")) {
+      bad++;
+      if (report) kb_buf_printf(report, "%s:\n%s\n", paths.data + i, out.data);
+    }
+    kb_buf_free(&out);
+  }
+  kb_buf_free(&paths);
+  return bad;
+}
+
+unsigned tu_seed(const char *test) {
+  const char *env = getenv("KB_SEED");
+  unsigned seed = env && *env ? (unsigned)strtoul(env, NULL, 10) : (unsigned)time(NULL);
+  printf("# %s: seed %u (KB_SEED=%u replays it)\n", test, seed, seed);
+  fflush(stdout);
+  return seed;
 }
 
 /* ------------------------------------------------------------- fixture */

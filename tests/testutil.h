@@ -65,6 +65,8 @@ int tu_stop_server(pid_t pid);
 
 /* A TCP connection to 127.0.0.1:port: its fd, or -1. */
 int tu_connect(int port);
+/* The same from the loopback address src (127.x.y.z; NULL: any). */
+int tu_connect_from(const char *src, int port);
 
 /* One HTTP/1.1 request to 127.0.0.1:port; headers ("Name: value\r\n"…) and
  * body may be NULL. Returns the status code (0 on a connection error) and
@@ -74,5 +76,30 @@ int tu_http(int port, const char *method, const char *path, const char *headers,
 
 /* Percent-encodes s for a URL query. */
 void tu_urlencode(const char *s, kb_buf *out);
+
+/* ## Crash safety
+ *
+ * What the tests that kill, starve or fill up a writer check the index
+ * with, through the programs (and the library's reader) rather than the
+ * files, so that a new layout of the index folder changes one function. */
+
+/* Writes n ticket records (JSONL), ids c<first> to c<first+n-1>, each with
+ * the word "工单" and a word of its own, "kbrec<id>". */
+void tu_write_tickets(const char *path, int first, int n);
+/* The documents of the index at db (kb-index stats --json), or -1 when it
+ * cannot be opened. */
+long tu_doc_count(const char *db);
+/* How many ids the index at db holds more than once (0 when every id is
+ * stored once), or -1 when it cannot be opened. */
+long tu_ids_stored_twice(const char *db);
+/* Runs xapian-check on every Xapian database of the index at db (the one
+ * place that knows where they are: the folder itself today, and staging
+ * shards inside it); returns how many reported errors, with their output
+ * appended to report (may be NULL). *checked gets how many were checked;
+ * -1 is returned when xapian-check cannot be run. */
+int tu_xapian_check(const char *db, int *checked, kb_buf *report);
+/* A seed for a test's random choices: $KB_SEED if set, else the clock;
+ * printed as a TAP comment so that a failure can be replayed. */
+unsigned tu_seed(const char *test);
 
 #endif

@@ -11,6 +11,7 @@
 #include <stddef.h>
 
 #include "kb/error.h"
+#include "kb/text.h"
 
 /* X(enum name, JSON key) — one list for the enum and the field names. */
 #define KB_DOC_FIELDS(X)          \
@@ -85,6 +86,23 @@ bool kb_doc_is_internal(const kb_doc *doc);
 
 /* "zh" when the text segments are mostly Han characters, else "en". */
 const char *kb_doc_guess_language(const kb_doc *doc);
+
+/* ## Ids
+ *
+ * An id becomes a link (/a/…, /t/…), so it must be one that works and
+ * shows what it opens. */
+
+/* Why id cannot be a document id, or NULL when it can: empty, not UTF-8,
+ * a control character (C0, DEL, C1), a bidirectional control (U+061C,
+ * U+200E/F, U+202A–U+202E, U+2066–U+2069: the text shown would not be the
+ * link), an invisible character (U+200B, U+2060, U+FEFF: two ids that
+ * look the same), or a path segment of dots only (".", "..", also as %2e: a
+ * browser or proxy resolves it to another address). Spaces and other
+ * characters are allowed: kb_doc_id_url() encodes them. Static storage. */
+const char *kb_doc_id_problem(const char *id);
+/* Appends "/" and id percent-encoded for a URL path to out: everything but
+ * ASCII letters, digits, "-", ".", "_", "~" and "/" as %XX. */
+int kb_doc_id_url(const char *id, kb_buf *out);
 
 /* 64-bit FNV-1a of data, as 16 hex digits into out[17]. */
 void kb_hash_hex(const void *data, size_t len, char out[17]);

@@ -29,7 +29,8 @@ extern "C" {
   X(EICU, -10, "ICU 错误 (ICU error)")                               \
   X(EMODIFIED, -11, "索引已被修改 (index modified, reopen)")         \
   X(EEXIST, -12, "已存在 (already exists)")                          \
-  X(EINTERNAL, -13, "内部错误 (internal error)")
+  X(EINTERNAL, -13, "内部错误 (internal error)")                     \
+  X(ENOSPC, -14, "磁盘已满 (disk full)")
 
 typedef enum {
 #define KB_ERR_ENUM(name, code, text) KB_##name = code,

@@ -10,6 +10,11 @@
  * does not undo the unfinished batch: closing a writer (the index or a
  * shard) commits what it holds if it can (Xapian commits on close), maybe
  * ahead of the checkpoint, and a re-run finds those records unchanged.
+ *
+ * Charsets: a record decoded by a charset that was guessed (charset.h,
+ * KB_CHARSET_GUESSED) may add a ticket but never replaces a stored one with
+ * different content: it is rejected, naming the charset to confirm with
+ * --encoding.
  */
 #ifndef KB_IMPORT_H
 #define KB_IMPORT_H
@@ -58,6 +63,8 @@ typedef struct kb_import_opts {
                     const kb_ticket_reject *rej, void *ctx);
   void (*on_progress)(const char *path, const kb_import_stats *st, void *ctx);
   void (*on_resume)(const char *path, size_t records, uint64_t offset, void *ctx);
+  /* the charset an input is read in, once it is opened (ticket.h) */
+  void (*on_charset)(const char *path, const kb_charset_choice *charset, void *ctx);
   void *ctx;
 } kb_import_opts;
 

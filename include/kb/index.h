@@ -62,7 +62,15 @@ int kb_index_open(const char *path, kb_index_mode mode, kb_index **out, kb_error
 bool kb_index_exists(const char *path);
 /* Closes the index. A writer's uncommitted changes are not discarded:
  * Xapian commits them on close, and swallows an error in doing so; call
- * kb_index_commit() first to see it. NULL does nothing. */
+ * kb_index_commit() first to see it. After a write that failed (since the
+ * last commit), they are discarded instead: the index stays at its last
+ * commit, the one an import's checkpoint describes. NULL does nothing.
+ *
+ * A write that fills the disk is KB_ENOSPC, its message naming the index.
+ * Where Xapian 1.4 cannot report it and terminates the process from inside
+ * commit(), the process says so (the index, the reason) and exits with
+ * status 1 instead of aborting: the index is then as a crash leaves it, at
+ * its last commit. */
 void kb_index_free(kb_index *idx);
 
 /* Replaces the document whose unique term is id_term (adds it if absent). */

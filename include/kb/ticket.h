@@ -20,6 +20,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "kb/charset.h"
 #include "kb/doc.h"
 #include "kb/error.h"
 
@@ -60,9 +61,14 @@ void kb_ticket_reader_free(kb_ticket_reader *r);
 int kb_ticket_reader_next(kb_ticket_reader *r, kb_doc **doc, kb_ticket_reject *rej,
                           kb_error *err);
 
-/* The charset the input is read in ("UTF-8", "GB18030"…), and whether it
- * was detected rather than given. Static or reader-owned storage. */
-const char *kb_ticket_reader_encoding(const kb_ticket_reader *r, bool *detected);
+/* The charset the input is read in, and how it was chosen (charset.h).
+ * With --encoding auto the whole input is read once at open to judge it
+ * (standard input is copied to a temporary file for that). Owned by the
+ * reader. */
+const kb_charset_choice *kb_ticket_reader_charset(const kb_ticket_reader *r);
+/* Whether the last record returned had bytes decoded by a guessed charset
+ * (KB_CHARSET_GUESSED): such a record must not replace a stored one. */
+bool kb_ticket_reader_guessed(const kb_ticket_reader *r);
 
 /* A CSV input's header row as it was in the input (its charset, its line
  * end), or NULL for JSONL. Owned by the reader. */
