@@ -125,13 +125,21 @@ $(BUILD)/tests/%: $(BUILD)/obj/tests/%.o $(BUILD)/obj/tests/testutil.o $(LIBKB)
 
 # fuzz targets, linked into the bounded replay test (tests/test_fuzz.c)
 FUZZ_TARGETS := $(patsubst fuzz/fuzz_%.c,%,$(wildcard fuzz/fuzz_*.c))
-$(BUILD)/obj/fuzz/replay_%.o: fuzz/fuzz_%.c $(HEADERS)
+# the server's code the targets fuzz: parameters, the tokens file, the gap report
+FUZZ_SERVER := params tokens gaps
+$(BUILD)/obj/fuzz/replay_%.o: fuzz/fuzz_%.c $(HEADERS) $(wildcard fuzz/*.h)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -Iserver -DLLVMFuzzerTestOneInput=kb_fuzz_$* -c $< -o $@
 
-# the server's parameter code is fuzzed too (fuzz/fuzz_params.c)
 $(BUILD)/tests/test_fuzz: $(BUILD)/obj/tests/test_fuzz.o $(BUILD)/obj/tests/testutil.o \
-    $(FUZZ_TARGETS:%=$(BUILD)/obj/fuzz/replay_%.o) $(BUILD)/obj/server/params.o $(LIBKB)
+    $(FUZZ_TARGETS:%=$(BUILD)/obj/fuzz/replay_%.o) $(FUZZ_SERVER:%=$(BUILD)/obj/server/%.o) $(LIBKB)
+	@mkdir -p $(dir $@)
+	$(CXX) $(SAN) -o $@ $^ $(LDLIBS_ALL) -lpthread
+
+# the server's tokens file parser, tested on its own
+$(BUILD)/obj/tests/test_tokens.o: ALL_CFLAGS += -Iserver
+$(BUILD)/tests/test_tokens: $(BUILD)/obj/tests/test_tokens.o $(BUILD)/obj/tests/testutil.o \
+    $(BUILD)/obj/server/tokens.o $(LIBKB)
 	@mkdir -p $(dir $@)
 	$(CXX) $(SAN) -o $@ $^ $(LDLIBS_ALL)
 
@@ -142,24 +150,34 @@ $(BUILD)/tests/test_cache: $(BUILD)/obj/tests/test_cache.o $(BUILD)/obj/tests/te
 	@mkdir -p $(dir $@)
 	$(CXX) $(SAN) -o $@ $^ $(LDLIBS_ALL) -lpthread
 
-# libFuzzer runs (clang): make fuzz [FUZZ_SECONDS=60]
+# libFuzzer runs (clang): make fuzz [FUZZ_SECONDS=60], one target after the
+# other (each alone on the machine). Every target runs even if one fails;
+# the summary gives each one's executions, and a crash's input is kept in
+# build-fuzz/crashes/TARGET/ (add it to fuzz/corpus/TARGET/ with the fix).
 FUZZ_SECONDS ?= 60
 FUZZ_FLAGS := -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=undefined
+FUZZ_SERVER_FUZZ := $(FUZZ_SERVER:%=build-fuzz/obj/server/%.o)
 fuzz:
 	@$(MAKE) deps EXTRA_DEB="clang libclang-rt-14-dev"
 	@$(MAKE) BUILD=build-fuzz CC=clang CXX=clang++ SAN="$(FUZZ_FLAGS)" OPT="-O1 -g" \
-	  build-fuzz/obj/server/params.o $(FUZZ_TARGETS:%=build-fuzz/fuzz/%)
-	@for t in $(FUZZ_TARGETS); do \
-	  mkdir -p build-fuzz/corpus/$$t; \
+	  $(FUZZ_SERVER_FUZZ) $(FUZZ_TARGETS:%=build-fuzz/fuzz/%)
+	@mkdir -p build-fuzz/log; failed=""; : > build-fuzz/log/summary; \
+	for t in $(FUZZ_TARGETS); do \
+	  mkdir -p build-fuzz/corpus/$$t build-fuzz/crashes/$$t; \
 	  echo "== fuzz $$t ($(FUZZ_SECONDS) s)"; \
 	  build-fuzz/fuzz/$$t -max_total_time=$(FUZZ_SECONDS) -max_len=65536 \
-	    build-fuzz/corpus/$$t fuzz/corpus/$$t || exit 1; \
-	done
+	    -artifact_prefix=build-fuzz/crashes/$$t/ build-fuzz/corpus/$$t fuzz/corpus/$$t \
+	    > build-fuzz/log/$$t.log 2>&1 || failed="$$failed $$t"; \
+	  runs=$$(sed -n 's/^Done \([0-9]*\) runs in \([0-9]*\) second.*/\1 runs in \2 s/p' build-fuzz/log/$$t.log); \
+	  printf '%-14s %s\n' $$t "$${runs:-FAILED: see build-fuzz/log/$$t.log}" | tee -a build-fuzz/log/summary; \
+	done; \
+	if [ -n "$$failed" ]; then echo "fuzz: failed:$$failed"; exit 1; fi
 
-build-fuzz/fuzz/%: fuzz/fuzz_%.c build-fuzz/libkb.a build-fuzz/obj/server/params.o
+build-fuzz/fuzz/%: fuzz/fuzz_%.c $(wildcard fuzz/*.h) build-fuzz/libkb.a $(FUZZ_SERVER_FUZZ)
 	@mkdir -p $(dir $@)
-	clang $(CFLAGS_BASE) -Iserver $(FUZZ_FLAGS) -O1 -g -c -o $@.o $<
-	clang++ $(FUZZ_FLAGS) -fsanitize=fuzzer -o $@ $@.o build-fuzz/obj/server/params.o build-fuzz/libkb.a $(LDLIBS_ALL)
+	clang $(CFLAGS_BASE) -Iserver $(PKG_CFLAGS) $(FUZZ_FLAGS) -O1 -g -c -o $@.o $<
+	clang++ $(FUZZ_FLAGS) -fsanitize=fuzzer -o $@ $@.o $(FUZZ_SERVER_FUZZ) build-fuzz/libkb.a \
+	  $(LDLIBS_ALL) -lpthread
 
 # the relevance evaluation (make eval), kept in its own file
 -include bench/eval.mk

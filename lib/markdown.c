@@ -66,7 +66,10 @@ static const char *set_front_field(kb_doc *doc, const char *key, char *val) {
     if (!kb_text_is_date(val)) return "日期格式应为 YYYY-MM-DD (date must be YYYY-MM-DD)";
     kb_doc_set_str(doc, KB_FIELD_UPDATED, val);
   } else if (strcmp(key, "id") == 0) {
-    if (!valid_id(val)) return "id 只能包含字母、数字和 / _ - . (invalid id)";
+    /* "a/" is the prefix every article id gets: what follows it is the id,
+     * and "a/" alone or "a//x" would be none */
+    if (!valid_id(strncmp(val, "a/", 2) == 0 ? val + 2 : val))
+      return "id 只能包含字母、数字和 / _ - . (invalid id)";
     char buf[FIELD_MAX + 3];
     snprintf(buf, sizeof buf, "%s%s", strncmp(val, "a/", 2) == 0 ? "" : "a/", val);
     kb_doc_set_str(doc, KB_FIELD_ID, buf);

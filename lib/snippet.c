@@ -110,9 +110,19 @@ static void put_text(const char *text, size_t s, size_t e, const kb_snippet_styl
       *last_space = true;
       continue;
     }
+    unsigned char u = (unsigned char)c;
+    if (!st->html_escape) {
+      /* a terminal gets no control character but ours: not C0, not DEL,
+       * not C1 (U+0080–U+009F, where U+009B is CSI to some terminals) */
+      bool c1 = u == 0xC2 && i + 1 < e && (unsigned char)text[i + 1] <= 0x9F;
+      if (c1 || u < 0x20 || u == 0x7F) {
+        i += c1;
+        continue;
+      }
+    }
     *last_space = false;
     if (st->html_escape) kb_html_escape(&c, 1, out);
-    else if ((unsigned char)c >= 0x20) kb_buf_putc(out, c);
+    else kb_buf_putc(out, c);
   }
 }
 

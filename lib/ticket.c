@@ -279,6 +279,12 @@ static int build_ticket(char *const values[NFIELDS], const size_t lens[NFIELDS],
       reject(rej, line, FIELD(i)->name, "不是有效的 UTF-8 (invalid UTF-8)");
       return KB_EENCODING;
     }
+    /* a CSV field may hold a NUL byte (JSON cannot): the stored text would
+     * end there, silently */
+    if (values[i] && memchr(values[i], '\0', lens[i])) {
+      reject(rej, line, FIELD(i)->name, "字段包含 NUL 字节 (NUL byte in field)");
+      return KB_EENCODING;
+    }
   }
 #define V(i) (values[i] && lens[i] ? values[i] : NULL)
   char idbuf[256] = "";

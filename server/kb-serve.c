@@ -126,8 +126,7 @@ static void replace_tokens(server *s, token_entry *v, size_t n) {
   s->tokens = v;
   s->ntokens = n;
   pthread_rwlock_unlock(&s->tokens_lock);
-  for (size_t i = 0; i < nold; i++) free(old[i].token);
-  free(old);
+  kb_tokens_free(old, nold);
 }
 
 /* Reads the tokens file: 0 when read, 1 when it is gone on a re-read
@@ -153,35 +152,9 @@ static int load_tokens(server *s, bool reload) {
   }
   token_entry *v = NULL;
   size_t n = 0;
-  char line[1024];
-  int lineno = 0, bad = 0;
-  while (fgets(line, sizeof line, f)) {
-    lineno++;
-    char tok[512], r[64];
-    if (line[0] == '#' || line[strspn(line, " \t\r\n")] == '\0') continue;
-    if (sscanf(line, "%511s %63s", tok, r) != 2 || strlen(tok) < 16 ||
-        (strcmp(r, "engineer") && strcmp(r, "admin"))) {
-      fprintf(stderr, "kb-serve: %s:%d: 应为 \"TOKEN engineer|admin\"，令牌至少 16 个字符 "
-              "(expected TOKEN ROLE, token of 16+ characters)\n", s->tokens_path, lineno);
-      bad = 1;
-      continue;
-    }
-    token_entry *nv = realloc(v, (n + 1) * sizeof *nv);
-    if (nv) v = nv;
-    if (!nv || !(v[n].token = strdup(tok))) {
-      fprintf(stderr, "kb-serve: %s: 内存不足 (out of memory)\n", s->tokens_path);
-      bad = 1;
-      break;
-    }
-    v[n].role = strcmp(r, "admin") == 0 ? ROLE_ADMIN : ROLE_ENGINEER;
-    n++;
-  }
+  int rc = kb_tokens_read(f, s->tokens_path, stderr, &v, &n);
   fclose(f);
-  if (bad) {
-    for (size_t i = 0; i < n; i++) free(v[i].token);
-    free(v);
-    return -1;
-  }
+  if (rc != 0) return -1;
   replace_tokens(s, v, n);
   return 0;
 }

@@ -14,8 +14,7 @@
 #include "cache.h"
 #include "conns.h"
 #include "gaps.h"
-
-typedef enum role { ROLE_PUBLIC, ROLE_ENGINEER, ROLE_ADMIN } role;
+#include "tokens.h"
 
 /* Endpoints, for metrics labels. */
 #define KB_ENDPOINTS(X)                                                            \
@@ -47,11 +46,6 @@ typedef struct metrics {
   atomic_ullong reloads;
   atomic_ullong rejected;
 } metrics;
-
-typedef struct token_entry {
-  char *token;
-  role role;
-} token_entry;
 
 typedef struct server {
   const char *db;

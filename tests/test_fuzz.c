@@ -1,7 +1,8 @@
-/* test_fuzz.c — a short, bounded run of the fuzz targets (fuzz/): each seed
- * of fuzz/corpus/NAME/, then deterministic mutations of them. The long runs
- * are `make fuzz` (libFuzzer); this keeps the targets building and catches
- * regressions under `make check SANITIZE=1`. */
+/* test_fuzz.c — a short, bounded run of the fuzz targets (fuzz/), one test
+ * case per target: each seed of fuzz/corpus/NAME/, then deterministic
+ * mutations of them. The long runs are `make fuzz` (libFuzzer); this keeps
+ * the targets building and catches regressions under `make check
+ * SANITIZE=1`. */
 #include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -9,11 +10,21 @@
 
 #include "testutil.h"
 
+int kb_fuzz_front_matter(const uint8_t *data, size_t size);
 int kb_fuzz_markdown(const uint8_t *data, size_t size);
+int kb_fuzz_html(const uint8_t *data, size_t size);
+int kb_fuzz_jsonl(const uint8_t *data, size_t size);
+int kb_fuzz_csv(const uint8_t *data, size_t size);
+int kb_fuzz_charset(const uint8_t *data, size_t size);
 int kb_fuzz_query(const uint8_t *data, size_t size);
-int kb_fuzz_ticket(const uint8_t *data, size_t size);
-int kb_fuzz_params(const uint8_t *data, size_t size);
+int kb_fuzz_tokenize(const uint8_t *data, size_t size);
+int kb_fuzz_snippet(const uint8_t *data, size_t size);
+int kb_fuzz_pinyin(const uint8_t *data, size_t size);
 int kb_fuzz_search(const uint8_t *data, size_t size);
+int kb_fuzz_params(const uint8_t *data, size_t size);
+int kb_fuzz_tokens(const uint8_t *data, size_t size);
+int kb_fuzz_gaps(const uint8_t *data, size_t size);
+int kb_fuzz_html_text(const uint8_t *data, size_t size);
 
 #define MUTATIONS 400
 
@@ -80,24 +91,34 @@ static void run_corpus(const char *dir, int (*target)(const uint8_t *, size_t)) 
   target((const uint8_t *)"", 0);
 }
 
+static void test_fuzz_front_matter(void **state) {
+  (void)state;
+  run_corpus("fuzz/corpus/front_matter", kb_fuzz_front_matter);
+}
+
 static void test_fuzz_markdown(void **state) {
   (void)state;
   run_corpus("fuzz/corpus/markdown", kb_fuzz_markdown);
 }
 
-static void test_fuzz_ticket(void **state) {
+static void test_fuzz_html(void **state) {
   (void)state;
-  run_corpus("fuzz/corpus/ticket", kb_fuzz_ticket);
+  run_corpus("fuzz/corpus/html", kb_fuzz_html);
 }
 
-static void test_fuzz_params(void **state) {
+static void test_fuzz_jsonl(void **state) {
   (void)state;
-  run_corpus("fuzz/corpus/params", kb_fuzz_params);
+  run_corpus("fuzz/corpus/jsonl", kb_fuzz_jsonl);
 }
 
-static void test_fuzz_search(void **state) {
+static void test_fuzz_csv(void **state) {
   (void)state;
-  run_corpus("fuzz/corpus/search", kb_fuzz_search);
+  run_corpus("fuzz/corpus/csv", kb_fuzz_csv);
+}
+
+static void test_fuzz_charset(void **state) {
+  (void)state;
+  run_corpus("fuzz/corpus/charset", kb_fuzz_charset);
 }
 
 static void test_fuzz_query(void **state) {
@@ -105,13 +126,63 @@ static void test_fuzz_query(void **state) {
   run_corpus("fuzz/corpus/query", kb_fuzz_query);
 }
 
+static void test_fuzz_tokenize(void **state) {
+  (void)state;
+  run_corpus("fuzz/corpus/tokenize", kb_fuzz_tokenize);
+}
+
+static void test_fuzz_snippet(void **state) {
+  (void)state;
+  run_corpus("fuzz/corpus/snippet", kb_fuzz_snippet);
+}
+
+static void test_fuzz_pinyin(void **state) {
+  (void)state;
+  run_corpus("fuzz/corpus/pinyin", kb_fuzz_pinyin);
+}
+
+static void test_fuzz_search(void **state) {
+  (void)state;
+  run_corpus("fuzz/corpus/search", kb_fuzz_search);
+}
+
+static void test_fuzz_params(void **state) {
+  (void)state;
+  run_corpus("fuzz/corpus/params", kb_fuzz_params);
+}
+
+static void test_fuzz_tokens(void **state) {
+  (void)state;
+  run_corpus("fuzz/corpus/tokens", kb_fuzz_tokens);
+}
+
+static void test_fuzz_gaps(void **state) {
+  (void)state;
+  run_corpus("fuzz/corpus/gaps", kb_fuzz_gaps);
+}
+
+static void test_fuzz_html_text(void **state) {
+  (void)state;
+  run_corpus("fuzz/corpus/html_text", kb_fuzz_html_text);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_fuzz_front_matter),
       cmocka_unit_test(test_fuzz_markdown),
+      cmocka_unit_test(test_fuzz_html),
+      cmocka_unit_test(test_fuzz_jsonl),
+      cmocka_unit_test(test_fuzz_csv),
+      cmocka_unit_test(test_fuzz_charset),
       cmocka_unit_test(test_fuzz_query),
+      cmocka_unit_test(test_fuzz_tokenize),
+      cmocka_unit_test(test_fuzz_snippet),
+      cmocka_unit_test(test_fuzz_pinyin),
       cmocka_unit_test(test_fuzz_search),
-      cmocka_unit_test(test_fuzz_ticket),
       cmocka_unit_test(test_fuzz_params),
+      cmocka_unit_test(test_fuzz_tokens),
+      cmocka_unit_test(test_fuzz_gaps),
+      cmocka_unit_test(test_fuzz_html_text),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -297,6 +297,19 @@ static void test_error_line_without_colon(void **state) {
   parse_fails(src2, strlen(src2), KB_EPARSE, "y.md", 7, NULL);
 }
 
+/* found by fuzz/fuzz_front_matter.c: "id: a/" gave the article the id
+ * "a/", nothing after the prefix every article id has */
+static void test_error_id_empty_after_prefix(void **state) {
+  (void)state;
+  const char *src = "---\ntitle: a\nid: a/\n---\nbody\n";
+  parse_fails(src, strlen(src), KB_EPARSE, "x.md", 3, "invalid id");
+  const char *src2 = "---\nid: a//x\n---\nbody\n";
+  parse_fails(src2, strlen(src2), KB_EPARSE, "x.md", 2, "invalid id");
+  kb_doc *d = parse_ok("---\nid: a/x\n---\nbody\n", "x.md");
+  assert_string_equal(kb_doc_get(d, KB_FIELD_ID), "a/x");
+  kb_doc_free(d);
+}
+
 static void test_error_unterminated_front_matter(void **state) {
   (void)state;
   const char *src = "---\ntitle: a\nproduct: b\n";
@@ -535,6 +548,7 @@ int main(void) {
       cmocka_unit_test(test_inline_code_is_body_text),
       cmocka_unit_test(test_language_english_article),
       cmocka_unit_test(test_error_line_without_colon),
+      cmocka_unit_test(test_error_id_empty_after_prefix),
       cmocka_unit_test(test_error_unterminated_front_matter),
       cmocka_unit_test(test_error_bad_visibility),
       cmocka_unit_test(test_error_bad_dates),

@@ -180,6 +180,22 @@ static void test_terminal_drops_control_characters(void **state) {
   free(s);
 }
 
+/* found by fuzz/fuzz_snippet.c: DEL and the C1 controls passed through,
+ * and U+009B is CSI to terminals that read C1 in UTF-8 */
+static void test_terminal_drops_del_and_c1_controls(void **state) {
+  fixture *f = *state;
+  char *s = snippet(f, "nginx", "bad \x7f nginx \xc2\x9b" "31m text \xc2\x85 é", &KB_SNIPPET_TERMINAL);
+  assert_false(tu_contains(s, "\x7f"));
+  assert_false(tu_contains(s, "\xc2\x9b"));
+  assert_false(tu_contains(s, "\xc2\x85"));
+  assert_true(tu_contains(s, "31m text"));
+  assert_true(tu_contains(s, "é")); /* U+00E9 is C3 A9: kept */
+  free(s);
+  s = snippet(f, "nginx", "a \x7f nginx", &KB_SNIPPET_PLAIN);
+  assert_string_equal(s, "a **nginx**");
+  free(s);
+}
+
 /* ---------------------------------------------------------------- window */
 
 static char *long_text(const char *filler, int before, const char *middle, int after) {
@@ -343,6 +359,7 @@ int main(void) {
       cmocka_unit_test(test_html_escape_function),
       cmocka_unit_test(test_terminal_and_plain_styles),
       cmocka_unit_test(test_terminal_drops_control_characters),
+      cmocka_unit_test(test_terminal_drops_del_and_c1_controls),
       cmocka_unit_test(test_long_text_window_holds_match),
       cmocka_unit_test(test_match_near_start_has_no_leading_ellipsis),
       cmocka_unit_test(test_no_match_gives_start_of_text),

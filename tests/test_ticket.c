@@ -652,6 +652,20 @@ static void test_csv_english_header(void **state) {
   expect_end(f);
 }
 
+/* found by fuzz/fuzz_csv.c: a NUL byte in a CSV field was kept, and the
+ * stored title (a C string) ended there: "" here, with no fallback */
+static void test_csv_nul_byte_rejected(void **state) {
+  fixture *f = *state;
+  kb_buf_puts(&f->text, "id,title,problem\n1,");
+  kb_buf_append(&f->text, "\0after", 6);
+  kb_buf_puts(&f->text, ",disk full\n2,ok,fine\n");
+  write_text(f, "nul.csv");
+  open_ok(f, NULL);
+  next_reject(f, KB_EENCODING, 2, "title", NULL);
+  next_doc(f, "2");
+  expect_end(f);
+}
+
 static void test_csv_chinese_header(void **state) {
   fixture *f = *state;
   kb_buf_puts(&f->text,
@@ -1119,6 +1133,7 @@ int main(void) {
       T(test_jsonl_gzip),
       T(test_reader_open_missing_file),
       T(test_csv_english_header),
+      T(test_csv_nul_byte_rejected),
       T(test_csv_chinese_header),
       T(test_csv_map_override),
       T(test_csv_map_beats_default_column),
