@@ -648,7 +648,7 @@ namespace {
 // fresh open when the folder was replaced by a merged one (the old
 // handle's files are gone, and reopening it would mix them with the new
 // folder's). True when it moved.
-bool reopen_part(kb_index *idx, unsigned a) {
+bool reopen_part_at(kb_index *idx, unsigned a) {
   Part &p = idx->parts[a];
   const std::string dir = part_path(idx->path, a);
   ino_t ino = folder_inode(dir);
@@ -672,6 +672,19 @@ bool reopen_part(kb_index *idx, unsigned a) {
   p.uuid = fresh->get_uuid();
   if (a == idx->main) idx->db = fresh;
   return true;
+}
+
+// reopen_part_at(), where a reader that loses the race with a swap (its
+// folder renamed away between looking and opening) keeps its handle, whose
+// files stay open, and tries again at its next reopen: the one request
+// must not fail for it.
+bool reopen_part(kb_index *idx, unsigned a) {
+  try {
+    return reopen_part_at(idx, a);
+  } catch (const Xapian::DatabaseNotFoundError &) {
+    if (idx->writer) throw;
+    return false;
+  }
 }
 
 // Every database of the reader at its latest revision; true when the one
