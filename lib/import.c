@@ -123,6 +123,8 @@ typedef struct pipeline {
   const char *name; /* the input, as errors name it */
   const char *index_path; /* for the reading thread's own reader of it (guard_guess) */
   kb_index *stored;       /* that reader, opened at the first guessed record */
+  kb_index **staged;      /* and a reader of each staged shard then (sharded imports) */
+  size_t nstaged;
   const kb_lexicon *lexicon;
 } pipeline;
 
@@ -171,18 +173,52 @@ static void stop_all(pipeline *p) {
   pthread_mutex_unlock(&p->lock);
 }
 
+static void staging_path(const kb_index *idx, size_t k, char *out, size_t n);
+
+/* Opens the readers guard_guess looks in: the index, and each shard staged
+ * in it (by earlier inputs of this run or by a run whose merge failed),
+ * whose copies replace the index's at the merge. */
+static int open_stored(pipeline *p, kb_error *err) {
+  int rc = kb_index_open(p->index_path, KB_INDEX_READ, &p->stored, err);
+  size_t n = rc == KB_OK ? kb_import_staged(p->stored) : 0;
+  if (n) {
+    p->staged = calloc(n, sizeof *p->staged);
+    if (!p->staged) return kb_error_set(err, KB_ENOMEM, "out of memory");
+  }
+  for (size_t k = 0; k < n && rc == KB_OK; k++, p->nstaged++) {
+    char sp[PATH_MAX + 32];
+    staging_path(p->stored, k, sp, sizeof sp);
+    rc = kb_index_open(sp, KB_INDEX_READ, &p->staged[k], err);
+  }
+  return rc;
+}
+
+static void close_stored(pipeline *p) {
+  for (size_t k = 0; k < p->nstaged; k++) kb_index_free(p->staged[k]);
+  free(p->staged);
+  p->staged = NULL;
+  p->nstaged = 0;
+  kb_index_free(p->stored);
+  p->stored = NULL;
+}
+
 /* A record decoded by a guessed charset may add a ticket, never replace a
  * stored one: the guess may be wrong where the stored copy was right. Such
  * a record becomes a reject (its text as it was, for a re-run with
- * --encoding). Looks at what is committed: a guessed record may still
- * replace one of this same input stored earlier in the run. */
+ * --encoding). Looks at what is committed, in the index and in the staged
+ * shards (a staged copy is the one the merge keeps, so it is the stored
+ * one when there is one): a guessed record may still replace one of this
+ * same input stored earlier in the run. */
 static int guard_guess(pipeline *p, item *it, const kb_ticket_reject *read, kb_error *err) {
   if (!p->stored) {
-    int rc = kb_index_open(p->index_path, KB_INDEX_READ, &p->stored, err);
+    int rc = open_stored(p, err);
     if (rc != KB_OK) return rc;
   }
   char *old = NULL;
-  int rc = kb_index_get_value(p->stored, it->id_term, KB_SLOT_HASH, &old, err);
+  int rc = KB_OK;
+  for (size_t k = 0; k < p->nstaged && rc == KB_OK && !old; k++)
+    rc = kb_index_get_value(p->staged[k], it->id_term, KB_SLOT_HASH, &old, err);
+  if (rc == KB_OK && !old) rc = kb_index_get_value(p->stored, it->id_term, KB_SLOT_HASH, &old, err);
   if (rc != KB_OK || !old || strcmp(old, it->hash) == 0) {
     free(old);
     return rc;
@@ -250,8 +286,7 @@ static void *read_and_analyse(void *arg) {
     push(p, kb_fnv1a(it.id_term, strlen(it.id_term)) % p->nqueues, &it);
   }
   kb_tokenizer_free(t);
-  kb_index_free(p->stored);
-  p->stored = NULL;
+  close_stored(p);
   pthread_mutex_lock(&p->lock);
   p->records = records;
   p->done = true;

@@ -713,8 +713,16 @@ static bool to_utf8(kb_ticket_reader *r) {
     len -= 3;
   }
   r->first_line = false;
-  if (r->charset.origin == KB_CHARSET_GUESSED)
+  if (r->charset.origin == KB_CHARSET_GUESSED) {
+    /* a line that is valid UTF-8 is UTF-8 (multi-byte UTF-8 is rare by
+     * chance in another charset, charset.h): decoded by the guess it was
+     * stored as mojibake ("CafÃ©"), as a new ticket, with exit status 0 */
+    if (kb_utf8_valid(s, len, NULL)) {
+      kb_buf_reset(&r->utf8);
+      return kb_buf_append(&r->utf8, s, len) == KB_OK;
+    }
     for (size_t i = 0; i < len && !r->record_guessed; i++) r->record_guessed = (unsigned char)s[i] >= 0x80;
+  }
   return kb_charset_conv_to_utf8(r->conv, s, len, &r->utf8);
 }
 

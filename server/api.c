@@ -399,9 +399,10 @@ static void metrics_index(kb_buf *b, server *srv, role reader) {
       kb_buf_free(&t);
     }
   }
-  kb_buf_printf(b, "# HELP kb_index_reloads_total Index reopens after a commit.\n"
+  kb_buf_printf(b, "# HELP kb_index_reloads_total Index reopens after a commit (of the database "
+                   "the reader's audience sees).\n"
                    "# TYPE kb_index_reloads_total counter\nkb_index_reloads_total %llu\n",
-                atomic_load(&srv->m.reloads));
+                atomic_load(&srv->m.reloads[kb_role_audience(reader)]));
   unsigned long long late = 0, evicted = 0;
   kb_conns_stats(srv->conns, &late, &evicted);
   kb_buf_printf(b, "# HELP kb_connections_closed_total Connections closed by the server: a request "

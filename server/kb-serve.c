@@ -193,7 +193,7 @@ kb_searcher *kb_worker_searcher(server *s, role reader, kb_error *err) {
   }
   bool changed = false;
   if (kb_index_reopen(kb_searcher_index(ks), &changed, err) != KB_OK) return NULL;
-  if (changed) atomic_fetch_add(&s->m.reloads, 1);
+  if (changed) atomic_fetch_add(&s->m.reloads[a], 1);
   return ks;
 }
 

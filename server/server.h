@@ -43,7 +43,10 @@ typedef struct metrics {
   atomic_ullong latency_sum_us;
   atomic_ullong latency_count;
   atomic_ullong search_us; /* inside kb_search, for /api/search answers not cached */
-  atomic_ullong reloads;
+  /* reopens that moved a reader, by its audience: each audience's count
+   * is of its own database's commits (the public's /metrics must not count
+   * the commits of internal documents) */
+  atomic_ullong reloads[KB_AUDIENCE_COUNT];
   atomic_ullong rejected;
 } metrics;
 

@@ -346,6 +346,66 @@ static void test_guessed_charset_never_replaces_a_stored_ticket(void **state) {
   kb_buf_free(&err);
 }
 
+/* The same in a sharded import: a ticket staged in a shard by an earlier
+ * input of the run (not merged yet, so not in the index) is a stored one
+ * too, and a guessed record must not replace it before the merge. */
+static void test_guessed_charset_never_replaces_a_staged_ticket(void **state) {
+  (void)state;
+  char utf8[1100], gbk[1100], db[1100];
+  path_in(utf8, sizeof utf8, "staged.jsonl");
+  path_in(gbk, sizeof gbk, "staged-gbk.jsonl");
+  path_in(db, sizeof db, "guess-staged.db");
+  kb_buf b = {0};
+  write_zh_tickets(&b, "Oracle 数据库 报错 ORA-12170 连接超时");
+  tu_write_file(utf8, b.data, b.len);
+  kb_buf g = {0};
+  write_zh_tickets(&g, "监听程序没有响应 ORA-12541");
+  write_gbk(gbk, g.data);
+  kb_buf err = {0};
+  assert_int_equal(import(db, &err, "--shards", "2", utf8, gbk, NULL), 3);
+  assert_true(tu_contains(err.data, "GB18030"));
+  assert_true(tu_contains(err.data, "拒绝 50"));
+  json_t *j = search(db, "ORA-12170");
+  assert_int_equal(json_integer_value(json_object_get(j, "total")), 50);
+  json_decref(j);
+  j = search(db, "ORA-12541");
+  assert_int_equal(json_integer_value(json_object_get(j, "total")), 0);
+  json_decref(j);
+  kb_buf_free(&b);
+  kb_buf_free(&g);
+  kb_buf_free(&err);
+}
+
+/* In an input whose charset is guessed (as many lines of it are not UTF-8
+ * as are), a line that is valid UTF-8 is read as UTF-8: decoded by the
+ * guess (ISO-8859-1 here) it was stored as "CafÃ©", with exit status 0. */
+static void test_guessed_charset_keeps_utf8_lines(void **state) {
+  (void)state;
+  char file[1100], db[1100];
+  path_in(file, sizeof file, "half-latin1.jsonl");
+  path_in(db, sizeof db, "half-latin1.db");
+  kb_buf b = {0};
+  for (int i = 0; i < 5; i++)
+    kb_buf_printf(&b, "{\"id\":\"u%d\",\"title\":\"Café résumé déjà vu naïve crème brûlée %d\"}\n", i, i);
+  for (int i = 0; i < 5; i++)
+    kb_buf_printf(&b, "{\"id\":\"w%d\",\"title\":\"Le caf\xE9 \xE9tait ferm\xE9 \xE0 c\xF4t\xE9 de la for\xEAt %d\"}\n", i, i);
+  tu_write_file(file, b.data, b.len);
+  kb_buf err = {0};
+  int st = import(db, &err, file, NULL, NULL, NULL, NULL);
+  assert_true(tu_contains(err.data, "guessed"));
+  assert_int_equal(st, 0);
+  json_t *j = search(db, "brûlée");
+  assert_int_equal(json_integer_value(json_object_get(j, "total")), 5);
+  assert_true(tu_contains(first_title(j), "Café résumé déjà vu naïve crème brûlée"));
+  json_decref(j);
+  j = search(db, "forêt");
+  assert_int_equal(json_integer_value(json_object_get(j, "total")), 5);
+  assert_true(tu_contains(first_title(j), "Le café était fermé à côté de la forêt"));
+  json_decref(j);
+  kb_buf_free(&b);
+  kb_buf_free(&err);
+}
+
 /* No charset known well enough: an error that asks for --encoding, and
  * nothing stored. */
 static void test_unsure_charset_is_an_error(void **state) {
@@ -902,6 +962,8 @@ int main(void) {
       cmocka_unit_test(test_gbk_gzip_and_stdin),
       cmocka_unit_test(test_one_windows_line_does_not_make_a_file_latin1),
       cmocka_unit_test(test_guessed_charset_never_replaces_a_stored_ticket),
+      cmocka_unit_test(test_guessed_charset_never_replaces_a_staged_ticket),
+      cmocka_unit_test(test_guessed_charset_keeps_utf8_lines),
       cmocka_unit_test(test_unsure_charset_is_an_error),
       cmocka_unit_test(test_unusable_checkpoint_is_fatal),
       cmocka_unit_test(test_write_error_names_file_and_line),

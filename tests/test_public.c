@@ -263,6 +263,60 @@ static void test_public_answers_ignore_internal_documents(void **state) {
   kb_buf_free(&ora_md);
 }
 
+/* The kb_index_reloads_total line of the public's /metrics. */
+static long long public_reloads(int port) {
+  kb_buf resp = {0};
+  int st = tu_http(port, "GET", "/metrics", NULL, NULL, &resp);
+  const char *l = st == 200 ? strstr(resp.data, "\nkb_index_reloads_total ") : NULL;
+  long long n = l ? atoll(l + strlen("\nkb_index_reloads_total ")) : -1;
+  kb_buf_free(&resp);
+  return n;
+}
+
+/* A running server's /metrics too: an internal ticket imported, and the
+ * engineers' reader reopened to see it, is nothing the public can count
+ * (kb_index_reloads_total counted every audience's reopens, so the public
+ * saw when internal tickets were written). */
+static void test_public_metrics_ignore_internal_commits(void **state) {
+  (void)state;
+  char db[1100], pub[1100], internal[1100];
+  path_in(db, sizeof db, "metrics.db");
+  path_in(pub, sizeof pub, "metrics-public.jsonl");
+  path_in(internal, sizeof internal, "metrics-internal.jsonl");
+  write_tickets(pub, "mp", 5, "public", "重启 spooler 服务");
+  write_tickets(internal, "mi", 5, "internal", "secretword");
+  char ibin[1024];
+  snprintf(ibin, sizeof ibin, "%s", tu_bin("kb-index"));
+  char *imp[] = {ibin, "--db", db, "import", "--progress", "never", pub, NULL};
+  run_ok(imp);
+  char bin[1024], listen[] = "127.0.0.1:0";
+  snprintf(bin, sizeof bin, "%s", tu_bin("kb-serve"));
+  char *argv[] = {bin, "--db", db, "--listen", listen, "--tokens", g_tokens, "--threads", "1", NULL};
+  pid_t pid;
+  int port = tu_start_server(argv, &pid);
+  assert_true(port > 0);
+  /* asserted once the server is stopped: a failure must not leave it running */
+  kb_buf resp = {0};
+  int st1 = tu_http(port, "GET", "/api/search?q=secretword", ENGINEER, NULL, &resp);
+  long long before = public_reloads(port);
+  imp[6] = internal;
+  kb_buf err = {0};
+  int imported = tu_run(imp, NULL, &err);
+  kb_buf_reset(&resp);
+  int st2 = tu_http(port, "GET", "/api/search?q=secretword", ENGINEER, NULL, &resp);
+  bool reopened = tu_contains(resp.data, "t/mi0");
+  long long after = public_reloads(port);
+  assert_int_equal(tu_stop_server(pid), 0);
+  assert_int_equal(st1, 200);
+  assert_int_equal(imported, 0);
+  assert_int_equal(st2, 200);
+  assert_true(reopened); /* the engineers' reader did reopen */
+  assert_true(before >= 0);
+  assert_int_equal(after, before);
+  kb_buf_free(&resp);
+  kb_buf_free(&err);
+}
+
 static int setup(void **state) {
   (void)state;
   g_tmp = tu_tempdir();
@@ -284,6 +338,7 @@ static int teardown(void **state) {
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_public_answers_ignore_internal_documents),
+      cmocka_unit_test(test_public_metrics_ignore_internal_commits),
   };
   return cmocka_run_group_tests(tests, setup, teardown);
 }

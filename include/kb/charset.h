@@ -22,7 +22,9 @@
  *                                                    asking for --encoding.
  *
  * A guess is marked as one (KB_CHARSET_GUESSED): what is decoded by it must
- * not replace what is already stored (see import.h).
+ * not replace what is already stored (see import.h). It decodes only the
+ * lines that are not valid UTF-8: a reader of the input keeps a valid
+ * UTF-8 line as it is (lib/ticket.c).
  */
 #ifndef KB_CHARSET_H
 #define KB_CHARSET_H
