@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <zlib.h>
 
 #include "kb/charset.h"
@@ -445,6 +446,17 @@ typedef struct json_ctx {
   size_t *ncols;
 } json_ctx;
 
+/* A comment's public flag: absent says nothing (public); present, only a
+ * true (true, "true", 1) makes it public, so that a private note written
+ * as 0 or "false" never becomes a ticket's fix. */
+static bool comment_is_public(json_t *flag) {
+  if (!flag) return true;
+  if (json_is_boolean(flag)) return json_is_true(flag);
+  if (json_is_integer(flag)) return json_integer_value(flag) == 1;
+  if (json_is_string(flag)) return strcasecmp(json_string_value(flag), "true") == 0;
+  return false;
+}
+
 /* A JSON comment array (Zendesk): each object's date, author, public flag
  * and text by the format's comment keys. */
 static int json_comments(kb_trecord *rec, const kb_tformat *f, const char *key, json_t *arr) {
@@ -459,7 +471,7 @@ static int json_comments(kb_trecord *rec, const kb_tformat *f, const char *key, 
     if (!json_is_object(c)) continue;
     char *date = kdate ? json_text(json_object_get(c, kdate)) : NULL;
     char *author = kauthor ? json_text(json_object_get(c, kauthor)) : NULL;
-    bool pub = !(kpublic && json_is_false(json_object_get(c, kpublic)));
+    bool pub = comment_is_public(kpublic ? json_object_get(c, kpublic) : NULL);
     const char *text = NULL, *tkey = NULL;
     for (size_t k = 3; !text && kb_tformat_comment_key(f, k); k++) {
       tkey = kb_tformat_comment_key(f, k);

@@ -278,6 +278,22 @@ static void test_zendesk_jsonl(void **state) {
   field_is(d, KB_FIELD_TAGS, "billing, 发票");
 }
 
+/* Only a true public flag makes a comment public: a private note written
+ * as "false" or 0 (a converted export) is never the fix. */
+static void test_zendesk_private_flags_as_text(void **state) {
+  fixture *f = *state;
+  const char *path = write_input(f, "flags.jsonl",
+      "{\"id\":7,\"subject\":\"VPN drops\",\"requester_id\":1,\"comments\":["
+      "{\"author_id\":1,\"public\":true,\"plain_body\":\"It drops every hour.\"},"
+      "{\"author_id\":2,\"public\":true,\"plain_body\":\"Raise the idle timeout to 8 h.\"},"
+      "{\"author_id\":2,\"public\":\"false\",\"plain_body\":\"internal: customer is rude\"},"
+      "{\"author_id\":2,\"public\":0,\"plain_body\":\"internal: escalate\"}]}\n");
+  open_ok(f, path, NULL);
+  const kb_doc *d = find(f, "7");
+  field_is(d, KB_FIELD_RESOLUTION, "Raise the idle timeout to 8 h.");
+  field_is(d, KB_FIELD_FIX, "yes");
+}
+
 static void test_zentao_csv(void **state) {
   fixture *f = *state;
   const kb_doc *d = fixture_ticket(f, "zentao_bugs.csv", "101");
@@ -557,6 +573,7 @@ int main(void) {
       cmocka_unit_test_setup_teardown(test_json_document_rejects_one_element, setup, teardown),
       cmocka_unit_test_setup_teardown(test_jira_csv, setup, teardown),
       cmocka_unit_test_setup_teardown(test_zendesk_jsonl, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_zendesk_private_flags_as_text, setup, teardown),
       cmocka_unit_test_setup_teardown(test_zentao_csv, setup, teardown),
       cmocka_unit_test_setup_teardown(test_zentao_ticket_csv, setup, teardown),
       cmocka_unit_test_setup_teardown(test_redmine_csv, setup, teardown),
