@@ -978,13 +978,12 @@ void drop_superseded(const std::string &merged, const std::string &ids,
 }
 
 // Compacts audience a's database of the index and of the shards into
-// PART.merge and swaps it in with two renames. On failure a partial
-// PART.merge is removed, unless the swap was cut between its renames (PART
-// gone): it is the database then, and the next writer finishes the swap.
-void compact_and_swap(const std::string &path, unsigned a, const char *const *shards, size_t n,
-                      const char *id_prefix) {
+// PART.merge (swap_merged puts it in place). On failure a partial
+// PART.merge is removed.
+void compact_merged(const std::string &path, unsigned a, const char *const *shards, size_t n,
+                    const char *id_prefix) {
   const std::string part = part_path(path, a);
-  const std::filesystem::path fs_path = part, merged = merge_path(part), old = old_path(part);
+  const std::filesystem::path merged = merge_path(part);
   try {
     Xapian::Database sources(part), theirs, all_theirs;
     for (size_t i = 0; i < n; i++) {
@@ -1009,15 +1008,31 @@ void compact_and_swap(const std::string &path, unsigned a, const char *const *sh
       once.close();
       std::filesystem::remove_all(first, ec);
     }
-    // the lock stays with the old folder (held by the writer) until the swap is done
-    std::filesystem::rename(fs_path, old);
-    std::filesystem::rename(merged, fs_path);
   } catch (...) {
     // error_code overloads: a filesystem error here must not replace the one reported
     std::error_code ec;
     std::filesystem::remove_all(dedup_path(part), ec);
-    if (std::filesystem::exists(fs_path, ec)) std::filesystem::remove_all(merged, ec);
+    std::filesystem::remove_all(merged, ec);
     throw;
+  }
+}
+
+// Audience a's merged folder in its place: two renames, which the next
+// writer finishes if they are cut (finish_cut_replacement). The lock stays
+// with the old folder (held by the writer) until the swap is done.
+void swap_merged(const std::string &path, unsigned a) {
+  const std::string part = part_path(path, a);
+  std::filesystem::rename(part, old_path(part));
+  std::filesystem::rename(merge_path(part), part);
+}
+
+// After a failed merge: the merged folders not swapped in are dropped, so
+// that the index is as it was.
+void drop_unswapped(const std::string &path) {
+  std::error_code ec;
+  for (unsigned a = 0; a < KB_AUDIENCE_COUNT; a++) {
+    const std::string part = part_path(path, a);
+    if (std::filesystem::exists(part, ec)) std::filesystem::remove_all(merge_path(part), ec);
   }
 }
 }  // namespace
@@ -1032,9 +1047,17 @@ extern "C" int kb_index_replace_by_compaction(kb_index **main, const char *const
   try {
     const std::string path = idx->path;
     {
+      // every audience compacted before any is swapped: a compaction that
+      // fails (a full disk) leaves every database as it was
       WriteGuard writing(idx);
-      for (unsigned i = 0; i < KB_AUDIENCE_COUNT; i++)
-        compact_and_swap(path, commit_order(i), shards, n, id_prefix);
+      try {
+        for (unsigned i = 0; i < KB_AUDIENCE_COUNT; i++)
+          compact_merged(path, commit_order(i), shards, n, id_prefix);
+      } catch (...) {
+        drop_unswapped(path);
+        throw;
+      }
+      for (unsigned i = 0; i < KB_AUDIENCE_COUNT; i++) swap_merged(path, commit_order(i));
     }
     lock_fd = idx->lock_fd;
     idx->lock_fd = -1;

@@ -646,6 +646,21 @@ static void test_full_disk_during_the_merge(void **state) {
   path_in(db, sizeof db, "merge-full.db");
   write_many(first, before); /* ids c0…: none of gen_tickets' */
   gen_tickets(file, total);
+  /* one in four public: the public's merge is the smaller, and must not be
+   * swapped in when the engineers' fails */
+  kb_buf text = {0}, pub = {0};
+  assert_int_equal(tu_read_file(file, &text), 0);
+  int line = 0;
+  for (char *l = text.data; l && *l; line++) {
+    char *nl = strchr(l, '\n');
+    size_t len = nl ? (size_t)(nl - l) + 1 : strlen(l);
+    if (line % 4 == 0 && *l == '{') kb_buf_puts(&pub, "{\"visibility\":\"public\",");
+    kb_buf_append(&pub, line % 4 == 0 && *l == '{' ? l + 1 : l, line % 4 == 0 && *l == '{' ? len - 1 : len);
+    l = nl ? nl + 1 : NULL;
+  }
+  tu_write_file(file, pub.data, pub.len);
+  kb_buf_free(&text);
+  kb_buf_free(&pub);
   kb_buf err = {0};
   assert_int_equal(import(db, &err, first, NULL, NULL, NULL, NULL), 0);
   /* the shards written and committed, not merged */
@@ -680,6 +695,7 @@ static void test_full_disk_during_the_merge(void **state) {
   assert_true(tu_contains(err.data, "文件超出大小限制 (file size limit reached)"));
   assert_false(tu_contains(err.data, "terminate called"));
   assert_int_equal(tu_doc_count(db), before);
+  assert_int_equal(public_docs(db), 0); /* not the public's merge alone either */
   assert_true(staging_left(db));
   int checked = 0;
   assert_int_equal(tu_xapian_check(db, &checked, NULL), 0);
@@ -687,6 +703,7 @@ static void test_full_disk_during_the_merge(void **state) {
   kb_buf_reset(&err);
   assert_int_equal(import(db, &err, file, NULL, NULL, NULL, NULL), 0);
   assert_int_equal(tu_doc_count(db), before + total);
+  assert_int_equal(public_docs(db), total / 4);
   assert_false(staging_left(db));
   assert_int_equal(tu_ids_stored_twice(db), 0);
   assert_int_equal(tu_xapian_check(db, &checked, NULL), 0);

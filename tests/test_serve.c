@@ -1280,7 +1280,9 @@ static int gaps_status(int port, const char *token, int want) {
   char header[128];
   snprintf(header, sizeof header, "Authorization: Bearer %s\r\n", token);
   int st = 0;
-  for (int i = 0; i < 100; i++) {
+  /* up to 30 s: a SIGHUP is handled soon, but a loaded machine (the
+   * sanitizer build beside other work) can take seconds */
+  for (int i = 0; i < 600; i++) {
     kb_buf body = {0};
     st = tu_http(port, "GET", "/api/gaps", header, NULL, &body);
     kb_buf_free(&body);

@@ -194,12 +194,14 @@ int kb_index_each_meta(kb_index *idx, const char *prefix, kb_meta_fn fn, void *c
  * whose unique term (starting with id_prefix) a shard holds is replaced by
  * the shard's version, and removed from the audiences the shard's version
  * is not for; search sees the old version until the swap and the new one
- * after, never neither. Each audience's swap is two renames, finished by
- * the next writer if it is cut between them, the first audience's last;
- * the merge of an audience already swapped, run again, gives the same
- * database. Readers see the new folder on their next kb_index_reopen(). On
- * failure the index is as it was (*main may then be NULL if reopening
- * failed). */
+ * after, never neither. Every audience is compacted before any is
+ * swapped in; each audience's swap is two renames, finished by the next
+ * writer if it is cut between them, the first audience's last; the merge
+ * of an audience already swapped, run again, gives the same database.
+ * Readers see the new folder on their next kb_index_reopen(). On a failed
+ * compaction (a full disk) every database is as it was; a crash between
+ * two audiences' swaps is finished by running the merge again (*main may
+ * be NULL if reopening failed). */
 int kb_index_replace_by_compaction(kb_index **main, const char *const *shards, size_t n,
                                    const char *id_prefix, kb_error *err);
 
