@@ -579,42 +579,54 @@ static void on_progress(const char *path, const kb_import_stats *st, void *ctx) 
   fflush(stderr);
 }
 
-static int cmd_import(indexer *ix, int argc, char **argv) {
-  kb_import_opts o = {.lexicon = ix->lex, .on_reject = on_reject, .on_progress = on_progress,
-                      .on_resume = on_resume, .on_charset = on_charset};
-  import_ui ui = {0};
-  const char *progress = "auto";
-  long shards = 0;
+/* What `kb-index import` was asked: its options, then its inputs. */
+typedef struct import_args {
+  kb_ticket_opts ticket;
+  const char *rejects_path;
+  const char *progress; /* auto, always or never */
+  size_t batch;         /* 0: the default */
+  long shards;          /* 0: auto */
+  bool restart, dry_run;
+  char **files;
+  int nfiles;
+} import_args;
+
+/* Reads import's options and inputs; EXIT_USAGE, said on standard error,
+ * before anything is opened. */
+static int parse_import_args(int argc, char **argv, import_args *out) {
+  *out = (import_args){.progress = "auto"};
   int i = 0;
   for (; i < argc && argv[i][0] == '-' && argv[i][1] == '-'; i++) {
     const char *a = argv[i];
     bool has = i + 1 < argc;
     if (!strcmp(a, "--format") && has) {
       const char *f = argv[++i];
-      if (!strcmp(f, "jsonl") || !strcmp(f, "json")) o.ticket.format = KB_TICKET_JSONL;
-      else if (!strcmp(f, "csv")) o.ticket.format = KB_TICKET_CSV;
+      if (!strcmp(f, "jsonl") || !strcmp(f, "json")) out->ticket.format = KB_TICKET_JSONL;
+      else if (!strcmp(f, "csv")) out->ticket.format = KB_TICKET_CSV;
       else goto bad;
     } else if (!strcmp(a, "--encoding") && has) {
-      o.ticket.encoding = argv[++i];
+      out->ticket.encoding = argv[++i];
     } else if (!strcmp(a, "--map") && has) {
-      o.ticket.map = argv[++i];
+      out->ticket.map = argv[++i];
     } else if (!strcmp(a, "--rejects") && has) {
-      ui.rejects_path = argv[++i];
+      out->rejects_path = argv[++i];
     } else if (!strcmp(a, "--batch") && has) {
       char *end;
       long n = strtol(argv[++i], &end, 10);
       if (*end || n < 1 || n > 10000000) goto bad;
-      o.batch = (size_t)n;
+      out->batch = (size_t)n;
     } else if (!strcmp(a, "--progress") && has) {
-      progress = argv[++i];
-      if (strcmp(progress, "auto") && strcmp(progress, "always") && strcmp(progress, "never")) goto bad;
+      const char *p = out->progress = argv[++i];
+      if (strcmp(p, "auto") && strcmp(p, "always") && strcmp(p, "never")) goto bad;
     } else if (!strcmp(a, "--restart")) {
-      o.no_resume = true;
+      out->restart = true;
+    } else if (!strcmp(a, "--dry-run")) {
+      out->dry_run = true;
     } else if (!strcmp(a, "--shards") && has) {
       char *end;
       const char *v = argv[++i];
-      shards = strcmp(v, "auto") == 0 ? 0 : strtol(v, &end, 10);
-      if (strcmp(v, "auto") && (*end || shards < 1 || shards > 16)) goto bad;
+      out->shards = strcmp(v, "auto") == 0 ? 0 : strtol(v, &end, 10);
+      if (strcmp(v, "auto") && (*end || out->shards < 1 || out->shards > 16)) goto bad;
     } else {
       goto bad;
     }
@@ -627,6 +639,17 @@ static int cmd_import(indexer *ix, int argc, char **argv) {
     fprintf(stderr, "kb-index: import: 需要输入文件或 - (a FILE or - is required)\n");
     return EXIT_USAGE;
   }
+  out->files = argv + i;
+  out->nfiles = argc - i;
+  return 0;
+}
+
+static int cmd_import(indexer *ix, const import_args *args) {
+  kb_import_opts o = {.lexicon = ix->lex, .on_reject = on_reject, .on_progress = on_progress,
+                      .on_resume = on_resume, .on_charset = on_charset, .ticket = args->ticket,
+                      .batch = args->batch, .no_resume = args->restart};
+  import_ui ui = {.rejects_path = args->rejects_path};
+  const char *progress = args->progress;
   ui.bar = !strcmp(progress, "auto") && isatty(STDERR_FILENO);
   ui.lines = !strcmp(progress, "always");
   if (ui.rejects_path && !(ui.rejects = fopen(ui.rejects_path, "w"))) {
@@ -634,15 +657,15 @@ static int cmd_import(indexer *ix, int argc, char **argv) {
     return 1;
   }
   o.ctx = &ui;
-  o.shards = choose_shards(ix->idx, shards, argv + i, argc - i);
+  o.shards = choose_shards(ix->idx, args->shards, args->files, args->nfiles);
   if (o.shards > 1 && kb_import_staged(ix->idx) > 1)
     fprintf(stderr, "kb-index: 继续未完成的分片导入 (resuming an unfinished sharded import, "
             "%u shards)\n", o.shards);
   kb_import_stats st = {0};
   int status = 0;
-  for (; i < argc; i++) {
+  for (int i = 0; i < args->nfiles; i++) {
     kb_error err = {0};
-    if (kb_import_file(ix->idx, argv[i], &o, &st, &err) != KB_OK) {
+    if (kb_import_file(ix->idx, args->files[i], &o, &st, &err) != KB_OK) {
       clear_bar(&ui);
       fprintf(stderr, "kb-index: %s\n", err.message);
       if (err.code == KB_ENOSPC)
@@ -775,50 +798,14 @@ static int dry_run_file(const char *path, const kb_ticket_opts *opts) {
 }
 
 /* kb-index import --dry-run: the import's options, no index opened. */
-static int cmd_dry_run(int argc, char **argv) {
-  kb_ticket_opts o = {0};
-  int i = 0;
-  for (; i < argc && argv[i][0] == '-' && argv[i][1] == '-'; i++) {
-    const char *a = argv[i];
-    bool has = i + 1 < argc;
-    if (!strcmp(a, "--format") && has) {
-      const char *f = argv[++i];
-      if (!strcmp(f, "jsonl") || !strcmp(f, "json")) o.format = KB_TICKET_JSONL;
-      else if (!strcmp(f, "csv")) o.format = KB_TICKET_CSV;
-      else goto bad;
-    } else if (!strcmp(a, "--encoding") && has) {
-      o.encoding = argv[++i];
-    } else if (!strcmp(a, "--map") && has) {
-      o.map = argv[++i];
-    } else if ((!strcmp(a, "--rejects") || !strcmp(a, "--batch") || !strcmp(a, "--progress") ||
-                !strcmp(a, "--shards")) && has) {
-      i++; /* an import's option, nothing to do without writing */
-    } else if (strcmp(a, "--dry-run") && strcmp(a, "--restart")) {
-      goto bad;
-    }
-    continue;
-  bad:
-    fprintf(stderr, "kb-index: import: 参数无效 (invalid argument) %s\n\n%s", a, usage);
-    return EXIT_USAGE;
-  }
-  if (i >= argc) {
-    fprintf(stderr, "kb-index: import: 需要输入文件或 - (a FILE or - is required)\n");
-    return EXIT_USAGE;
-  }
+static int cmd_dry_run(const import_args *args) {
   int status = 0;
-  for (; i < argc; i++) {
-    int st = dry_run_file(argv[i], &o);
-    if (st > status || st == 1) status = st == 1 ? 1 : (status == 1 ? 1 : st);
+  for (int i = 0; i < args->nfiles; i++) {
+    int st = dry_run_file(args->files[i], &args->ticket);
+    if (status != 1 && (st == 1 || st > status)) status = st; /* a fatal error wins */
   }
   printf("未写入任何内容 (dry run: nothing written)\n");
   return status;
-}
-
-/* Whether the arguments of import ask for a dry run (before any FILE). */
-static bool is_dry_run(int argc, char **argv) {
-  for (int i = 0; i < argc && argv[i][0] == '-' && argv[i][1] == '-'; i++)
-    if (strcmp(argv[i], "--dry-run") == 0) return true;
-  return false;
 }
 
 /* ----------------------------------------------------------------- main */
@@ -883,8 +870,11 @@ int main(int argc, char **argv) {
     fputs(usage, stderr);
     return EXIT_USAGE;
   }
-  /* a dry run never opens the index: nothing is created or locked */
-  if (is_import && is_dry_run(argc - i, argv + i)) return cmd_dry_run(argc - i, argv + i);
+  /* import's arguments are checked, and a dry run done, before the index
+   * is opened: nothing is created or locked for them */
+  import_args args = {0};
+  if (is_import && parse_import_args(argc - i, argv + i, &args) != 0) return EXIT_USAGE;
+  if (is_import && args.dry_run) return cmd_dry_run(&args);
   indexer ix = {0};
   int rc = kb_index_open(db, KB_INDEX_WRITE, &ix.idx, &err);
   if (rc == KB_OK) rc = kb_lexicon_new_builtin("lexicon", &ix.lex, &err);
@@ -902,7 +892,7 @@ int main(int argc, char **argv) {
   } else if (is_delete) {
     status = cmd_delete(&ix, argc - i, argv + i);
   } else if (is_import) {
-    status = cmd_import(&ix, argc - i, argv + i);
+    status = cmd_import(&ix, &args);
   } else {
     for (; i < argc && !ix.fatal; i++) {
       if (is_sync) sync_dir(&ix, argv[i]);
