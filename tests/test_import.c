@@ -305,6 +305,20 @@ static void test_one_windows_line_does_not_make_a_file_latin1(void **state) {
   kb_buf_free(&err);
 }
 
+/* Writes utf8: 50 Chinese tickets in UTF-8; gbk: the same ids in GBK with
+ * another problem (then extra, if any): a later export a guess must not
+ * let replace them. */
+static void write_stored_and_later_gbk(const char *utf8, const char *gbk, const char *extra) {
+  kb_buf b = {0}, g = {0};
+  write_zh_tickets(&b, "Oracle 数据库 报错 ORA-12170 连接超时");
+  tu_write_file(utf8, b.data, b.len);
+  write_zh_tickets(&g, "监听程序没有响应 ORA-12541");
+  if (extra) kb_buf_puts(&g, extra);
+  write_gbk(gbk, g.data);
+  kb_buf_free(&b);
+  kb_buf_free(&g);
+}
+
 /* A charset that was guessed adds tickets but replaces none: the stored
  * copy stays until the user confirms the charset with --encoding. */
 static void test_guessed_charset_never_replaces_a_stored_ticket(void **state) {
@@ -313,13 +327,7 @@ static void test_guessed_charset_never_replaces_a_stored_ticket(void **state) {
   path_in(utf8, sizeof utf8, "stored.jsonl");
   path_in(gbk, sizeof gbk, "later-gbk.jsonl");
   path_in(db, sizeof db, "guess.db");
-  kb_buf b = {0};
-  write_zh_tickets(&b, "Oracle 数据库 报错 ORA-12170 连接超时");
-  tu_write_file(utf8, b.data, b.len);
-  kb_buf g = {0};
-  write_zh_tickets(&g, "监听程序没有响应 ORA-12541");
-  kb_buf_puts(&g, "{\"id\":\"new1\",\"title\":\"新的工单 打印机脱机\"}\n");
-  write_gbk(gbk, g.data);
+  write_stored_and_later_gbk(utf8, gbk, "{\"id\":\"new1\",\"title\":\"新的工单 打印机脱机\"}\n");
   kb_buf err = {0};
   assert_int_equal(import(db, &err, utf8, NULL, NULL, NULL, NULL), 0);
   kb_buf_reset(&err);
@@ -341,8 +349,6 @@ static void test_guessed_charset_never_replaces_a_stored_ticket(void **state) {
   j = search(db, "ORA-12541");
   assert_int_equal(json_integer_value(json_object_get(j, "total")), 50);
   json_decref(j);
-  kb_buf_free(&b);
-  kb_buf_free(&g);
   kb_buf_free(&err);
 }
 
@@ -355,12 +361,7 @@ static void test_guessed_charset_never_replaces_a_staged_ticket(void **state) {
   path_in(utf8, sizeof utf8, "staged.jsonl");
   path_in(gbk, sizeof gbk, "staged-gbk.jsonl");
   path_in(db, sizeof db, "guess-staged.db");
-  kb_buf b = {0};
-  write_zh_tickets(&b, "Oracle 数据库 报错 ORA-12170 连接超时");
-  tu_write_file(utf8, b.data, b.len);
-  kb_buf g = {0};
-  write_zh_tickets(&g, "监听程序没有响应 ORA-12541");
-  write_gbk(gbk, g.data);
+  write_stored_and_later_gbk(utf8, gbk, NULL);
   kb_buf err = {0};
   assert_int_equal(import(db, &err, "--shards", "2", utf8, gbk, NULL), 3);
   assert_true(tu_contains(err.data, "GB18030"));
@@ -371,8 +372,6 @@ static void test_guessed_charset_never_replaces_a_staged_ticket(void **state) {
   j = search(db, "ORA-12541");
   assert_int_equal(json_integer_value(json_object_get(j, "total")), 0);
   json_decref(j);
-  kb_buf_free(&b);
-  kb_buf_free(&g);
   kb_buf_free(&err);
 }
 
